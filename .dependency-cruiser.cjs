@@ -1,0 +1,88 @@
+/** Import directions from ../shared/design/ARCHITECTURE.md, enforced in the test command. */
+const clientLibs = '^node_modules/(@kubernetes/client-node|pg|etcd3|ioredis)/';
+const agentDirs = '(citus-sync|patroni-operator|failover|autoscaler)';
+
+module.exports = {
+  forbidden: [
+    {
+      name: 'kernel-imports-nothing',
+      comment: 'agents/kernel imports only node:* and its own files',
+      severity: 'error',
+      from: { path: '^src/agents/kernel/' },
+      to: { pathNot: ['^src/agents/kernel/', '^node:', '^(fs|path|os|events|crypto|http|util|stream|timers|perf_hooks|url)$'], dependencyTypesNot: ['core'] },
+    },
+    {
+      name: 'wire-imports-kernel-only',
+      severity: 'error',
+      from: { path: '^src/agents/wire/' },
+      to: { path: '^src/', pathNot: ['^src/agents/(kernel|wire)/'] },
+    },
+    {
+      name: 'only-adapters-touch-client-libraries',
+      severity: 'error',
+      from: { pathNot: '^src/agents/adapters/' },
+      to: { path: clientLibs },
+    },
+    {
+      name: 'adapters-import-kernel-only',
+      severity: 'error',
+      from: { path: '^src/agents/adapters/' },
+      to: { path: '^src/', pathNot: ['^src/agents/(kernel|adapters)/'] },
+    },
+    {
+      name: 'agent-imports-no-other-agent',
+      severity: 'error',
+      from: { path: `^src/agents/${agentDirs}/` },
+      to: { path: `^src/agents/${agentDirs}/`, pathNot: '^src/agents/$1/' },
+    },
+    {
+      name: 'agent-imports-no-ui-lab-wire',
+      severity: 'error',
+      from: { path: `^src/agents/${agentDirs}/` },
+      to: { path: '^src/(ui|lab|agents/wire)/' },
+    },
+    {
+      name: 'decide-is-pure',
+      comment: 'decide.ts imports only its types.ts and kernel types',
+      severity: 'error',
+      from: { path: `^src/agents/${agentDirs}/decide\\.ts$` },
+      to: { pathNot: [`^src/agents/$1/(types|[a-z-]+-policy)\\.ts$`, '^src/agents/kernel/'] },
+    },
+    {
+      name: 'ui-reads-types-only',
+      severity: 'error',
+      from: { path: '^src/ui/' },
+      to: { path: ['^src/agents/(adapters|wire)/', '^src/lab/', `^src/agents/${agentDirs}/(?!types\\.ts$)`, '^src/main\\.ts$'] },
+    },
+    {
+      name: 'ui-imports-agent-types-type-only',
+      severity: 'error',
+      from: { path: '^src/ui/' },
+      to: { path: `^src/agents/${agentDirs}/types\\.ts$`, dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'lab-never-imports-ui',
+      severity: 'error',
+      from: { path: '^src/lab/' },
+      to: { path: '^src/ui/' },
+    },
+    {
+      name: 'src-never-imports-test-or-bench',
+      severity: 'error',
+      from: { path: '^src/' },
+      to: { path: '^(test|bench)/' },
+    },
+    {
+      name: 'no-circular',
+      severity: 'error',
+      from: {},
+      to: { circular: true },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default', 'types'], extensions: ['.ts', '.tsx', '.js', '.d.ts'] },
+  },
+};
