@@ -1,0 +1,95 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { PgdeckError } from '../../agents/kernel/errors.js';
+import { isAlive, type ServiceDir } from './service-dir.js';
+
+export interface RunAs {
+  readonly uid: number;
+  readonly gid: number;
+}
+
+export interface Daemon {
+  readonly pid: number;
+  readonly logFile: string;
+  readonly exited: Promise<number | null>;
+  signal(sig: NodeJS.Signals): void;
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves once the process is gone. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+export interface DaemonSpec {
+  readonly name: string;
+  readonly command: string;
+  readonly args: readonly string[];
+  readonly dir: ServiceDir;
+  readonly cwd?: string;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly runAs?: RunAs;
+}
+
+/** Starts a long-running server process with its output in `<dir>/<name>.log`, recorded for sweeping. */
+export function startDaemon(spec: DaemonSpec): Daemon {
+  const logFile = join(spec.dir.path, `${spec.name}.log`);
+  const fd = openSync(logFile, 'a');
+  let child: ChildProcess;
+  try {
+    child = spawn(spec.command, spec.args, {
+      cwd: spec.cwd ?? spec.dir.path,
+      env: spec.env ?? process.env,
+      stdio: ['ignore', fd, fd],
+      detached: true,
+      ...(spec.runAs === undefined ? {} : { uid: spec.runAs.uid, gid: spec.runAs.gid }),
+    });
+  } finally {
+    closeSync(fd);
+  }
+  const pid = child.pid;
+  if (pid === undefined) throw new PgdeckError('unavailable', `could not start ${spec.command}: is it installed? (scripts/setup installs it)`);
+  spec.dir.recordPid(pid);
+  const exited = new Promise<number | null>((resolve) => {
+    child.once('exit', (code) => {
+      spec.dir.forgetPid(pid);
+      resolve(code);
+    });
+    child.once('error', () => resolve(null));
+  });
+  child.unref();
+  return {
+    pid,
+    logFile,
+    exited,
+    signal: (sig) => {
+      if (isAlive(pid)) process.kill(pid, sig);
+    },
+    stop: async (graceMs = 5000) => {
+      if (!isAlive(pid)) return;
+      process.kill(pid, 'SIGTERM');
+      const done = await Promise.race([exited.then(() => true), delay(graceMs).then(() => false)]);
+      if (!done && isAlive(pid)) {
+        process.kill(pid, 'SIGKILL');
+        await exited;
+      }
+    },
+  };
+}
+
+/** Polls `probe` until it returns true; on timeout throws naming `what` with the log's last lines. */
+export async function waitUntil(what: string, probe: () => Promise<boolean>, timeoutMs: number, logFile?: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await probe().catch(() => false)) return;
+    await delay(50);
+  }
+  const tail = logFile === undefined ? '' : `; last log lines:\n${logTail(logFile, 8)}`;
+  throw new PgdeckError('timeout', `${what} was not ready after ${timeoutMs} ms${tail}`);
+}
+
+export function logTail(file: string, lines: number): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}

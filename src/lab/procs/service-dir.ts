@@ -1,0 +1,93 @@
+import { chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * Every launched service lives in one temp dir `pgdeck-svc-*` that records its owner's PID and the
+ * PIDs it started. A later run sweeps dirs whose owner is gone: it kills their PIDs and removes them,
+ * so a crashed test leaves no orphans behind.
+ */
+const PREFIX = 'pgdeck-svc-';
+
+export interface ServiceDir {
+  readonly path: string;
+  recordPid(pid: number): void;
+  forgetPid(pid: number): void;
+  remove(): void;
+}
+
+export function createServiceDir(kind: string, owner?: { uid: number; gid: number }): ServiceDir {
+  sweepOrphans();
+  const path = mkdtempSync(join(tmpdir(), `${PREFIX}${kind}-`));
+  writeFileSync(join(path, 'owner.pid'), String(process.pid));
+  writeFileSync(join(path, 'pids'), '');
+  if (owner !== undefined) chownSync(path, owner.uid, owner.gid);
+  const pids = new Set<number>();
+  const save = (): void => writeFileSync(join(path, 'pids'), [...pids].join('\n'));
+  return {
+    path,
+    recordPid: (pid) => {
+      pids.add(pid);
+      save();
+    },
+    forgetPid: (pid) => {
+      pids.delete(pid);
+      save();
+    },
+    remove: () => rmSync(path, { recursive: true, force: true }),
+  };
+}
+
+export function subdir(dir: ServiceDir, name: string, owner?: { uid: number; gid: number }): string {
+  const path = join(dir.path, name);
+  mkdirSync(path, { recursive: true, mode: 0o700 });
+  if (owner !== undefined) chownSync(path, owner.uid, owner.gid);
+  return path;
+}
+
+/** Whether `pid` runs; a zombie (killed, not yet reaped by its parent) counts as gone. */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** A recorded PID is only killed while its working directory is still inside the service dir. */
+function runsInside(pid: number, path: string): boolean {
+  try {
+    return readlinkSync(`/proc/${pid}/cwd`).startsWith(path);
+  } catch {
+    return false;
+  }
+}
+
+/** Kills what crashed runs left behind; returns how many dirs were swept. */
+export function sweepOrphans(): number {
+  let swept = 0;
+  for (const name of readdirSync(tmpdir())) {
+    if (!name.startsWith(PREFIX)) continue;
+    const path = join(tmpdir(), name);
+    try {
+      if (!statSync(path).isDirectory()) continue;
+      const owner = Number(readFileSync(join(path, 'owner.pid'), 'utf8'));
+      if (Number.isInteger(owner) && owner > 0 && isAlive(owner)) continue;
+      for (const line of readFileSync(join(path, 'pids'), 'utf8').split('\n')) {
+        const pid = Number(line);
+        if (Number.isInteger(pid) && pid > 0 && runsInside(pid, path)) process.kill(pid, 'SIGKILL');
+      }
+      rmSync(path, { recursive: true, force: true });
+      swept++;
+    } catch {
+      rmSync(path, { recursive: true, force: true });
+    }
+  }
+  return swept;
+}
