@@ -1,9 +1,12 @@
 /** Secrets never reach logs, events, the API or the screen: mask them wherever fields are emitted. */
-const SECRET_KEY = /(pass(word)?|secret|token|credential|private[-_]?key|api[-_]?key)/i;
+const SECRET_KEY = /(passw(or)?d|passphrase|secret|token|credential|private[-_]?key|api[-_]?key)/i;
+/** `pass` only as a whole word (`pass`, `db_pass`, `dbPass`), so `passes` and `passMs` stay visible. */
+const PASS_KEY = /((^|[-_.])pass$)/i;
+const CAMEL_PASS = /[a-z0-9]Pass$/;
 export const MASK = '********';
 
 export function isSecretKey(key: string): boolean {
-  return SECRET_KEY.test(key);
+  return SECRET_KEY.test(key) || PASS_KEY.test(key) || CAMEL_PASS.test(key);
 }
 
 export function redact<T>(value: T, depth = 0): T {

@@ -1,0 +1,164 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { AgentRoute } from '../kernel/agent.js';
+import { PgdeckError } from '../kernel/errors.js';
+import type { AgentControl, AgentReader } from '../kernel/snapshot.js';
+import { PayloadTooLarge, actorOf, checkBearer, readJsonBody, sendError, sendJson, sendTooLarge } from './http-io.js';
+import { PROTOCOL_VERSION, headers, paths, type WireActionList, type WireHealth } from './protocol.js';
+import { resumePoint, streamEvents } from './serve-events.js';
+
+export interface ServedAgent {
+  readonly name: string;
+  readonly reader: AgentReader;
+  readonly control: AgentControl;
+  readonly metricsText?: () => Promise<{ readonly contentType: string; readonly body: string }>;
+  /** Extra open GET routes (the failover agent's `/primary`, `/replica`, `/history`). */
+  readonly routes?: readonly AgentRoute[];
+}
+
+export interface ServeOptions {
+  readonly host?: string;
+  /** 0 picks a free port. */
+  readonly port?: number;
+  /** Bearer token for the API; without one, every protected endpoint answers 401. */
+  readonly token?: string;
+  /** Let `/state`, `/events` and `GET /actions` through without the token (actions still need it). */
+  readonly openReads?: boolean;
+  readonly maxBodyBytes?: number;
+  readonly heartbeatMs?: number;
+  /** Aborting closes the server, like `close()`. */
+  readonly signal?: AbortSignal;
+}
+
+export interface AgentServer {
+  readonly url: string;
+  readonly port: number;
+  /** Identifies this run: a restarted process gets another, and attached readers start over. */
+  readonly instance: string;
+  close(): Promise<void>;
+}
+
+const actionRoute = /^\/actions\/([^/]+)(\/preview)?$/;
+
+/** Serves one agent over HTTP: health and metrics open, state and events behind the token, actions always. */
+export async function serveAgent(agent: ServedAgent, opts: ServeOptions = {}): Promise<AgentServer> {
+  const instance = randomUUID();
+  const maxBodyBytes = opts.maxBodyBytes ?? 64 * 1024;
+  const streams = new Set<() => void>();
+  const extra = new Map((agent.routes ?? []).map((r) => [r.path, r]));
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? '/', 'http://agent');
+    const path = url.pathname;
+    const method = req.method ?? 'GET';
+    const protect = (): void => checkBearer(req, opts.token);
+    const action = actionRoute.exec(path);
+    if (action !== null) {
+      if (method !== 'POST') throw methodNotAllowed('POST');
+      protect();
+      const name = decodePathPart(action[1] ?? '');
+      const args = await readJsonBody(req, maxBodyBytes);
+      const result = action[2] === undefined ? await agent.control.invoke(name, args, actorOf(req)) : await agent.control.preview(name, args, actorOf(req));
+      sendJson(res, 200, result);
+      return;
+    }
+    if (method !== 'GET') throw methodNotAllowed('GET');
+    const reads = (): void => {
+      if (opts.openReads !== true) protect();
+    };
+    switch (path) {
+      case paths.health:
+      case paths.ready: {
+        const health = agent.reader.getSnapshot().health;
+        const body: WireHealth = { agent: agent.reader.name, protocol: PROTOCOL_VERSION, health };
+        sendJson(res, (path === paths.health ? health.live : health.ready) ? 200 : 503, body);
+        return;
+      }
+      case paths.metrics: {
+        if (agent.metricsText === undefined) throw new PgdeckError('not-found', 'this agent exports no metrics');
+        const { contentType, body } = await agent.metricsText();
+        res.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-store' });
+        res.end(body);
+        return;
+      }
+      case paths.state:
+        reads();
+        sendJson(res, 200, agent.reader.getSnapshot(), { [headers.instance]: instance });
+        return;
+      case paths.actions: {
+        reads();
+        const body: WireActionList = { agent: agent.reader.name, actions: agent.reader.getSnapshot().actions };
+        sendJson(res, 200, body);
+        return;
+      }
+      case paths.events: {
+        reads();
+        const stop = streamEvents(res, agent.reader, resumePoint(req, url.searchParams, agent.reader, instance), { instance, heartbeatMs: opts.heartbeatMs ?? 15_000 });
+        streams.add(stop);
+        res.once('close', () => streams.delete(stop));
+        return;
+      }
+      default: {
+        const route = extra.get(path);
+        if (route === undefined) throw new PgdeckError('not-found', `no route ${path}`);
+        const answer = await route.handle(url.searchParams);
+        sendJson(res, answer.status, answer.body);
+      }
+    }
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      if (error instanceof PayloadTooLarge) sendTooLarge(req, res, error);
+      else if (error instanceof MethodNotAllowed) sendJson(res, 405, { error: { code: error.kind, message: error.message } }, { allow: error.allow });
+      else sendError(res, error, error instanceof PgdeckError && error.kind === 'unauthorized' ? { 'www-authenticate': 'Bearer' } : {});
+    });
+  });
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+
+  await new Promise<void>((resolve, reject) => {
+    const where = `${opts.host ?? '127.0.0.1'}:${opts.port ?? 0}`;
+    const fail = (error: Error): void => reject(new PgdeckError('unavailable', `cannot serve on ${where}: ${error.message}`, { cause: error }));
+    server.once('error', fail);
+    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => {
+      server.off('error', fail);
+      resolve();
+    });
+  });
+  const { port, address, family } = server.address() as AddressInfo;
+  const host = family === 'IPv6' ? `[${address}]` : address;
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= new Promise<void>((resolve) => {
+      for (const stop of streams) stop();
+      server.close(() => resolve());
+      server.closeIdleConnections();
+      setTimeout(() => server.closeAllConnections(), 1000).unref();
+    });
+    return closing;
+  };
+  if (opts.signal?.aborted === true) await close();
+  else opts.signal?.addEventListener('abort', () => void close(), { once: true });
+  return { url: `http://${host}:${port}`, port, instance, close };
+}
+
+class MethodNotAllowed extends PgdeckError {
+  constructor(readonly allow: string) {
+    super('invalid-argument', `use ${allow} here`);
+  }
+}
+
+function methodNotAllowed(allow: string): MethodNotAllowed {
+  return new MethodNotAllowed(allow);
+}
+
+function decodePathPart(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw new PgdeckError('invalid-argument', `malformed action name in the path: ${part.slice(0, 60)}`);
+  }
+}
