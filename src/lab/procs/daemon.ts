@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { PgdeckError } from '../../agents/kernel/errors.js';
@@ -91,5 +91,33 @@ export function logTail(file: string, lines: number): string {
     return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
   } catch {
     return '(no log)';
+  }
+}
+
+/** Signals `pid` and then every descendant (found through /proc), so a postmaster dies before its backends. */
+export function killTree(pid: number, sig: NodeJS.Signals): void {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      continue;
+    }
+  }
+  const order: number[] = [];
+  const visit = (p: number): void => {
+    order.push(p);
+    for (const c of children.get(p) ?? []) visit(c);
+  };
+  visit(pid);
+  for (const p of order) {
+    try {
+      process.kill(p, sig);
+    } catch {
+      continue;
+    }
   }
 }
