@@ -155,7 +155,7 @@ async function apiRunning(apiPort: number): Promise<boolean> {
 
 /** Kills the postmaster recorded in `postmaster.pid` with all its backends (none running: no-op). */
 function killPostmaster(dataDir: string): void {
-  let pid = 0;
+  let pid: number;
   try {
     pid = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
   } catch {
