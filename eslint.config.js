@@ -29,6 +29,10 @@ export default tseslint.config(
     rules: { 'no-console': 'error' },
   },
   {
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly' } },
+  },
+  {
     files: ['*.config.ts', '*.config.js'],
     rules: { 'no-restricted-syntax': 'off', 'no-restricted-exports': 'off' },
   },
