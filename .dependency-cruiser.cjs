@@ -67,6 +67,20 @@ module.exports = {
       to: { path: '^src/ui/' },
     },
     {
+      name: 'headless-never-loads-ink',
+      comment: 'only ui/ imports Ink and React, so `pgdeck --agent` never loads them',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/ui/' },
+      to: { path: '^node_modules/(ink|react|react-reconciler|ink-testing-library)/' },
+    },
+    {
+      name: 'main-loads-ui-and-lab-lazily',
+      comment: 'main.ts reaches ui/ and lab/ only through await import()',
+      severity: 'error',
+      from: { path: '^src/main\\.ts$' },
+      to: { path: '^src/(ui|lab)/', dependencyTypesNot: ['dynamic-import'] },
+    },
+    {
       name: 'src-never-imports-test-or-bench',
       severity: 'error',
       from: { path: '^src/' },

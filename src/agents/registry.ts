@@ -1,0 +1,4 @@
+import type { AnyAgentDefinition } from './kernel/agent.js';
+
+/** Every agent pgdeck can run, by name. */
+export const AGENTS: Readonly<Record<string, AnyAgentDefinition>> = {};

@@ -1,0 +1,19 @@
+import { PgdeckError, errorKind, errorMessage } from '../agents/kernel/errors.js';
+
+/** Exit codes: 0 ok, 1 a runtime failure (unreachable, refused), 2 a user mistake (flags, config, arguments). */
+export function exitCodeFor(error: unknown): number {
+  const kind = errorKind(error);
+  return kind === 'config' || kind === 'invalid-argument' || kind === 'not-found' ? 2 : 1;
+}
+
+/** One line for the person, never a stack trace; internal errors say where to look instead. */
+export function oneLine(error: unknown): string {
+  const message = error instanceof PgdeckError ? error.message : `unexpected error: ${errorMessage(error)}`;
+  return `pgdeck: ${message.split('\n')[0]}`;
+}
+
+export class UsageError extends PgdeckError {
+  constructor(message: string) {
+    super('invalid-argument', message);
+  }
+}

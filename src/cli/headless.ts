@@ -1,0 +1,39 @@
+import { jsonLineSink } from '../agents/adapters/json-log.js';
+import { createPromMetrics } from '../agents/adapters/prom-metrics.js';
+import type { AnyAgentDefinition } from '../agents/kernel/agent.js';
+import { startAgent } from '../agents/kernel/runtime.js';
+import { serveAgent } from '../agents/wire/serve.js';
+import type { LoadedConfig } from '../config.js';
+
+export interface HeadlessIo {
+  readonly stderr: NodeJS.WritableStream;
+  readonly signals: NodeJS.EventEmitter;
+}
+
+/** `pgdeck --agent NAME`: one agent, JSON logs on stdout, the HTTP API; SIGTERM/SIGINT stop it cleanly. */
+export async function runHeadless(definition: AnyAgentDefinition, config: LoadedConfig, io: HeadlessIo): Promise<number> {
+  const level = config.global.logLevel;
+  const sink = jsonLineSink(level);
+  const metrics = createPromMetrics();
+  const agent = await startAgent(definition, config.agents[definition.name], { metrics, logSink: sink });
+  const [host, portText] = splitHostPort(config.global.listen);
+  const server = await serveAgent(
+    { name: agent.name, reader: agent.reader, control: agent.control, metricsText: metrics.metricsText, routes: definition.routes?.(agent.deps, () => agent.store.getSnapshot()) ?? [] },
+    { host, port: Number(portText), ...(config.token === undefined ? {} : { token: config.token }) },
+  );
+  sink('info', `serving ${definition.name} on ${server.url}`, { agent: definition.name, url: server.url });
+  if (config.token === undefined) sink('warn', 'no API token: /state, /events and actions answer 401; set PGDECK_TOKEN or --token-file', { agent: definition.name });
+  await new Promise<void>((resolve) => {
+    io.signals.once('SIGTERM', resolve);
+    io.signals.once('SIGINT', resolve);
+  });
+  sink('info', 'stopping', { agent: definition.name });
+  await server.close();
+  await agent.close();
+  return 0;
+}
+
+export function splitHostPort(listen: string): [string, string] {
+  const at = listen.lastIndexOf(':');
+  return [listen.slice(0, at).replace(/^\[|\]$/g, ''), listen.slice(at + 1)];
+}
