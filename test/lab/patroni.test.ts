@@ -8,11 +8,11 @@ describe('Patroni peer cluster (benchmark peer)', () => {
   const etcd = withEtcd();
   let cluster: PatroniCluster;
   beforeAll(async () => {
-    cluster = await startPatroniCluster({ etcdEndpoint: etcd().endpoint, members: 2, timing: { ttl: 5, loopWait: 1, retryTimeout: 2 } });
+    cluster = await startPatroniCluster({ etcdEndpoint: etcd().endpoint, members: 2, timing: { ttl: 5, loopWait: 1, retryTimeout: 2 }, synchronous: true });
   }, 180_000);
   afterAll(async () => cluster?.destroy());
 
-  it('bootstraps a leader and a streaming replica, then fails over after a crash with no acknowledged write lost', async () => {
+  it('bootstraps a leader and a synchronous replica, then fails over after a crash losing no acknowledged write', async () => {
     const leaderName = await cluster.leader();
     const leader = cluster.members.find((m) => m.name === leaderName)!;
     expect(leader).toBeDefined();
@@ -31,7 +31,7 @@ describe('Patroni peer cluster (benchmark peer)', () => {
     await client.connect();
     const rows = (await client.query<{ seq: string }>('SELECT seq FROM probe')).rows;
     await client.end();
-    const acked = probe.attempts.filter((a) => a.ok && a.end < killAt - 50);
-    expect(lostWrites(acked, new Set(rows.map((r) => Number(r.seq))))).toEqual([]);
+    expect(probe.attempts.filter((a) => a.ok).length).toBeGreaterThan(10);
+    expect(lostWrites(probe.attempts, new Set(rows.map((r) => Number(r.seq))))).toEqual([]);
   }, 120_000);
 });

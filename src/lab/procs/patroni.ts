@@ -84,6 +84,7 @@ export async function startPatroniCluster(options: { etcdEndpoint: string; membe
   await waitUntil('Patroni leader bootstrap', async () => (await role(first.apiPort)) === 'primary', 60_000, join(dir.path, `${first.name}.log`));
   for (const c of configs.slice(1)) launch(c);
   for (const c of configs.slice(1)) await waitUntil(`Patroni replica ${c.name}`, async () => (await role(c.apiPort)) === 'replica', 90_000, join(dir.path, `${c.name}.log`));
+  if (options.synchronous === true) await waitUntil('Patroni synchronous standby', () => hasSyncStandby(first.apiPort), 60_000);
   const leader = async (): Promise<string | null> => {
     for (const c of configs) if ((await role(c.apiPort).catch(() => null)) === 'primary') return c.name;
     return null;
@@ -147,6 +148,12 @@ async function role(apiPort: number): Promise<string | null> {
   const response = await fetch(`http://127.0.0.1:${apiPort}/patroni`, { signal: AbortSignal.timeout(1000) });
   const body = (await response.json()) as { role?: string; state?: string };
   return body.state === 'running' ? (body.role === 'master' ? 'primary' : (body.role ?? null)) : null;
+}
+
+async function hasSyncStandby(apiPort: number): Promise<boolean> {
+  const response = await fetch(`http://127.0.0.1:${apiPort}/cluster`, { signal: AbortSignal.timeout(1000) });
+  const body = (await response.json()) as { members?: { role?: string }[] };
+  return (body.members ?? []).some((m) => m.role === 'sync_standby');
 }
 
 async function apiRunning(apiPort: number): Promise<boolean> {
