@@ -139,4 +139,6 @@ async function runUi(config: LoadedConfig, local: AgentHandle[], urls: readonly 
   return 0;
 }
 
+// React picks its production build from NODE_ENV when the console is first imported, below main().
+process.env.NODE_ENV ??= 'production';
 process.exitCode = await main(process.argv.slice(2));
