@@ -1,0 +1,33 @@
+import { memo, useEffect, useState } from 'react';
+import { Box, Text } from 'ink';
+import type { AgentSnapshot } from '../../agents/kernel/snapshot.js';
+import { clock } from '../rows/event-rows.js';
+
+export interface HeaderProps {
+  readonly agents: readonly AgentSnapshot[];
+  readonly readonly: boolean;
+  readonly context: { readonly kubeContext?: string; readonly namespace?: string };
+  readonly now?: () => number;
+}
+
+function HeaderView({ agents, readonly, context, now = Date.now }: HeaderProps) {
+  const [time, setTime] = useState(now());
+  useEffect(() => {
+    const timer = setInterval(() => setTime(now()), 1000);
+    return () => clearInterval(timer);
+  }, [now]);
+  const where = [context.kubeContext, context.namespace].filter((p) => p !== undefined).join('/');
+  return (
+    <Box justifyContent="space-between">
+      <Text>
+        <Text bold color="cyan">pgdeck</Text>
+        {where === '' ? '' : <Text color="gray"> {where}</Text>}
+        <Text> {agents.length} agent{agents.length === 1 ? '' : 's'}</Text>
+        {readonly ? <Text color="black" backgroundColor="yellow"> READ-ONLY </Text> : ''}
+      </Text>
+      <Text color="gray">{clock(time)}</Text>
+    </Box>
+  );
+}
+
+export const Header = memo(HeaderView);
