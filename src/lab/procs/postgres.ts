@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { startDaemon, waitUntil, type Daemon, type RunAs } from './daemon.js';
 import { pgBinDir, pgRunAs, runPgTool } from './pg-binaries.js';
 import { freePort } from './ports.js';
-import { createServiceDir, subdir, type ServiceDir } from './service-dir.js';
+import { createServiceDir, isAlive, subdir, type ServiceDir } from './service-dir.js';
 
 export interface PgServer {
   readonly name: string;
@@ -74,6 +74,7 @@ async function launch(dir: ServiceDir, dataDir: string, runAs: RunAs | undefined
   const timeoutMs = options.startTimeoutMs ?? 30_000;
   let daemon: Daemon | undefined;
   const start = async (): Promise<void> => {
+    if (daemon !== undefined && !isAlive(daemon.pid)) await daemon.exited;
     const started = startDaemon({ name: 'postgres', command: join(pgBinDir(), 'postgres'), args: ['-D', dataDir], dir, ...(runAs === undefined ? {} : { runAs }) });
     daemon = started;
     await waitUntil(`PostgreSQL ${name} on ${host}:${port}`, () => isReady(host, port, runAs), timeoutMs, started.logFile);
