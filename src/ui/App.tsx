@@ -1,5 +1,5 @@
-import { useState } from 'react';
-import { Box, useApp, useInput, useStdin } from 'ink';
+import { useRef, useState } from 'react';
+import { Box, Text, useApp, useInput, useStdin, type Key } from 'ink';
 import { AgentTable } from './components/AgentTable.js';
 import { EventList } from './components/EventList.js';
 import { Footer } from './components/Footer.js';
@@ -8,6 +8,7 @@ import { HelpPane } from './components/HelpPane.js';
 import { commandFor, keyName, visibleBindings, type Command } from './keys/keymap.js';
 import { agentRows } from './rows/agent-rows.js';
 import { eventRows } from './rows/event-rows.js';
+import { parseFilter } from './rows/filter.js';
 import { useTerminalSize, type TerminalSize } from './state/use-terminal-size.js';
 import { useUi } from './state/use-ui.js';
 import type { UiStore } from './state/ui-store.js';
@@ -31,12 +32,19 @@ export function App({ store, readonly, context, size: fallback = { columns: 100,
   const [pane, setPane] = useState<Pane>('agents');
   const [cursor, setCursor] = useState({ agents: 0, events: 0 });
   const [help, setHelp] = useState(false);
+  const [filter, setFilterState] = useState({ text: '', editing: false });
+  const filterRef = useRef(filter);
+  const setFilter = (next: { text: string; editing: boolean }): void => {
+    filterRef.current = next;
+    setFilterState(next);
+  };
 
   const bodyHeight = Math.max(5, height - 1 - 2);
   const agentHeight = Math.min(Math.max(2, ui.agents.length + 1), Math.max(2, Math.floor(bodyHeight / 3)));
   const eventHeight = bodyHeight - agentHeight - 1;
   const agents = agentRows(ui.agents);
-  const events = eventRows(ui.events, 1000);
+  const parsed = parseFilter(filter.text);
+  const events = eventRows(ui.events, 1000).filter((e) => !parsed.ok || parsed.test(`${e.agent} ${e.kind} ${e.message}`));
   const count = pane === 'agents' ? agents.length : events.length;
 
   const run = (command: Command): void => {
@@ -57,11 +65,16 @@ export function App({ store, readonly, context, size: fallback = { columns: 100,
       case 'next-pane':
         setPane((p) => (p === 'agents' ? 'events' : 'agents'));
         return;
+      case 'filter':
+        setPane('events');
+        setFilter({ text: '', editing: true });
+        return;
       case 'help':
         setHelp((h) => !h);
         return;
       case 'back':
         setHelp(false);
+        setFilter({ text: '', editing: false });
         return;
       case 'quit':
         exit();
@@ -73,10 +86,25 @@ export function App({ store, readonly, context, size: fallback = { columns: 100,
     }
   };
 
+  const onKey = (input: string, key: Key): void => {
+    const f = filterRef.current;
+    if (f.editing) {
+      if (key.escape) setFilter({ text: '', editing: false });
+      else if (key.return) setFilter({ ...f, editing: false });
+      else if (key.backspace || key.delete) setFilter({ ...f, text: f.text.slice(0, -1) });
+      else if (!key.ctrl && !key.meta && input !== '') setFilter({ ...f, text: f.text + input });
+      setCursor((c) => ({ ...c, events: 0 }));
+      return;
+    }
+    const command = commandFor(keyName(input, key), readonly);
+    if (command !== undefined) run(command);
+  };
+
   useInput(
     (input, key) => {
-      const command = commandFor(keyName(input, key), readonly);
-      if (command !== undefined) run(command);
+      const plain = !key.ctrl && !key.meta && !key.return && !key.escape && !key.tab && !key.backspace && !key.delete;
+      if (plain && input.length > 1) for (const ch of input) onKey(ch, { ...key });
+      else onKey(input, key);
     },
     { isActive: isRawModeSupported === true },
   );
@@ -94,7 +122,13 @@ export function App({ store, readonly, context, size: fallback = { columns: 100,
           <EventList rows={events} selected={cursor.events} focused={pane === 'events'} height={eventHeight} />
         </Box>
       )}
-      <Footer bindings={bindings} />
+      {filter.editing || filter.text !== '' ? (
+        <Text wrap="truncate" color={parsed.ok ? 'cyan' : 'red'}>
+          {parsed.ok ? `/${filter.text}${filter.editing ? '█' : ''}` : parsed.error}
+        </Text>
+      ) : (
+        <Footer bindings={bindings} />
+      )}
     </Box>
   );
 }

@@ -107,3 +107,53 @@ describe('UiStore', () => {
     expect(ui.getSnapshot().events.length).toBeGreaterThan(50);
   });
 });
+
+describe('the events filter', () => {
+  async function withEvents() {
+    const a = agent('failover');
+    const app = await show([a]);
+    a.record({ severity: 'info', kind: 'failover-started', message: 'promoting pg1' });
+    a.record({ severity: 'warn', kind: 'pass-failed', message: 'etcd unreachable' });
+    await tick(50);
+    return app;
+  }
+
+  it('/ filters events by regex, enter keeps it, esc clears it', async () => {
+    const { lastFrame, press } = await withEvents();
+    await press('/');
+    for (const c of 'promot') await press(c);
+    expect(lastFrame()).toContain('/promot');
+    expect(lastFrame()).toContain('promoting pg1');
+    expect(lastFrame()).not.toContain('etcd unreachable');
+    await press('\r');
+    expect(lastFrame()).not.toContain('etcd unreachable');
+    await press('\x1b');
+    await tick(50);
+    expect(lastFrame()).toContain('etcd unreachable');
+  });
+
+  it('keys that arrive in one chunk (fast typing, paste) are each handled', async () => {
+    const { lastFrame, press } = await withEvents();
+    await press('/etcd');
+    expect(lastFrame()).toContain('/etcd');
+    expect(lastFrame()).toContain('etcd unreachable');
+    expect(lastFrame()).not.toContain('promoting pg1');
+  });
+
+  it('! inverts the filter', async () => {
+    const { lastFrame, press } = await withEvents();
+    await press('/');
+    for (const c of '!etcd') await press(c);
+    expect(lastFrame()).toContain('promoting pg1');
+    expect(lastFrame()).not.toContain('etcd unreachable');
+  });
+
+  it('a bad regex shows an error and filters nothing out', async () => {
+    const { lastFrame, press } = await withEvents();
+    await press('/');
+    for (const c of '(oops') await press(c);
+    expect(lastFrame()).toContain('bad filter /(oops');
+    expect(lastFrame()).toContain('etcd unreachable');
+    expect(lastFrame()).toContain('promoting pg1');
+  });
+});

@@ -2,7 +2,7 @@
  * Every key the console answers, in one table: handlers match commands, help and the footer are
  * generated from here, and read-only mode drops the dangerous entries.
  */
-export type Command = 'up' | 'down' | 'top' | 'bottom' | 'next-pane' | 'help' | 'quit' | 'back';
+export type Command = 'up' | 'down' | 'top' | 'bottom' | 'next-pane' | 'filter' | 'help' | 'quit' | 'back';
 
 export interface KeyBinding {
   readonly command: Command;
@@ -18,8 +18,9 @@ export const KEYMAP: readonly KeyBinding[] = [
   { command: 'top', keys: ['g'], label: 'g', description: 'go to the first row', dangerous: false },
   { command: 'bottom', keys: ['G'], label: 'G', description: 'go to the last row', dangerous: false },
   { command: 'next-pane', keys: ['tab'], label: 'tab', description: 'switch between agents and events', dangerous: false },
+  { command: 'filter', keys: ['/'], label: '/', description: 'filter events (regex, ! inverts)', dangerous: false },
   { command: 'help', keys: ['?'], label: '?', description: 'show or hide this help', dangerous: false },
-  { command: 'back', keys: ['escape'], label: 'esc', description: 'close help', dangerous: false },
+  { command: 'back', keys: ['escape'], label: 'esc', description: 'close help, clear the filter', dangerous: false },
   { command: 'quit', keys: ['q', 'ctrl+c'], label: 'q', description: 'quit', dangerous: false },
 ];
 
