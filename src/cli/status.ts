@@ -2,6 +2,7 @@ import { stringify } from 'yaml';
 import { PgdeckError } from '../agents/kernel/errors.js';
 import type { AgentSnapshot } from '../agents/kernel/snapshot.js';
 import { attachAgent } from '../agents/wire/attach.js';
+import { formatLsn } from '../ui/rows/failover-rows.js';
 import { formatTable } from './format-table.js';
 
 export type OutputFormat = 'table' | 'json' | 'yaml';
@@ -60,11 +61,4 @@ function memberTable(snapshot: AgentSnapshot): string[] {
     typeof m.lagBytes === 'number' ? String(m.lagBytes) : '-',
   ]);
   return [`${snapshot.agent} members:\n${formatTable(['MEMBER', 'ROLE', 'STATE', 'TL', 'LSN', 'LAG'], rows)}`];
-}
-
-/** `0/3000060`: PostgreSQL's text form of a WAL position. */
-export function formatLsn(lsn: number): string {
-  const high = Math.floor(lsn / 2 ** 32);
-  const low = lsn % 2 ** 32;
-  return `${high.toString(16).toUpperCase()}/${low.toString(16).toUpperCase()}`;
 }

@@ -1,17 +1,20 @@
-import { useRef, useState } from 'react';
+import { useRef, useState, type ReactNode } from 'react';
 import { Box, Text, useApp, useInput, useStdin, type Key } from 'ink';
-import { AgentTable } from './components/AgentTable.js';
 import { EventList } from './components/EventList.js';
 import { Footer } from './components/Footer.js';
 import { Header } from './components/Header.js';
 import { HelpPane } from './components/HelpPane.js';
 import { commandFor, keyName, visibleBindings, type Command } from './keys/keymap.js';
-import { agentRows } from './rows/agent-rows.js';
 import { eventRows } from './rows/event-rows.js';
+import { historyRows, memberRows } from './rows/failover-rows.js';
 import { parseFilter } from './rows/filter.js';
 import { useTerminalSize, type TerminalSize } from './state/use-terminal-size.js';
 import { useUi } from './state/use-ui.js';
 import type { UiStore } from './state/ui-store.js';
+import { FailoverView } from './views/FailoverView.js';
+import { HistoryView } from './views/HistoryView.js';
+import { OverviewView } from './views/OverviewView.js';
+import { VIEWS, completeCommand, viewForCommand, type ViewId } from './views/registry.js';
 
 export interface AppProps {
   readonly store: UiStore;
@@ -19,66 +22,83 @@ export interface AppProps {
   readonly context: { readonly kubeContext?: string; readonly namespace?: string };
   /** Size where the output stream has none (tests). */
   readonly size?: TerminalSize;
+  readonly now?: () => number;
 }
 
-type Pane = 'agents' | 'events';
+type Cursor = 'agents' | 'events' | 'failover' | 'history' | 'journal';
+interface Prompt {
+  readonly kind: 'filter' | 'command' | 'none';
+  readonly text: string;
+  readonly editing: boolean;
+}
 
-/** The first screen: agents with their health and decisions, and every agent's events. */
-export function App({ store, readonly, context, size: fallback = { columns: 100, rows: 30 } }: AppProps) {
+/** Routes keys to commands and the current view; views render, rows/ format. */
+export function App({ store, readonly, context, size: fallback = { columns: 100, rows: 30 }, now = Date.now }: AppProps) {
   const ui = useUi(store);
   const { exit } = useApp();
   const { isRawModeSupported } = useStdin();
   const { columns, rows: height } = useTerminalSize(fallback);
-  const [pane, setPane] = useState<Pane>('agents');
-  const [cursor, setCursor] = useState({ agents: 0, events: 0 });
+  const [view, setView] = useState<ViewId>('overview');
+  const [pane, setPane] = useState<'agents' | 'events'>('agents');
+  const [cursor, setCursor] = useState<Record<Cursor, number>>({ agents: 0, events: 0, failover: 0, history: 0, journal: 0 });
   const [help, setHelp] = useState(false);
-  const [filter, setFilterState] = useState({ text: '', editing: false });
-  const filterRef = useRef(filter);
-  const setFilter = (next: { text: string; editing: boolean }): void => {
-    filterRef.current = next;
-    setFilterState(next);
+  const [detail, setDetail] = useState(false);
+  const [message, setMessage] = useState('');
+  const [prompt, setPromptState] = useState<Prompt>({ kind: 'none', text: '', editing: false });
+  const promptRef = useRef(prompt);
+  const setPrompt = (next: Prompt): void => {
+    promptRef.current = next;
+    setPromptState(next);
   };
 
   const bodyHeight = Math.max(5, height - 1 - 2);
-  const agentHeight = Math.min(Math.max(2, ui.agents.length + 1), Math.max(2, Math.floor(bodyHeight / 3)));
-  const eventHeight = bodyHeight - agentHeight - 1;
-  const agents = agentRows(ui.agents);
-  const parsed = parseFilter(filter.text);
-  const events = eventRows(ui.events, 1000).filter((e) => !parsed.ok || parsed.test(`${e.agent} ${e.kind} ${e.message}`));
-  const count = pane === 'agents' ? agents.length : events.length;
+  const filter = parseFilter(prompt.kind === 'filter' ? prompt.text : '');
+  const events = eventRows(ui.events, 1000).filter((e) => !filter.ok || filter.test(`${e.agent} ${e.kind} ${e.message}`));
+  const cursorKey: Cursor = view === 'overview' ? pane : view === 'events' ? 'journal' : view;
+  const counts: Record<Cursor, number> = { agents: ui.agents.length, events: events.length, journal: events.length, failover: memberRows(ui.agents, 0).length, history: historyRows(ui.agents).length };
+
+  const show = (id: ViewId): void => {
+    setView(id);
+    setDetail(false);
+    setMessage('');
+  };
 
   const run = (command: Command): void => {
-    const move = (to: number): void => setCursor((c) => ({ ...c, [pane]: Math.max(0, Math.min(count - 1, to)) }));
+    const move = (to: number): void => setCursor((c) => ({ ...c, [cursorKey]: Math.max(0, Math.min(counts[cursorKey] - 1, to)) }));
     switch (command) {
       case 'up':
-        move(cursor[pane] - 1);
-        return;
+        return move(cursor[cursorKey] - 1);
       case 'down':
-        move(cursor[pane] + 1);
-        return;
+        return move(cursor[cursorKey] + 1);
       case 'top':
-        move(0);
-        return;
+        return move(0);
       case 'bottom':
-        move(count - 1);
-        return;
+        return move(counts[cursorKey] - 1);
       case 'next-pane':
-        setPane((p) => (p === 'agents' ? 'events' : 'agents'));
+        if (view === 'overview') setPane((p) => (p === 'agents' ? 'events' : 'agents'));
         return;
+      case 'select':
+        if (view === 'history' && counts.history > 0) setDetail(true);
+        return;
+      case 'view-1':
+      case 'view-2':
+      case 'view-3':
+      case 'view-4':
+        return show(VIEWS[Number(command.slice(-1)) - 1]!.id);
+      case 'command':
+        return setPrompt({ kind: 'command', text: '', editing: true });
       case 'filter':
-        setPane('events');
-        setFilter({ text: '', editing: true });
-        return;
+        if (view === 'overview') setPane('events');
+        return setPrompt({ kind: 'filter', text: '', editing: true });
       case 'help':
-        setHelp((h) => !h);
-        return;
+        return setHelp((h) => !h);
       case 'back':
         setHelp(false);
-        setFilter({ text: '', editing: false });
-        return;
+        setDetail(false);
+        setMessage('');
+        return setPrompt({ kind: 'none', text: '', editing: false });
       case 'quit':
-        exit();
-        return;
+        return exit();
       default: {
         const unreachable: never = command;
         return unreachable;
@@ -86,16 +106,26 @@ export function App({ store, readonly, context, size: fallback = { columns: 100,
     }
   };
 
-  const onKey = (input: string, key: Key): void => {
-    const f = filterRef.current;
-    if (f.editing) {
-      if (key.escape) setFilter({ text: '', editing: false });
-      else if (key.return) setFilter({ ...f, editing: false });
-      else if (key.backspace || key.delete) setFilter({ ...f, text: f.text.slice(0, -1) });
-      else if (!key.ctrl && !key.meta && input !== '') setFilter({ ...f, text: f.text + input });
-      setCursor((c) => ({ ...c, events: 0 }));
-      return;
+  const edit = (p: Prompt, input: string, key: Key): void => {
+    if (key.escape) return setPrompt({ kind: 'none', text: '', editing: false });
+    if (key.backspace || key.delete) return setPrompt({ ...p, text: p.text.slice(0, -1) });
+    if (p.kind === 'command' && key.tab) return setPrompt({ ...p, text: completeCommand(p.text) });
+    if (key.return) {
+      if (p.kind === 'filter') return setPrompt({ ...p, editing: false });
+      const target = viewForCommand(p.text);
+      setPrompt({ kind: 'none', text: '', editing: false });
+      if (target === undefined) return setMessage(`unknown command :${p.text} (try ${VIEWS.map((v) => `:${v.aliases[0]}`).join(' ')})`);
+      return show(target.id);
     }
+    if (!key.ctrl && !key.meta && input !== '') {
+      setPrompt({ ...p, text: p.text + input });
+      if (p.kind === 'filter') setCursor((c) => ({ ...c, events: 0, journal: 0 }));
+    }
+  };
+
+  const onKey = (input: string, key: Key): void => {
+    const p = promptRef.current;
+    if (p.editing) return edit(p, input, key);
     const command = commandFor(keyName(input, key), readonly);
     if (command !== undefined) run(command);
   };
@@ -110,25 +140,35 @@ export function App({ store, readonly, context, size: fallback = { columns: 100,
   );
 
   const bindings = visibleBindings(readonly);
+  const title = VIEWS.find((v) => v.id === view)?.title ?? view;
+  const body = help ? (
+    <HelpPane bindings={bindings} height={bodyHeight} />
+  ) : view === 'overview' ? (
+    <OverviewView agents={ui.agents} events={events} pane={pane} cursor={cursor} width={columns} height={bodyHeight} />
+  ) : view === 'failover' ? (
+    <FailoverView agents={ui.agents} selected={cursor.failover} height={bodyHeight} now={now()} />
+  ) : view === 'history' ? (
+    <HistoryView agents={ui.agents} selected={cursor.history} detail={detail} height={bodyHeight} />
+  ) : (
+    <EventList rows={events} selected={cursor.journal} focused height={bodyHeight} />
+  );
   return (
     <Box flexDirection="column" width={columns} height={height - 1}>
-      <Header agents={ui.agents} readonly={readonly} context={context} />
-      {help ? (
-        <HelpPane bindings={bindings} height={bodyHeight} />
-      ) : (
-        <Box flexDirection="column" height={bodyHeight}>
-          <AgentTable rows={agents} selected={cursor.agents} focused={pane === 'agents'} width={columns} height={agentHeight} />
-          <Box height={1} />
-          <EventList rows={events} selected={cursor.events} focused={pane === 'events'} height={eventHeight} />
-        </Box>
-      )}
-      {filter.editing || filter.text !== '' ? (
-        <Text wrap="truncate" color={parsed.ok ? 'cyan' : 'red'}>
-          {parsed.ok ? `/${filter.text}${filter.editing ? '█' : ''}` : parsed.error}
-        </Text>
-      ) : (
+      <Header agents={ui.agents} readonly={readonly} context={context} view={title} now={now} />
+      {body}
+      <StatusLine prompt={prompt} filterError={filter.ok ? undefined : filter.error} message={message}>
         <Footer bindings={bindings} />
-      )}
+      </StatusLine>
     </Box>
   );
+}
+
+function StatusLine({ prompt, filterError, message, children }: { prompt: Prompt; filterError: string | undefined; message: string; children: ReactNode }) {
+  if (filterError !== undefined) return <Text color="red" wrap="truncate">{filterError}</Text>;
+  if (prompt.kind !== 'none') {
+    const sigil = prompt.kind === 'filter' ? '/' : ':';
+    return <Text color="cyan" wrap="truncate">{`${sigil}${prompt.text}${prompt.editing ? '█' : ''}`}</Text>;
+  }
+  if (message !== '') return <Text color="yellow" wrap="truncate">{message}</Text>;
+  return <>{children}</>;
 }

@@ -7,10 +7,11 @@ export interface HeaderProps {
   readonly agents: readonly AgentSnapshot[];
   readonly readonly: boolean;
   readonly context: { readonly kubeContext?: string; readonly namespace?: string };
+  readonly view: string;
   readonly now?: () => number;
 }
 
-function HeaderView({ agents, readonly, context, now = Date.now }: HeaderProps) {
+function HeaderView({ agents, readonly, context, view, now = Date.now }: HeaderProps) {
   const [time, setTime] = useState(now());
   useEffect(() => {
     const timer = setInterval(() => setTime(now()), 1000);
@@ -22,7 +23,14 @@ function HeaderView({ agents, readonly, context, now = Date.now }: HeaderProps) 
       <Text>
         <Text bold color="cyan">pgdeck</Text>
         {where === '' ? '' : <Text color="gray"> {where}</Text>}
-        <Text> {agents.length} agent{agents.length === 1 ? '' : 's'}</Text>
+        <Text bold> {view}</Text>
+        {agents.map((a) => (
+          <Text key={a.agent + (a.source.url ?? '')} color={a.source.stale ? 'gray' : a.health.status === 'ok' ? 'green' : a.health.status === 'starting' ? 'white' : 'yellow'}>
+            {' '}
+            {a.agent}:{a.health.status}
+            {a.source.mode === 'attached' ? (a.source.stale ? '(stale)' : '(attached)') : ''}
+          </Text>
+        ))}
         {readonly ? <Text color="black" backgroundColor="yellow"> READ-ONLY </Text> : ''}
       </Text>
       <Text color="gray">{clock(time)}</Text>
