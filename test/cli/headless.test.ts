@@ -1,0 +1,33 @@
+import { EventEmitter } from 'node:events';
+import { describe, expect, it } from 'vitest';
+import type { AnyAgentDefinition } from '../../src/agents/kernel/agent.js';
+import { runHeadless } from '../../src/cli/headless.js';
+import { loadConfig } from '../../src/config.js';
+import { freePort } from '../../src/lab/procs/ports.js';
+import { counterAgent } from '../fixtures/counter-agent.js';
+
+const TOKEN = 'headless-test-token-0123';
+
+describe('pgdeck --agent NAME (headless mode)', () => {
+  it('runs the agent, serves its API on the configured loopback port, and stops cleanly on SIGTERM', async () => {
+    const port = await freePort();
+    const definitions: Record<string, AnyAgentDefinition> = { counter: counterAgent };
+    const config = loadConfig({ flags: { listen: `127.0.0.1:${port}`, 'log-level': 'silent' }, env: { PGDECK_TOKEN: TOKEN }, definitions, want: ['counter'] });
+    const signals = new EventEmitter();
+    const running = runHeadless(counterAgent, config, { stderr: process.stderr, signals });
+    const base = `http://127.0.0.1:${port}`;
+    let health: Response | undefined;
+    for (let i = 0; i < 100 && health === undefined; i++) {
+      health = await fetch(`${base}/health`).catch(() => undefined);
+      if (health === undefined) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(health?.status).toBe(200);
+    expect((await fetch(`${base}/state`)).status).toBe(401);
+    const state = (await (await fetch(`${base}/state`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as { agent: string };
+    expect(state.agent).toBe('counter');
+    expect(await (await fetch(`${base}/metrics`)).text()).toContain('pgdeck_agent_passes_total');
+    signals.emit('SIGTERM');
+    expect(await running).toBe(0);
+    await expect(fetch(`${base}/health`)).rejects.toThrow();
+  });
+});
