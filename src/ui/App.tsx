@@ -1,13 +1,15 @@
-import { useRef, useState, type ReactNode } from 'react';
+import { useContext, useRef, useState, type ReactNode } from 'react';
 import { Box, Text, useApp, useInput, useStdin, type Key } from 'ink';
+import { ConfirmPane } from './components/ConfirmPane.js';
 import { EventList } from './components/EventList.js';
 import { Footer } from './components/Footer.js';
 import { Header } from './components/Header.js';
 import { HelpPane } from './components/HelpPane.js';
-import { commandFor, keyName, visibleBindings, type Command } from './keys/keymap.js';
+import { KEYMAP, commandFor, keyName, visibleBindings, type AgentCommand, type Command } from './keys/keymap.js';
 import { eventRows } from './rows/event-rows.js';
 import { historyRows, memberRows } from './rows/failover-rows.js';
 import { parseFilter } from './rows/filter.js';
+import { ActionsContext, isAgentCommand, offeringAgent, planAction, type PendingAction } from './state/agent-actions.js';
 import { useTerminalSize, type TerminalSize } from './state/use-terminal-size.js';
 import { useUi } from './state/use-ui.js';
 import type { UiStore } from './state/ui-store.js';
@@ -44,6 +46,13 @@ export function App({ store, readonly, context, size: fallback = { columns: 100,
   const [help, setHelp] = useState(false);
   const [detail, setDetail] = useState(false);
   const [message, setMessage] = useState('');
+  const controls = useContext(ActionsContext);
+  const [pending, setPendingState] = useState<PendingAction | undefined>(undefined);
+  const pendingRef = useRef(pending);
+  const setPending = (next: PendingAction | undefined): void => {
+    pendingRef.current = next;
+    setPendingState(next);
+  };
   const [prompt, setPromptState] = useState<Prompt>({ kind: 'none', text: '', editing: false });
   const promptRef = useRef(prompt);
   const setPrompt = (next: Prompt): void => {
@@ -54,8 +63,35 @@ export function App({ store, readonly, context, size: fallback = { columns: 100,
   const bodyHeight = Math.max(5, height - 1 - 2);
   const filter = parseFilter(prompt.kind === 'filter' ? prompt.text : '');
   const events = eventRows(ui.events, 1000).filter((e) => !filter.ok || filter.test(`${e.agent} ${e.kind} ${e.message}`));
+  const members = memberRows(ui.agents, 0);
   const cursorKey: Cursor = view === 'overview' ? pane : view === 'events' ? 'journal' : view;
-  const counts: Record<Cursor, number> = { agents: ui.agents.length, events: events.length, journal: events.length, failover: memberRows(ui.agents, 0).length, history: historyRows(ui.agents).length };
+  const counts: Record<Cursor, number> = { agents: ui.agents.length, events: events.length, journal: events.length, failover: members.length, history: historyRows(ui.agents).length };
+
+  const startAction = (command: AgentCommand): void => {
+    const selected = view === 'failover' ? members[cursor.failover]?.member : undefined;
+    const plan = planAction(ui.agents, command, selected);
+    const control = typeof plan === 'string' ? undefined : controls.get(plan.agent);
+    if (typeof plan === 'string' || control === undefined) return setMessage(typeof plan === 'string' ? plan : `no control for ${plan.agent}`);
+    setMessage(`asking ${plan.agent} what ${plan.action} would do...`);
+    control.preview(plan.action, plan.args, { who: 'console', via: 'tui' }).then(
+      (preview) => {
+        setMessage('');
+        setPending({ ...plan, preview });
+      },
+      (error: unknown) => setMessage(`${plan.action}: ${(error as Error).message}`),
+    );
+  };
+
+  const confirm = (p: PendingAction, yes: boolean): void => {
+    setPending(undefined);
+    const control = controls.get(p.agent);
+    if (!yes || !p.preview.allowed || control === undefined) return setMessage(yes ? '' : `${p.action} cancelled`);
+    setMessage(`${p.action} running...`);
+    control.invoke(p.action, p.args, { who: 'console', via: 'tui' }).then(
+      (result) => setMessage(`${p.action}: ${result.ok ? 'done' : 'refused'}: ${result.message}`),
+      (error: unknown) => setMessage(`${p.action} failed: ${(error as Error).message}`),
+    );
+  };
 
   const show = (id: ViewId): void => {
     setView(id);
@@ -64,16 +100,16 @@ export function App({ store, readonly, context, size: fallback = { columns: 100,
   };
 
   const run = (command: Command): void => {
-    const move = (to: number): void => setCursor((c) => ({ ...c, [cursorKey]: Math.max(0, Math.min(counts[cursorKey] - 1, to)) }));
+    const move = (to: (at: number) => number): void => setCursor((c) => ({ ...c, [cursorKey]: Math.max(0, Math.min(counts[cursorKey] - 1, to(c[cursorKey]))) }));
     switch (command) {
       case 'up':
-        return move(cursor[cursorKey] - 1);
+        return move((at) => at - 1);
       case 'down':
-        return move(cursor[cursorKey] + 1);
+        return move((at) => at + 1);
       case 'top':
-        return move(0);
+        return move(() => 0);
       case 'bottom':
-        return move(counts[cursorKey] - 1);
+        return move(() => counts[cursorKey] - 1);
       case 'next-pane':
         if (view === 'overview') setPane((p) => (p === 'agents' ? 'events' : 'agents'));
         return;
@@ -99,6 +135,14 @@ export function App({ store, readonly, context, size: fallback = { columns: 100,
         return setPrompt({ kind: 'none', text: '', editing: false });
       case 'quit':
         return exit();
+      case 'failover':
+      case 'switchover':
+      case 'pause':
+      case 'reinit':
+      case 'scale-up':
+      case 'scale-down':
+      case 'lab':
+        return startAction(command);
       default: {
         const unreachable: never = command;
         return unreachable;
@@ -124,6 +168,12 @@ export function App({ store, readonly, context, size: fallback = { columns: 100,
   };
 
   const onKey = (input: string, key: Key): void => {
+    const waiting = pendingRef.current;
+    if (waiting !== undefined) {
+      if (input === 'y' || key.return) confirm(waiting, true);
+      else if (input === 'n' || key.escape) confirm(waiting, false);
+      return;
+    }
     const p = promptRef.current;
     if (p.editing) return edit(p, input, key);
     const command = commandFor(keyName(input, key), readonly);
@@ -139,9 +189,11 @@ export function App({ store, readonly, context, size: fallback = { columns: 100,
     { isActive: isRawModeSupported === true },
   );
 
-  const bindings = visibleBindings(readonly);
+  const bindings = visibleBindings(readonly, KEYMAP, (c) => !isAgentCommand(c) || offeringAgent(ui.agents, c) !== undefined);
   const title = VIEWS.find((v) => v.id === view)?.title ?? view;
-  const body = help ? (
+  const body = pending !== undefined ? (
+    <ConfirmPane pending={pending} height={bodyHeight} />
+  ) : help ? (
     <HelpPane bindings={bindings} height={bodyHeight} />
   ) : view === 'overview' ? (
     <OverviewView agents={ui.agents} events={events} pane={pane} cursor={cursor} width={columns} height={bodyHeight} />

@@ -1,6 +1,7 @@
 import { render } from 'ink';
 import type { AgentHandle } from '../agents/kernel/snapshot.js';
 import { App } from './App.js';
+import { ActionsContext } from './state/agent-actions.js';
 import { UiStore } from './state/ui-store.js';
 
 export interface StartUiOptions {
@@ -36,7 +37,13 @@ export async function startUi(options: StartUiOptions): Promise<void> {
   process.once('exit', leave);
   process.once('SIGTERM', onSignal);
   process.once('SIGHUP', onSignal);
-  const instance = render(<App store={store} readonly={options.readonly} context={options.context} />, {
+  const controls = new Map(options.handles.map((h) => [h.name, h.control]));
+  const app = (
+    <ActionsContext.Provider value={controls}>
+      <App store={store} readonly={options.readonly} context={options.context} />
+    </ActionsContext.Provider>
+  );
+  const instance = render(app, {
     stdout,
     stdin,
     exitOnCtrlC: true,

@@ -2,7 +2,10 @@
  * Every key the console answers, in one table: handlers match commands, help and the footer are
  * generated from here, and read-only mode drops the dangerous entries.
  */
-export type Command = 'up' | 'down' | 'top' | 'bottom' | 'next-pane' | 'select' | 'filter' | 'command' | 'view-1' | 'view-2' | 'view-3' | 'view-4' | 'help' | 'quit' | 'back';
+export type Command = 'up' | 'down' | 'top' | 'bottom' | 'next-pane' | 'select' | 'filter' | 'command' | 'view-1' | 'view-2' | 'view-3' | 'view-4' | 'help' | 'quit' | 'back' | AgentCommand;
+
+/** Commands that run an agent's action (the agent must offer it); all change something. */
+export type AgentCommand = 'failover' | 'switchover' | 'pause' | 'reinit' | 'scale-up' | 'scale-down' | 'lab';
 
 export interface KeyBinding {
   readonly command: Command;
@@ -27,6 +30,13 @@ export const KEYMAP: readonly KeyBinding[] = [
   { command: 'filter', keys: ['/'], label: '/', description: 'filter events (regex, ! inverts)', dangerous: false },
   { command: 'help', keys: ['?'], label: '?', description: 'show or hide this help', dangerous: false },
   { command: 'back', keys: ['escape'], label: 'esc', description: 'back: close help or detail, clear the filter', dangerous: false },
+  { command: 'failover', keys: ['f'], label: 'f', description: 'fail over to the selected replica', dangerous: true },
+  { command: 'switchover', keys: ['s'], label: 's', description: 'switch over (to the selected replica, or the best)', dangerous: true },
+  { command: 'pause', keys: ['p'], label: 'p', description: 'pause or resume automatic failover', dangerous: true },
+  { command: 'reinit', keys: ['r'], label: 'r', description: 'reinit the selected replica', dangerous: true },
+  { command: 'scale-up', keys: ['+'], label: '+', description: 'scale up by one', dangerous: true },
+  { command: 'scale-down', keys: ['-'], label: '-', description: 'scale down by one', dangerous: true },
+  { command: 'lab', keys: ['L'], label: 'L', description: 'set up the lab', dangerous: true },
   { command: 'quit', keys: ['q', 'ctrl+c'], label: 'q', description: 'quit', dangerous: false },
 ];
 
@@ -45,6 +55,7 @@ export function commandFor(name: string, readonly: boolean, keymap: readonly Key
   return keymap.find((b) => b.keys.includes(name) && !(readonly && b.dangerous))?.command;
 }
 
-export function visibleBindings(readonly: boolean, keymap: readonly KeyBinding[] = KEYMAP): KeyBinding[] {
-  return keymap.filter((b) => !(readonly && b.dangerous));
+/** What the footer and help show: no dangerous keys in read-only mode, and only the actions some agent offers. */
+export function visibleBindings(readonly: boolean, keymap: readonly KeyBinding[] = KEYMAP, offered: (command: Command) => boolean = () => true): KeyBinding[] {
+  return keymap.filter((b) => !(readonly && b.dangerous) && offered(b.command));
 }

@@ -4,6 +4,8 @@ import type { FailoverState, HistoryEntry, MemberStatus } from '../../agents/fai
 export interface MemberRow {
   readonly key: string;
   readonly cluster: string;
+  /** The member's name; `name` adds `*` for the leader. */
+  readonly member: string;
   readonly name: string;
   readonly role: string;
   readonly state: string;
@@ -34,6 +36,7 @@ function memberRow(state: FailoverState, m: MemberStatus, now: number, stale: bo
   return {
     key: `${state.cluster}/${m.name}`,
     cluster: state.cluster,
+    member: m.name,
     name: `${m.name}${leader}`,
     role: m.sync && m.role === 'replica' ? 'sync replica' : m.role,
     state: m.state,
