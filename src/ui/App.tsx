@@ -25,6 +25,7 @@ export interface AppProps {
   /** Size where the output stream has none (tests). */
   readonly size?: TerminalSize;
   readonly now?: () => number;
+  readonly initialView?: ViewId;
 }
 
 type Cursor = 'agents' | 'events' | 'failover' | 'history' | 'journal';
@@ -35,12 +36,12 @@ interface Prompt {
 }
 
 /** Routes keys to commands and the current view; views render, rows/ format. */
-export function App({ store, readonly, context, size: fallback = { columns: 100, rows: 30 }, now = Date.now }: AppProps) {
+export function App({ store, readonly, context, size: fallback = { columns: 100, rows: 30 }, now = Date.now, initialView = 'overview' }: AppProps) {
   const ui = useUi(store);
   const { exit } = useApp();
   const { isRawModeSupported } = useStdin();
   const { columns, rows: height } = useTerminalSize(fallback);
-  const [view, setView] = useState<ViewId>('overview');
+  const [view, setView] = useState<ViewId>(initialView);
   const [pane, setPane] = useState<'agents' | 'events'>('agents');
   const [cursor, setCursor] = useState<Record<Cursor, number>>({ agents: 0, events: 0, failover: 0, history: 0, journal: 0 });
   const [help, setHelp] = useState(false);

@@ -5,6 +5,7 @@ import type { FailoverState } from '../../src/agents/failover/types.js';
 import { App } from '../../src/ui/App.js';
 import { ActionsContext } from '../../src/ui/state/agent-actions.js';
 import { UiStore } from '../../src/ui/state/ui-store.js';
+import { settle } from '../helpers/render-ui.js';
 import { failoverLikeAgent, type Recorder } from '../fixtures/ui/failover-like-agent.js';
 import { NOW } from '../fixtures/ui/failover-state.js';
 
@@ -26,7 +27,7 @@ async function show(readonly = false) {
   );
   await tick();
   const calls = agent.deps.calls;
-  return { ...app, calls, agent, press: async (keys: string) => { app.stdin.write(keys); await tick(); } };
+  return { ...app, calls, agent, press: async (keys: string) => { app.stdin.write(keys); await settle(app.frames); } };
 }
 
 describe('actions: preview, then confirm or cancel', () => {

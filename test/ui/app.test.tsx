@@ -3,6 +3,7 @@ import { render, cleanup } from 'ink-testing-library';
 import { AgentStore } from '../../src/agents/kernel/store.js';
 import { App } from '../../src/ui/App.js';
 import { UiStore } from '../../src/ui/state/ui-store.js';
+import { settle } from '../helpers/render-ui.js';
 
 const tick = (ms = 0): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -16,7 +17,7 @@ async function show(stores: AgentStore[], readonly = false) {
   const ui = new UiStore(stores, { maxFlushesPerSecond: 100 });
   const app = render(<App store={ui} readonly={readonly} context={{ namespace: 'pg-prod', kubeContext: 'lab' }} size={{ columns: 100, rows: 24 }} />);
   await tick(20);
-  return { ...app, ui, press: async (key: string) => { app.stdin.write(key); await tick(20); } };
+  return { ...app, ui, press: async (key: string) => { app.stdin.write(key); await settle(app.frames); } };
 }
 
 afterEach(() => cleanup());

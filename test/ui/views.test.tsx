@@ -4,6 +4,7 @@ import { AgentStore } from '../../src/agents/kernel/store.js';
 import { App } from '../../src/ui/App.js';
 import { formatBytes, formatLsn, memberRows } from '../../src/ui/rows/failover-rows.js';
 import { UiStore } from '../../src/ui/state/ui-store.js';
+import { settle } from '../helpers/render-ui.js';
 import { NOW, failoverState } from '../fixtures/ui/failover-state.js';
 
 const tick = (ms = 20): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -16,7 +17,7 @@ async function show(size = { columns: 120, rows: 30 }) {
   const ui = new UiStore([store], { maxFlushesPerSecond: 100 });
   const app = render(<App store={ui} readonly={false} context={{}} size={size} now={() => NOW} />);
   await tick();
-  return { ...app, store, press: async (keys: string) => { app.stdin.write(keys); await tick(); } };
+  return { ...app, store, press: async (keys: string) => { app.stdin.write(keys); await settle(app.frames); } };
 }
 
 describe('Failover cluster view', () => {
