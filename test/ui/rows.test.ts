@@ -3,6 +3,7 @@ import { AgentStore } from '../../src/agents/kernel/store.js';
 import { agentRows } from '../../src/ui/rows/agent-rows.js';
 import { eventRows, fit } from '../../src/ui/rows/event-rows.js';
 import { KEYMAP, commandFor, keyName, visibleBindings } from '../../src/ui/keys/keymap.js';
+import { windowStart } from '../../src/ui/rows/window.js';
 
 describe('rows', () => {
   it('agent rows carry the tone and the last error', () => {
@@ -39,5 +40,15 @@ describe('keymap', () => {
     expect(commandFor('F', false, table)).toBe('quit');
     expect(commandFor('F', true, table)).toBeUndefined();
     expect(visibleBindings(true, table).some((b) => b.dangerous)).toBe(false);
+  });
+});
+
+describe('windowStart', () => {
+  it('keeps the selection in view and never scrolls past the end', () => {
+    expect(windowStart(100, 0, 10)).toBe(0);
+    expect(windowStart(100, 9, 10)).toBe(0);
+    expect(windowStart(100, 10, 10)).toBe(1);
+    expect(windowStart(100, 99, 10)).toBe(90);
+    expect(windowStart(5, 4, 10)).toBe(0);
   });
 });

@@ -3,6 +3,7 @@ import { Box, Text } from 'ink';
 import type { AgentRow } from '../rows/agent-rows.js';
 import { fit } from '../rows/event-rows.js';
 import { toneColor } from '../theme.js';
+import { windowStart } from '../rows/window.js';
 
 export interface AgentTableProps {
   readonly rows: readonly AgentRow[];
@@ -29,7 +30,7 @@ const Row = memo(function Row({ row, selected, width }: { row: AgentRow; selecte
 /** The agents: one row each, only the rows that fit are rendered. */
 function AgentTableView({ rows, selected, focused, width, height }: AgentTableProps) {
   const visible = Math.max(1, height - 1);
-  const offset = Math.min(Math.max(0, selected - visible + 1), Math.max(0, rows.length - visible));
+  const offset = windowStart(rows.length, selected, visible);
   return (
     <Box flexDirection="column" height={height}>
       <Text bold color={focused ? 'cyan' : 'gray'} wrap="truncate">

@@ -2,6 +2,7 @@ import { memo } from 'react';
 import { Box, Text } from 'ink';
 import { fit, type EventRow } from '../rows/event-rows.js';
 import { severityColor } from '../theme.js';
+import { windowStart } from '../rows/window.js';
 
 export interface EventListProps {
   readonly rows: readonly EventRow[];
@@ -25,7 +26,7 @@ const Row = memo(function Row({ row, selected }: { row: EventRow; selected: bool
 /** Every agent's journal, newest first, only the visible window rendered. */
 function EventListView({ rows, selected, focused, height }: EventListProps) {
   const visible = Math.max(1, height - 1);
-  const offset = Math.min(Math.max(0, selected - visible + 1), Math.max(0, rows.length - visible));
+  const offset = windowStart(rows.length, selected, visible);
   return (
     <Box flexDirection="column" height={height}>
       <Text bold color={focused ? 'cyan' : 'gray'}>{'  '}EVENTS ({rows.length})</Text>

@@ -4,6 +4,7 @@ import type { AgentSnapshot } from '../../agents/kernel/snapshot.js';
 import { fit } from '../rows/event-rows.js';
 import { failoverStates, leaderLine, memberRows, type MemberRow } from '../rows/failover-rows.js';
 import { toneColor } from '../theme.js';
+import { windowStart } from '../rows/window.js';
 
 const columns: readonly [keyof MemberRow, string, number][] = [
   ['name', 'MEMBER', 14], ['role', 'ROLE', 13], ['state', 'STATE', 12], ['timeline', 'TL', 4],
@@ -15,7 +16,7 @@ function FailoverViewImpl({ agents, selected, height, now }: { agents: readonly 
   const clusters = failoverStates(agents);
   const rows = memberRows(agents, now);
   const visible = Math.max(1, height - clusters.length - 1);
-  const offset = Math.min(Math.max(0, selected - visible + 1), Math.max(0, rows.length - visible));
+  const offset = windowStart(rows.length, selected, visible);
   return (
     <Box flexDirection="column" height={height}>
       {clusters.length === 0 ? <Text color="gray">no failover agent: run `pgdeck --agent failover` and attach to it</Text> : null}

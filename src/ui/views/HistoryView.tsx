@@ -3,6 +3,7 @@ import { Box, Text } from 'ink';
 import type { AgentSnapshot } from '../../agents/kernel/snapshot.js';
 import { fit } from '../rows/event-rows.js';
 import { historyDetail, historyRows } from '../rows/failover-rows.js';
+import { windowStart } from '../rows/window.js';
 
 /** The flight recorder: each failover and switchover; enter opens the selected one's detail. */
 function HistoryViewImpl({ agents, selected, detail, height }: { agents: readonly AgentSnapshot[]; selected: number; detail: boolean; height: number }) {
@@ -18,7 +19,7 @@ function HistoryViewImpl({ agents, selected, detail, height }: { agents: readonl
     );
   }
   const visible = Math.max(1, height - 1);
-  const offset = Math.min(Math.max(0, selected - visible + 1), Math.max(0, rows.length - visible));
+  const offset = windowStart(rows.length, selected, visible);
   return (
     <Box flexDirection="column" height={height}>
       <Text bold color="cyan" wrap="truncate">
