@@ -3,6 +3,7 @@ import { userInfo } from 'node:os';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import type { CliOption } from './agents/kernel/agent.js';
+import { startAgent } from './agents/kernel/runtime.js';
 import type { AgentHandle } from './agents/kernel/snapshot.js';
 import { AGENTS } from './agents/registry.js';
 import { parseArgPairs, runAction } from './cli/action.js';
@@ -35,7 +36,7 @@ async function main(argv: readonly string[]): Promise<number> {
         if (typeof args.agent === 'string') {
           const definition = Object.hasOwn(AGENTS, args.agent) ? AGENTS[args.agent] : undefined;
           if (definition === undefined) throw new UsageError(`--agent: unknown agent "${args.agent}"; known agents: ${Object.keys(AGENTS).join(', ') || '(none)'}`);
-          code = await runHeadless(definition, load(args, [args.agent]), { stderr: process.stderr, signals: process });
+          code = await runHeadless(definition, load(args, [args.agent]), { signals: process });
           return;
         }
         const config = load(args);
@@ -122,7 +123,6 @@ function addAgentOptions<T>(y: Argv<T>): Argv<T> {
 }
 
 async function inProcess(config: LoadedConfig): Promise<AgentHandle[]> {
-  const { startAgent } = await import('./agents/kernel/runtime.js');
   return Promise.all(Object.entries(config.agents).map(([name, agentConfig]) => startAgent(AGENTS[name]!, agentConfig)));
 }
 

@@ -6,7 +6,7 @@ import { serveAgent } from '../agents/wire/serve.js';
 import type { LoadedConfig } from '../config.js';
 
 export interface HeadlessIo {
-  readonly stderr: NodeJS.WritableStream;
+  /** Where SIGTERM and SIGINT arrive (the process, or an emitter in tests). */
   readonly signals: NodeJS.EventEmitter;
 }
 

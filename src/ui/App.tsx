@@ -64,9 +64,10 @@ export function App({ store, readonly, context, size: fallback = { columns: 100,
   const bodyHeight = Math.max(5, height - 1 - 2);
   const filter = parseFilter(prompt.kind === 'filter' ? prompt.text : '');
   const events = eventRows(ui.events, 1000).filter((e) => !filter.ok || filter.test(`${e.agent} ${e.kind} ${e.message}`));
-  const members = memberRows(ui.agents, 0);
+  const members = memberRows(ui.agents, now());
+  const history = historyRows(ui.agents);
   const cursorKey: Cursor = view === 'overview' ? pane : view === 'events' ? 'journal' : view;
-  const counts: Record<Cursor, number> = { agents: ui.agents.length, events: events.length, journal: events.length, failover: members.length, history: historyRows(ui.agents).length };
+  const counts: Record<Cursor, number> = { agents: ui.agents.length, events: events.length, journal: events.length, failover: members.length, history: history.length };
 
   const startAction = (command: AgentCommand): void => {
     const selected = view === 'failover' ? members[cursor.failover]?.member : undefined;
@@ -199,9 +200,9 @@ export function App({ store, readonly, context, size: fallback = { columns: 100,
   ) : view === 'overview' ? (
     <OverviewView agents={ui.agents} events={events} pane={pane} cursor={cursor} width={columns} height={bodyHeight} />
   ) : view === 'failover' ? (
-    <FailoverView agents={ui.agents} selected={cursor.failover} height={bodyHeight} now={now()} />
+    <FailoverView agents={ui.agents} rows={members} selected={cursor.failover} height={bodyHeight} now={now()} />
   ) : view === 'history' ? (
-    <HistoryView agents={ui.agents} selected={cursor.history} detail={detail} height={bodyHeight} />
+    <HistoryView rows={history} selected={cursor.history} detail={detail} height={bodyHeight} />
   ) : (
     <EventList rows={events} selected={cursor.journal} focused height={bodyHeight} />
   );

@@ -14,7 +14,7 @@ describe('pgdeck --agent NAME (headless mode)', () => {
     const definitions: Record<string, AnyAgentDefinition> = { counter: counterAgent };
     const config = loadConfig({ flags: { listen: `127.0.0.1:${port}`, 'log-level': 'silent' }, env: { PGDECK_TOKEN: TOKEN }, definitions, want: ['counter'] });
     const signals = new EventEmitter();
-    const running = runHeadless(counterAgent, config, { stderr: process.stderr, signals });
+    const running = runHeadless(counterAgent, config, { signals });
     const base = `http://127.0.0.1:${port}`;
     let health: Response | undefined;
     for (let i = 0; i < 100 && health === undefined; i++) {

@@ -75,15 +75,29 @@ export function startDaemon(spec: DaemonSpec): Daemon {
   };
 }
 
-/** Polls `probe` until it returns true; on timeout throws naming `what` with the log's last lines. */
-export async function waitUntil(what: string, probe: () => Promise<boolean>, timeoutMs: number, logFile?: string): Promise<void> {
+export interface WaitWatch {
+  /** Its last lines are quoted when the wait times out. */
+  readonly logFile?: string;
+  /** Fail at once, quoting its log, when one of these exits (a port taken meanwhile, a bad flag). */
+  readonly processes?: readonly { readonly name: string; readonly daemon: Daemon }[];
+  readonly signal?: AbortSignal;
+  readonly intervalMs?: number;
+}
+
+/** Polls `probe` until it returns true; fails on timeout, abort, or a watched process exiting, with log lines. */
+export async function waitUntil(what: string, probe: () => Promise<boolean>, timeoutMs: number, watch: WaitWatch = {}): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
+  for (;;) {
+    if (watch.signal?.aborted === true) throw new PgdeckError('aborted', `aborted while waiting for ${what}`);
+    const dead = watch.processes?.find((p) => !isAlive(p.daemon.pid));
+    if (dead !== undefined) throw new PgdeckError('unavailable', `${dead.name} exited while waiting for ${what}; last log lines:\n${logTail(dead.daemon.logFile, 8)}`);
     if (await probe().catch(() => false)) return;
-    await delay(50);
+    if (Date.now() > deadline) {
+      const tail = watch.logFile === undefined ? '' : `; last log lines:\n${logTail(watch.logFile, 8)}`;
+      throw new PgdeckError('timeout', `${what} was not ready after ${timeoutMs} ms${tail}`);
+    }
+    await delay(watch.intervalMs ?? 50);
   }
-  const tail = logFile === undefined ? '' : `; last log lines:\n${logTail(logFile, 8)}`;
-  throw new PgdeckError('timeout', `${what} was not ready after ${timeoutMs} ms${tail}`);
 }
 
 export function logTail(file: string, lines: number): string {

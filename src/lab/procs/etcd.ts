@@ -46,7 +46,7 @@ export async function startEtcd(options: EtcdOptions = {}): Promise<EtcdServer> 
   const launch = async (): Promise<void> => {
     const started = startDaemon({ name: 'etcd', command: binary, args, dir });
     daemon = started;
-    await waitUntil(`etcd on ${endpoint}`, () => etcdHealthy(endpoint), timeoutMs, started.logFile);
+    await waitUntil(`etcd on ${endpoint}`, () => etcdHealthy(endpoint), timeoutMs, { logFile: started.logFile });
   };
   try {
     await launch();

@@ -1,15 +1,14 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import { PgdeckError } from '../../agents/kernel/errors.js';
 import type { Logger } from '../../agents/kernel/logger.js';
-import { logTail, startDaemon, type Daemon } from './daemon.js';
+import { startDaemon, waitUntil, type Daemon } from './daemon.js';
 import { kubeBinaries, type KubeBinary } from './kube-binaries.js';
 import { countItems, countReadyNodes, createFakeNode, kubeApi, kubeconfigYaml, mintServiceAccountKubeconfig } from './kube-api.js';
 import { createKubePki, FRONT_PROXY_CLIENT, type KubeClientUser } from './kube-certs.js';
 import { KWOK_NODE_ANNOTATION, KWOK_STAGES_YAML } from './kwok-stages.js';
 import { freePort } from './ports.js';
-import { createServiceDir, isAlive, subdir, type ServiceDir } from './service-dir.js';
+import { createServiceDir, subdir, type ServiceDir } from './service-dir.js';
 
 export interface KubeControlPlaneOptions {
   /** Fake kwok nodes to create (default 3). */
@@ -94,7 +93,7 @@ async function boot(bin: Readonly<Record<KubeBinary, string>>, dir: ServiceDir, 
     return started;
   };
   const ready = (what: string, probe: () => Promise<boolean>, logOf: Running): Promise<void> =>
-    waitReady(what, probe, logOf, running, options.signal, options.startTimeoutMs ?? 120_000);
+    waitUntil(what, probe, options.startTimeoutMs ?? 120_000, { logFile: logOf.daemon.logFile, processes: running, intervalMs: 100, ...(options.signal === undefined ? {} : { signal: options.signal }) });
 
   const etcdEndpoint = `http://127.0.0.1:${etcdPort}`;
   const peer = `http://127.0.0.1:${peerPort}`;
@@ -208,22 +207,6 @@ async function httpOk(url: string): Promise<boolean> {
 interface Running {
   readonly name: string;
   readonly daemon: Daemon;
-}
-
-/**
- * Polls `probe` every 100 ms. Fails at once when any started process has exited (a port taken
- * meanwhile, a bad flag), on abort, or after `timeoutMs`, quoting the relevant log's last lines.
- */
-async function waitReady(what: string, probe: () => Promise<boolean>, logOf: Running, running: readonly Running[], signal: AbortSignal | undefined, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (signal?.aborted === true) throw new PgdeckError('aborted', `starting the Kubernetes control plane was aborted while waiting for ${what}`);
-    const dead = running.find((r) => !isAlive(r.daemon.pid));
-    if (dead !== undefined) throw new PgdeckError('unavailable', `${dead.name} exited while waiting for ${what}; last log lines:\n${logTail(dead.daemon.logFile, 8)}`);
-    if (await probe().catch(() => false)) return;
-    if (Date.now() > deadline) throw new PgdeckError('timeout', `${what} not ready after ${timeoutMs} ms; last lines of ${logOf.name}.log:\n${logTail(logOf.daemon.logFile, 8)}`);
-    await delay(100);
-  }
 }
 
 function timer(logger: Logger | undefined): (what: string) => void {

@@ -81,9 +81,9 @@ export async function startPatroniCluster(options: { etcdEndpoint: string; membe
   }));
   const first = configs[0]!;
   launch(first);
-  await waitUntil('Patroni leader bootstrap', async () => (await role(first.apiPort)) === 'primary', 60_000, join(dir.path, `${first.name}.log`));
+  await waitUntil('Patroni leader bootstrap', async () => (await role(first.apiPort)) === 'primary', 60_000, { logFile: join(dir.path, `${first.name}.log`) });
   for (const c of configs.slice(1)) launch(c);
-  for (const c of configs.slice(1)) await waitUntil(`Patroni replica ${c.name}`, async () => (await role(c.apiPort)) === 'replica', 90_000, join(dir.path, `${c.name}.log`));
+  for (const c of configs.slice(1)) await waitUntil(`Patroni replica ${c.name}`, async () => (await role(c.apiPort)) === 'replica', 90_000, { logFile: join(dir.path, `${c.name}.log`) });
   if (options.synchronous === true) await waitUntil('Patroni synchronous standby', () => hasSyncStandby(first.apiPort), 60_000);
   const leader = async (): Promise<string | null> => {
     for (const c of configs) if ((await role(c.apiPort).catch(() => null)) === 'primary') return c.name;

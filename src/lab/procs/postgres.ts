@@ -77,7 +77,7 @@ async function launch(dir: ServiceDir, dataDir: string, runAs: RunAs | undefined
     if (daemon !== undefined && !isAlive(daemon.pid)) await daemon.exited;
     const started = startDaemon({ name: 'postgres', command: join(pgBinDir(), 'postgres'), args: ['-D', dataDir], dir, ...(runAs === undefined ? {} : { runAs }) });
     daemon = started;
-    await waitUntil(`PostgreSQL ${name} on ${host}:${port}`, () => isReady(host, port, runAs), timeoutMs, started.logFile);
+    await waitUntil(`PostgreSQL ${name} on ${host}:${port}`, () => isReady(host, port, runAs), timeoutMs, { logFile: started.logFile });
   };
   const stop = async (): Promise<void> => {
     await daemon?.stop(10_000);

@@ -29,7 +29,7 @@ export async function startRedis(options: { binary?: string; startTimeoutMs?: nu
     dir.remove();
   };
   try {
-    await waitUntil(`redis on ${host}:${port}`, () => redisPing(host, port), options.startTimeoutMs ?? 15_000, daemon.logFile);
+    await waitUntil(`redis on ${host}:${port}`, () => redisPing(host, port), options.startTimeoutMs ?? 15_000, { logFile: daemon.logFile });
   } catch (error) {
     await stop();
     throw error;

@@ -2,7 +2,7 @@ import { memo } from 'react';
 import { Box, Text } from 'ink';
 import type { AgentSnapshot } from '../../agents/kernel/snapshot.js';
 import { fit } from '../rows/event-rows.js';
-import { failoverStates, leaderLine, memberRows, type MemberRow } from '../rows/failover-rows.js';
+import { failoverStates, leaderLine, type MemberRow } from '../rows/failover-rows.js';
 import { toneColor } from '../theme.js';
 import { windowStart } from '../rows/window.js';
 
@@ -12,9 +12,8 @@ const columns: readonly [keyof MemberRow, string, number][] = [
 ];
 
 /** Members of every failover cluster: role, state, timeline, LSN, lag; the leader and its lease. */
-function FailoverViewImpl({ agents, selected, height, now }: { agents: readonly AgentSnapshot[]; selected: number; height: number; now: number }) {
+function FailoverViewImpl({ agents, rows, selected, height, now }: { agents: readonly AgentSnapshot[]; rows: readonly MemberRow[]; selected: number; height: number; now: number }) {
   const clusters = failoverStates(agents);
-  const rows = memberRows(agents, now);
   const visible = Math.max(1, height - clusters.length - 1);
   const offset = windowStart(rows.length, selected, visible);
   return (

@@ -1,13 +1,11 @@
 import { memo } from 'react';
 import { Box, Text } from 'ink';
-import type { AgentSnapshot } from '../../agents/kernel/snapshot.js';
 import { fit } from '../rows/event-rows.js';
-import { historyDetail, historyRows } from '../rows/failover-rows.js';
+import { historyDetail, type HistoryRow } from '../rows/failover-rows.js';
 import { windowStart } from '../rows/window.js';
 
 /** The flight recorder: each failover and switchover; enter opens the selected one's detail. */
-function HistoryViewImpl({ agents, selected, detail, height }: { agents: readonly AgentSnapshot[]; selected: number; detail: boolean; height: number }) {
-  const rows = historyRows(agents);
+function HistoryViewImpl({ rows, selected, detail, height }: { rows: readonly HistoryRow[]; selected: number; detail: boolean; height: number }) {
   const chosen = rows[selected];
   if (detail && chosen !== undefined) {
     return (
