@@ -100,3 +100,175 @@ export interface FailoverState {
   /** The most recent problem in one sentence, for the Overview; null when all is well. */
   readonly lastProblem: string | null;
 }
+
+/* ---- The daemon's own model: config, what a daemon publishes in etcd, what one pass observes. ---- */
+
+export interface FailoverConfig {
+  readonly node: string;
+  readonly cluster: string;
+  readonly etcd: readonly string[];
+  readonly dataDir: string;
+  readonly pgHost: string;
+  readonly pgPort: number;
+  readonly pgUser: string;
+  /** How peers reach this daemon's HTTP API (for probes); empty when not served. */
+  readonly apiUrl: string;
+  readonly noFailover: boolean;
+  /** Extra postgresql.conf parameters, `name=value`. */
+  readonly pgParameters: Readonly<Record<string, string>>;
+  /** Written to etcd by the daemon that bootstraps the cluster; etcd's copy wins afterwards. */
+  readonly initial: DynamicConfig;
+  /** Per-query and connect timeout towards servers and peers. */
+  readonly probeTimeoutMs: number;
+}
+
+export interface Endpoint {
+  readonly name: string;
+  readonly host: string;
+  readonly port: number;
+}
+
+/** A daemon's report under its lease at `members/<name>`: it disappears when the daemon stops renewing. */
+export interface MemberReport {
+  readonly name: string;
+  readonly apiUrl: string;
+  readonly host: string;
+  readonly port: number;
+  readonly role: MemberRole;
+  readonly state: MemberState;
+  readonly timeline: number | null;
+  readonly receivedLsn: number | null;
+  readonly replayedLsn: number | null;
+  readonly writtenLsn: number | null;
+  readonly following: string | null;
+  /** The generation of the primary record this report was made under. */
+  readonly generation: number;
+  /** Set when this node's postgres died while it was the primary of that generation. */
+  readonly crashedGeneration: number | null;
+  /** After a switchover demotion: the shutdown checkpoint the candidate must receive. */
+  readonly demoted: { readonly generation: number; readonly lsn: number; readonly timeline: number } | null;
+  /** After a promotion: when it was promoted and first acknowledged a write. */
+  readonly promoted: { readonly generation: number; readonly promotedAt: number; readonly firstWriteAt: number | null; readonly catchUpWaitMs: number } | null;
+  readonly noFailover: boolean;
+  readonly sync: boolean;
+  readonly replication: readonly { readonly name: string; readonly state: string; readonly syncState: string; readonly flushLsn: number | null }[];
+  readonly reportedAt: number;
+}
+
+/** `primary`: who should be the writable primary; written only by the leader (lease-bound CAS). */
+export interface PrimaryRecord {
+  readonly name: string;
+  readonly generation: number;
+  readonly since: number;
+  /** A switchover in progress: the primary shuts down cleanly, then `to` is promoted. */
+  readonly demoting: { readonly to: string; readonly requestId: string; readonly startedAt: number } | null;
+}
+
+/** `sync`: the standbys that may hold acknowledged commits (only these may be promoted in synchronous mode). */
+export interface SyncRecord {
+  readonly primary: string;
+  readonly members: readonly string[];
+}
+
+export interface SwitchoverRequest {
+  readonly id: string;
+  readonly kind: 'switchover' | 'manual-failover';
+  readonly from: string;
+  readonly to: string | null;
+  readonly by: string;
+  readonly at: number;
+}
+
+export type LinkStatus = 'ok' | 'refused' | 'timeout' | 'error' | 'unknown';
+
+/** What this daemon sees of one peer directly (postgres connection and daemon API), not via etcd. */
+export interface PeerView {
+  readonly name: string;
+  readonly pg: LinkStatus;
+  readonly api: LinkStatus;
+  /** The peer daemon's own answer: can it reach etcd? (null when its API did not answer). */
+  readonly apiEtcdReachable: boolean | null;
+  /** Fresh positions asked directly during a failover decision (null when not asked or no answer). */
+  readonly inRecovery: boolean | null;
+  readonly receivedLsn: number | null;
+  readonly replayedLsn: number | null;
+}
+
+export interface LocalView {
+  readonly running: boolean;
+  readonly dataDir: 'empty' | 'primary' | 'replica';
+  readonly exitedAt: number | null;
+  readonly following: string | null;
+  readonly syncStandbyNames: readonly string[];
+  readonly status: {
+    readonly inRecovery: boolean;
+    readonly timeline: number | null;
+    readonly currentLsn: number | null;
+    readonly receivedLsn: number | null;
+    readonly replayedLsn: number | null;
+    readonly readOnly: boolean;
+    readonly streaming: boolean;
+    readonly replication: MemberReport['replication'];
+  } | null;
+}
+
+/** What the daemon remembers between passes (set by `act`, read back by `observe`). */
+export interface DaemonMemory {
+  readonly crashedGeneration: number | null;
+  readonly demoted: MemberReport['demoted'];
+  readonly promoted: MemberReport['promoted'];
+  readonly lastReport: MemberReport | null;
+  readonly busy: string | null;
+  /** The primary's WAL position just after synchronous_standby_names last changed. */
+  readonly ssnLsn: number | null;
+}
+
+export interface ClusterView {
+  readonly initializedBy: string | null;
+  readonly primary: PrimaryRecord | null;
+  readonly config: DynamicConfig | null;
+  readonly sync: SyncRecord | null;
+  readonly optimeLsn: number | null;
+  readonly switchover: SwitchoverRequest | null;
+  readonly reinit: readonly string[];
+  readonly members: readonly MemberReport[];
+  readonly history: readonly HistoryEntry[];
+  readonly leaderName: string | null;
+  readonly campaigners: number;
+  /** Where every member ever reported can be reached, kept after its report expires. */
+  readonly endpoints: Readonly<Record<string, Endpoint>>;
+}
+
+export interface FailoverObserved {
+  readonly now: number;
+  readonly etcd: { readonly reachable: boolean; readonly renewedAt: number | null; readonly leaseLost: boolean; readonly leader: boolean; readonly campaigning: boolean };
+  /** null when etcd could not be read in this pass. */
+  readonly cluster: ClusterView | null;
+  readonly local: LocalView;
+  readonly peers: readonly PeerView[];
+  readonly memory: DaemonMemory;
+}
+
+export type FailoverAction =
+  | { readonly kind: 'publish'; readonly report: MemberReport }
+  | { readonly kind: 'initialize'; readonly config: DynamicConfig }
+  | { readonly kind: 'clone'; readonly from: Endpoint }
+  | { readonly kind: 'start'; readonly as: 'primary' | 'replica' }
+  | { readonly kind: 'promote'; readonly generation: number; readonly catchUpTimeoutMs: number }
+  | { readonly kind: 'follow'; readonly to: Endpoint }
+  | { readonly kind: 'fence'; readonly reason: string }
+  | { readonly kind: 'unfence' }
+  | { readonly kind: 'demote'; readonly generation: number }
+  | { readonly kind: 'rejoin'; readonly from: Endpoint }
+  | { readonly kind: 'reclone'; readonly from: Endpoint }
+  | { readonly kind: 'set-sync-standbys'; readonly names: readonly string[] }
+  | { readonly kind: 'write-sync'; readonly record: SyncRecord }
+  | { readonly kind: 'write-optime'; readonly lsn: number }
+  | { readonly kind: 'remember-crash'; readonly generation: number }
+  | { readonly kind: 'campaign' }
+  | { readonly kind: 'resign' }
+  | { readonly kind: 'remote-fence'; readonly member: Endpoint }
+  | { readonly kind: 'set-primary'; readonly record: PrimaryRecord; readonly history: HistoryEntry | null; readonly clearSwitchover: boolean; readonly resetSync: boolean }
+  | { readonly kind: 'record-history'; readonly entry: HistoryEntry }
+  | { readonly kind: 'clear-switchover'; readonly history: HistoryEntry | null }
+  | { readonly kind: 'clear-reinit'; readonly name: string };

@@ -38,6 +38,10 @@ export async function startAgent<C, D, O, A extends { readonly kind: string }, P
   const metrics = options.metrics ?? noMetrics;
   const store = new AgentStore<P>(definition.name, { journalCapacity: options.journalCapacity ?? 5000, now: () => clock.now() });
   const log = journalLogger(store.journal, options.logSink, { agent: definition.name });
+  const sink = options.logSink;
+  const unforward = sink === undefined ? undefined : store.journal.subscribe((e) => {
+    if (e.kind !== 'log') sink(e.severity, e.message, { agent: definition.name, kind: e.kind, ...e.fields });
+  });
   const abort = new AbortController();
   const ctx: AgentContext = { signal: abort.signal, log, clock };
   store.update({ actions: describeActions(definition.actions) });
@@ -108,6 +112,7 @@ export async function startAgent<C, D, O, A extends { readonly kind: string }, P
         abort.abort();
         await stopped;
         await definition.close(deps);
+        unforward?.();
       })();
       return closing;
     },

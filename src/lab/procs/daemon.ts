@@ -5,10 +5,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { PgdeckError } from '../../agents/kernel/errors.js';
 import { isAlive, type ServiceDir } from './service-dir.js';
 
-export interface RunAs {
-  readonly uid: number;
-  readonly gid: number;
-}
+export type { RunAs } from '../../agents/failover/pg-tools.js';
+import type { RunAs } from '../../agents/failover/pg-tools.js';
 
 export interface Daemon {
   readonly pid: number;

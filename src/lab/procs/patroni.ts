@@ -2,7 +2,7 @@ import { chownSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { killTree, startDaemon, waitUntil, type Daemon } from './daemon.js';
-import { pgBinDir, pgRunAs } from './pg-binaries.js';
+import { pgBinDir, pgRunAs } from '../../agents/failover/pg-tools.js';
 import { freePort } from './ports.js';
 import { createServiceDir, subdir } from './service-dir.js';
 

@@ -1,7 +1,7 @@
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDaemon, waitUntil, type Daemon, type RunAs } from './daemon.js';
-import { pgBinDir, pgRunAs, runPgTool } from './pg-binaries.js';
+import { pgBinDir, pgRunAs, runPgTool } from '../../agents/failover/pg-tools.js';
 import { freePort } from './ports.js';
 import { createServiceDir, isAlive, subdir, type ServiceDir } from './service-dir.js';
 

@@ -2,8 +2,13 @@ import { execFile } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { PgdeckError } from '../../agents/kernel/errors.js';
-import type { RunAs } from './daemon.js';
+import { PgdeckError } from '../kernel/errors.js';
+
+/** The user a PostgreSQL process runs as (root cannot run it). */
+export interface RunAs {
+  readonly uid: number;
+  readonly gid: number;
+}
 
 const run = promisify(execFile);
 

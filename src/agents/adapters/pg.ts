@@ -1,0 +1,206 @@
+import pg from 'pg';
+
+export interface PgTarget {
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly database: string;
+}
+
+/** One row of pg_stat_replication as the failover agent needs it. */
+export interface ReplicationRow {
+  readonly name: string;
+  readonly state: string;
+  readonly syncState: string;
+  readonly flushLsn: number | null;
+}
+
+/** What one status query tells about a server. LSNs are byte positions. */
+export interface PgStatus {
+  readonly inRecovery: boolean;
+  readonly currentLsn: number | null;
+  readonly receivedLsn: number | null;
+  readonly replayedLsn: number | null;
+  readonly timeline: number | null;
+  readonly readOnly: boolean;
+  readonly receiverStatus: string | null;
+  /** `host:port` the WAL receiver streams from. */
+  readonly sender: string | null;
+  readonly syncStandbyNames: string;
+  readonly replication: readonly ReplicationRow[];
+}
+
+export type LinkState = 'ok' | 'refused' | 'timeout' | 'error';
+
+const statusSql = `SELECT pg_is_in_recovery() AS in_recovery,
+  CASE WHEN pg_is_in_recovery() THEN NULL ELSE (pg_current_wal_lsn() - '0/0'::pg_lsn)::text END AS current,
+  (pg_last_wal_receive_lsn() - '0/0'::pg_lsn)::text AS received,
+  (pg_last_wal_replay_lsn() - '0/0'::pg_lsn)::text AS replayed,
+  current_setting('default_transaction_read_only') AS read_only,
+  current_setting('synchronous_standby_names') AS ssn,
+  (SELECT received_tli FROM pg_stat_wal_receiver) AS receiver_tli,
+  (SELECT status FROM pg_stat_wal_receiver) AS receiver_status,
+  (SELECT sender_host || ':' || sender_port FROM pg_stat_wal_receiver) AS sender,
+  CASE WHEN pg_is_in_recovery() THEN NULL ELSE ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int END AS primary_tli,
+  (SELECT timeline_id FROM pg_control_checkpoint()) AS checkpoint_tli,
+  (SELECT coalesce(json_agg(json_build_object('name', application_name, 'state', state, 'sync', sync_state, 'flush', (flush_lsn - '0/0'::pg_lsn)::text)), '[]'::json) FROM pg_stat_replication) AS replication`;
+
+interface StatusRow {
+  in_recovery: boolean;
+  current: string | null;
+  received: string | null;
+  replayed: string | null;
+  read_only: string;
+  ssn: string;
+  receiver_tli: number | null;
+  receiver_status: string | null;
+  sender: string | null;
+  primary_tli: number | null;
+  checkpoint_tli: number | null;
+  replication: { name: string; state: string; sync: string; flush: string | null }[];
+}
+
+const lsn = (text: string | null): number | null => (text === null ? null : Number(text));
+
+function toStatus(row: StatusRow): PgStatus {
+  return {
+    inRecovery: row.in_recovery,
+    currentLsn: lsn(row.current),
+    receivedLsn: lsn(row.received),
+    replayedLsn: lsn(row.replayed),
+    timeline: row.primary_tli ?? row.receiver_tli ?? row.checkpoint_tli,
+    readOnly: row.read_only === 'on',
+    receiverStatus: row.receiver_status,
+    sender: row.sender,
+    syncStandbyNames: row.ssn,
+    replication: row.replication.map((r) => ({ name: r.name, state: r.state, syncState: r.sync, flushLsn: lsn(r.flush) })),
+  };
+}
+
+export function linkStateOf(error: unknown): LinkState {
+  const code = (error as { code?: string } | null)?.code;
+  if (code === 'ECONNREFUSED' || code === 'ENOENT' || code === '57P03') return 'refused';
+  const message = error instanceof Error ? error.message : String(error);
+  if (/timeout|timed out/i.test(message)) return 'timeout';
+  if (/starting up|shutting down|ECONNRESET|terminat/i.test(message)) return 'refused';
+  return 'error';
+}
+
+/**
+ * A kept-open connection to one server with per-query timeouts. A dropped connection is noticed at
+ * once (`onLost`), which is how a daemon sees a peer's postgres die without polling.
+ */
+export class PgLink {
+  private client: pg.Client | undefined;
+  private connecting: Promise<pg.Client> | undefined;
+  private lastState: LinkState = 'error';
+
+  constructor(
+    private readonly target: PgTarget,
+    private readonly timeoutMs: number,
+    private readonly onLost: () => void = () => undefined,
+  ) {}
+
+  get state(): LinkState {
+    return this.lastState;
+  }
+
+  async status(): Promise<PgStatus> {
+    const res = await this.query<StatusRow>(statusSql);
+    const row = res.rows[0];
+    if (row === undefined) throw new Error('status query returned no row');
+    return toStatus(row);
+  }
+
+  /** Receive/replay positions only: the cheap question asked of every candidate during a failover. */
+  async positions(): Promise<{ inRecovery: boolean; receivedLsn: number | null; replayedLsn: number | null }> {
+    const res = await this.query<{ r: boolean; received: string | null; replayed: string | null }>(
+      `SELECT pg_is_in_recovery() AS r, (pg_last_wal_receive_lsn() - '0/0'::pg_lsn)::text AS received, (pg_last_wal_replay_lsn() - '0/0'::pg_lsn)::text AS replayed`,
+    );
+    const row = res.rows[0]!;
+    return { inRecovery: row.r, receivedLsn: lsn(row.received), replayedLsn: lsn(row.replayed) };
+  }
+
+  async checkpoint(): Promise<void> {
+    await this.query('CHECKPOINT');
+  }
+
+  /** Assigns a transaction id and commits: proof the server acknowledges writes. */
+  async firstWrite(): Promise<void> {
+    await this.query('SELECT txid_current()');
+  }
+
+  /**
+   * Fences a primary without stopping it: new transactions default to read-only (which
+   * `target_session_attrs=read-write` clients see) and every client session is terminated.
+   */
+  async fence(): Promise<void> {
+    await this.query('ALTER SYSTEM SET default_transaction_read_only = on');
+    await this.query('SELECT pg_reload_conf()');
+    await this.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND backend_type = 'client backend' AND application_name <> 'pgdeck-failover'`);
+  }
+
+  async unfence(): Promise<void> {
+    await this.query('ALTER SYSTEM RESET default_transaction_read_only');
+    await this.query('SELECT pg_reload_conf()');
+  }
+
+  async query<R extends pg.QueryResultRow>(sql: string, params: readonly unknown[] = []): Promise<pg.QueryResult<R>> {
+    const client = await this.connect();
+    try {
+      const res = await client.query<R>({ text: sql, values: [...params] });
+      this.lastState = 'ok';
+      return res;
+    } catch (error) {
+      this.lastState = linkStateOf(error);
+      this.drop(client);
+      throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    await client?.end().catch(() => undefined);
+  }
+
+  private async connect(): Promise<pg.Client> {
+    if (this.client !== undefined) return this.client;
+    this.connecting ??= this.open().finally(() => {
+      this.connecting = undefined;
+    });
+    return this.connecting;
+  }
+
+  private async open(): Promise<pg.Client> {
+    const client = new pg.Client({
+      host: this.target.host,
+      port: this.target.port,
+      user: this.target.user,
+      database: this.target.database,
+      connectionTimeoutMillis: this.timeoutMs,
+      query_timeout: this.timeoutMs,
+      application_name: 'pgdeck-failover',
+    });
+    client.on('error', () => this.drop(client));
+    client.on('end', () => this.drop(client));
+    try {
+      await client.connect();
+    } catch (error) {
+      this.lastState = linkStateOf(error);
+      void client.end().catch(() => undefined);
+      throw error;
+    }
+    this.client = client;
+    this.lastState = 'ok';
+    return client;
+  }
+
+  private drop(client: pg.Client): void {
+    if (this.client !== client) return;
+    this.client = undefined;
+    this.lastState = 'refused';
+    void client.end().catch(() => undefined);
+    this.onLost();
+  }
+}

@@ -1,0 +1,114 @@
+import type { EtcdEntry } from '../adapters/etcd.js';
+import { peerFor, probePeer, type FailoverDeps } from './deps.js';
+import { primaryFailure } from './failover-policy.js';
+import type { ClusterView, DynamicConfig, FailoverObserved, HistoryEntry, LocalView, MemberReport, PrimaryRecord, SwitchoverRequest, SyncRecord } from './types.js';
+
+/** Peers are re-probed at most this often unless a failover decision needs fresh positions. */
+const peerProbeEveryMs = 200;
+
+function parse<T>(entry: EtcdEntry | undefined): T | null {
+  if (entry === undefined) return null;
+  try {
+    return JSON.parse(entry.value) as T;
+  } catch {
+    return null;
+  }
+}
+
+function clusterView(entries: Map<string, EtcdEntry>, deps: FailoverDeps): ClusterView {
+  const members: MemberReport[] = [];
+  const history: HistoryEntry[] = [];
+  const reinit: string[] = [];
+  const campaigns: EtcdEntry[] = [];
+  for (const [key, entry] of entries) {
+    if (key.startsWith('members/')) {
+      const report = parse<MemberReport>(entry);
+      if (report !== null) members.push(report);
+    } else if (key.startsWith('history/')) {
+      const h = parse<HistoryEntry>(entry);
+      if (h !== null) history.push(h);
+    } else if (key.startsWith('reinit/')) reinit.push(key.slice('reinit/'.length));
+    else if (key.startsWith('election/leader/')) campaigns.push(entry);
+  }
+  for (const m of members) deps.endpoints.set(m.name, { name: m.name, host: m.host, port: m.port });
+  const leader = campaigns.sort((a, b) => a.createRevision - b.createRevision)[0];
+  return {
+    initializedBy: entries.get('initialize')?.value ?? null,
+    primary: parse<PrimaryRecord>(entries.get('primary')),
+    config: parse<DynamicConfig>(entries.get('config')),
+    sync: parse<SyncRecord>(entries.get('sync')),
+    optimeLsn: parse<{ lsn: number }>(entries.get('optime'))?.lsn ?? null,
+    switchover: parse<SwitchoverRequest>(entries.get('switchover')),
+    reinit,
+    members: members.sort((a, b) => a.name.localeCompare(b.name)),
+    history: history.sort((a, b) => b.startedAt - a.startedAt),
+    leaderName: leader?.value ?? null,
+    campaigners: campaigns.length,
+    endpoints: Object.fromEntries(deps.endpoints),
+  };
+}
+
+async function localView(deps: FailoverDeps): Promise<LocalView> {
+  const proc = deps.pg.local();
+  const ssn = /\((.*)\)/.exec(proc.syncStandbyNames)?.[1] ?? '';
+  const base = {
+    running: proc.running,
+    dataDir: proc.dataDir,
+    exitedAt: proc.exitedAt,
+    following: proc.following,
+    syncStandbyNames: ssn === '' ? [] : ssn.split(',').map((n) => n.trim().replace(/^"|"$/g, '')),
+  };
+  if (!proc.running) return { ...base, status: null };
+  try {
+    const s = await deps.local.status();
+    return {
+      ...base,
+      status: {
+        inRecovery: s.inRecovery,
+        timeline: s.timeline,
+        currentLsn: s.currentLsn,
+        receivedLsn: s.receivedLsn,
+        replayedLsn: s.replayedLsn,
+        readOnly: s.readOnly,
+        streaming: s.receiverStatus === 'streaming',
+        replication: s.replication,
+      },
+    };
+  } catch {
+    return { ...base, status: null };
+  }
+}
+
+/** Reads etcd, the local server and the peers once into a snapshot; outages are data. */
+export async function observeFailover(deps: FailoverDeps): Promise<FailoverObserved> {
+  const { session, config } = deps;
+  const entries = await session.readAll();
+  if (entries !== null) await session.ensureLease().catch(() => undefined);
+  const cluster = entries === null ? null : clusterView(entries, deps);
+  for (const m of cluster?.members ?? []) if (m.name !== config.node) peerFor(deps, { name: m.name, host: m.host, port: m.port }, m.apiUrl);
+  for (const [name, endpoint] of deps.endpoints) if (name !== config.node && !deps.peers.has(name)) peerFor(deps, endpoint, '');
+  const state = session.snapshot();
+  const urgent = state.leader && cluster !== null && needsFreshPositions(cluster, deps);
+  const now = Date.now();
+  const [local] = await Promise.all([
+    localView(deps),
+    ...[...deps.peers.values()].filter((p) => p.endpoint.name !== config.node && (urgent || cluster === null || now - p.probedAt >= peerProbeEveryMs || p.link.state !== 'ok')).map((p) => probePeer(p, config.probeTimeoutMs)),
+  ]);
+  return {
+    now: Date.now(),
+    etcd: { reachable: state.reachable, renewedAt: state.renewedAt, leaseLost: state.leaseLost, leader: state.leader, campaigning: state.campaigning },
+    cluster,
+    local,
+    peers: [...deps.peers.values()].filter((p) => p.endpoint.name !== config.node).map((p) => p.view),
+    memory: deps.memory,
+  };
+}
+
+/** A failover or switchover is being decided: candidates' positions must be asked now, not remembered. */
+function needsFreshPositions(cluster: ClusterView, deps: FailoverDeps): boolean {
+  const record = cluster.primary;
+  if (record === null) return false;
+  if (record.demoting !== null || cluster.switchover !== null) return true;
+  const peer = deps.peers.get(record.name);
+  return primaryFailure(record.name, record.generation, cluster.members.find((m) => m.name === record.name), peer?.view) !== null || (peer !== undefined && peer.link.state !== 'ok');
+}

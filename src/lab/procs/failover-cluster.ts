@@ -1,0 +1,199 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as delay } from 'node:timers/promises';
+import { pgRunAs } from '../../agents/failover/pg-tools.js';
+import { startDaemon, waitUntil, type Daemon } from './daemon.js';
+import { startEtcd, type EtcdServer } from './etcd.js';
+import { freePort } from './ports.js';
+import { createServiceDir, isAlive, type ServiceDir } from './service-dir.js';
+
+export interface FailoverMember {
+  readonly name: string;
+  readonly pgPort: number;
+  readonly apiPort: number;
+  readonly apiUrl: string;
+  readonly dataDir: string;
+  readonly logFile: string;
+  /** The daemon process (null while it is down). */
+  daemonPid(): number | null;
+  /** The postmaster PID from postmaster.pid (null when postgres is down). */
+  postgresPid(): number | null;
+  /** Signals the daemon only. */
+  killDaemon(sig?: NodeJS.Signals): void;
+  /** Signals the postmaster's process group (the postmaster and every backend). */
+  killPostgres(sig?: NodeJS.Signals): void;
+  /** The daemon and its postgres at once: a crash of the node's processes. */
+  killNode(sig?: NodeJS.Signals): void;
+  startDaemon(): Promise<void>;
+  pgUrl(database?: string): string;
+}
+
+export interface FailoverCluster {
+  readonly etcd: EtcdServer;
+  readonly token: string;
+  readonly members: readonly FailoverMember[];
+  member(name: string): FailoverMember;
+  /** The member whose `/primary` answers 200 (null when none does). */
+  primary(): Promise<string | null>;
+  /** Waits until one primary serves and every other member streams from it. */
+  waitHealthy(timeoutMs?: number): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export interface FailoverClusterOptions {
+  readonly members?: number;
+  readonly synchronous?: boolean;
+  readonly ttlSeconds?: number;
+  readonly loopIntervalMs?: number;
+  readonly cluster?: string;
+  /** How to run pgdeck: default the built `dist/main.js` beside this module's tree, else tsx on src/main.ts. */
+  readonly command?: readonly string[];
+  readonly pgParameters?: Readonly<Record<string, string>>;
+  readonly startTimeoutMs?: number;
+  /** An etcd to use instead of starting one. */
+  readonly etcd?: EtcdServer;
+}
+
+function defaultCommand(): string[] {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const root = join(here, '..', '..', '..');
+  const built = join(root, 'dist', 'main.js');
+  if (existsSync(built)) return [process.execPath, built];
+  return [process.execPath, '--import', 'tsx', join(root, 'src', 'main.ts')];
+}
+
+async function getJson(url: string, timeoutMs = 500): Promise<{ status: number; body: unknown }> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+  return { status: res.status, body: await res.json().catch(() => null) };
+}
+
+/** A failover cluster on loopback: one etcd and N `pgdeck --agent failover` daemons, each supervising its PostgreSQL. */
+export async function startFailoverCluster(options: FailoverClusterOptions = {}): Promise<FailoverCluster> {
+  const count = options.members ?? 3;
+  const ownEtcd = options.etcd === undefined;
+  const etcd = options.etcd ?? (await startEtcd());
+  const dir = createServiceDir('failover', await pgRunAs());
+  const command = options.command ?? defaultCommand();
+  const token = randomBytes(24).toString('hex');
+  const members: FailoverMember[] = [];
+  const daemons = new Map<string, Daemon>();
+  for (let i = 0; i < count; i++) members.push(await member(`pg${i}`));
+
+  async function member(name: string): Promise<FailoverMember> {
+    const [pgPort, apiPort] = [await freePort(), await freePort()];
+    const home = join(dir.path, name);
+    mkdirSync(home, { recursive: true });
+    const dataDir = join(home, 'data');
+    const apiUrl = `http://127.0.0.1:${apiPort}`;
+    const params = { fsync: 'off', shared_buffers: "'32MB'", max_connections: '60', ...options.pgParameters };
+    const configFile = join(home, 'pgdeck.json');
+    writeFileSync(configFile, JSON.stringify({ agents: { failover: { pgParameters: params } } }));
+    const args = [
+      ...command.slice(1),
+      '--agent', 'failover', '--node', name, '--cluster', options.cluster ?? 'lab', '--etcd', etcd.endpoint,
+      '--data-dir', dataDir, '--pg-port', String(pgPort), '--api-url', apiUrl, '--listen', `127.0.0.1:${apiPort}`,
+      '--log-level', 'info', '--config', configFile,
+      ...(options.synchronous === true ? ['--synchronous'] : []),
+      ...(options.ttlSeconds === undefined ? [] : ['--ttl', String(options.ttlSeconds)]),
+      ...(options.loopIntervalMs === undefined ? [] : ['--loop-interval', String(options.loopIntervalMs)]),
+    ];
+    const env = { ...process.env, PGDECK_TOKEN: token, NODE_ENV: 'production' };
+    const pidOf = (): number | null => {
+      const file = join(dataDir, 'postmaster.pid');
+      if (!existsSync(file)) return null;
+      const pid = Number(readFileSync(file, 'utf8').split('\n')[0]);
+      return pid > 0 && isAlive(pid) ? pid : null;
+    };
+    const signal = (pid: number | null, sig: NodeJS.Signals): void => {
+      if (pid === null) return;
+      try {
+        process.kill(pid, sig);
+      } catch {
+        return;
+      }
+    };
+    const self: FailoverMember = {
+      name,
+      pgPort,
+      apiPort,
+      apiUrl,
+      dataDir,
+      logFile: join(dir.path, `${name}.log`),
+      daemonPid: () => {
+        const d = daemons.get(name);
+        return d !== undefined && isAlive(d.pid) ? d.pid : null;
+      },
+      postgresPid: pidOf,
+      killDaemon: (sig = 'SIGKILL') => signal(self.daemonPid(), sig),
+      killPostgres: (sig = 'SIGKILL') => {
+        const pid = pidOf();
+        if (pid !== null) dir.recordPid(pid);
+        signal(pid === null ? null : -pid, sig);
+      },
+      killNode: (sig = 'SIGKILL') => {
+        const pid = pidOf();
+        self.killDaemon(sig);
+        signal(pid === null ? null : -pid, sig);
+      },
+      startDaemon: async () => {
+        const d = startDaemon({ name, command: command[0]!, args, dir, env });
+        daemons.set(name, d);
+        await waitUntil(`failover daemon ${name}`, async () => (await getJson(`${apiUrl}/health`)).status === 200, options.startTimeoutMs ?? 30_000, { logFile: d.logFile, processes: [{ name: `daemon ${name}`, daemon: d }] });
+      },
+      pgUrl: (database = 'postgres') => `postgresql://postgres@127.0.0.1:${pgPort}/${database}`,
+    };
+    return self;
+  }
+
+  const cluster: FailoverCluster = {
+    etcd,
+    token,
+    members,
+    member: (name) => {
+      const m = members.find((x) => x.name === name);
+      if (m === undefined) throw new Error(`no member ${name}`);
+      return m;
+    },
+    primary: async () => {
+      const answers = await Promise.all(members.map((m) => getJson(`${m.apiUrl}/primary`).then((r) => (r.status === 200 ? m.name : null), () => null)));
+      return answers.find((a) => a !== null) ?? null;
+    },
+    waitHealthy: async (timeoutMs = 120_000) => {
+      let found = '';
+      await waitUntil(
+        'a primary with every other member streaming',
+        async () => {
+          const primary = await cluster.primary();
+          if (primary === null) return false;
+          const streaming = await Promise.all(members.filter((m) => m.name !== primary).map((m) => getJson(`${m.apiUrl}/replica`).then((r) => r.status === 200, () => false)));
+          found = primary;
+          return streaming.every(Boolean);
+        },
+        timeoutMs,
+        { intervalMs: 100 },
+      );
+      return found;
+    },
+    stop: async () => {
+      await Promise.all([...daemons.values()].map((d) => d.stop(5000)));
+      for (const m of members) m.killPostgres('SIGQUIT');
+      await delay(50);
+      for (const m of members) {
+        const deadline = Date.now() + 5000;
+        while (m.postgresPid() !== null && Date.now() < deadline) await delay(20);
+        m.killPostgres('SIGKILL');
+      }
+      if (ownEtcd) await etcd.stop();
+      dir.remove();
+    },
+  };
+  try {
+    for (const m of members) await m.startDaemon();
+  } catch (error) {
+    await cluster.stop().catch(() => undefined);
+    throw error;
+  }
+  return cluster;
+}
