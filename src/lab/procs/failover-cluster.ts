@@ -7,7 +7,7 @@ import { pgRunAs } from '../../agents/failover/pg-tools.js';
 import { startDaemon, waitUntil, type Daemon } from './daemon.js';
 import { startEtcd, type EtcdServer } from './etcd.js';
 import { freePort } from './ports.js';
-import { createServiceDir, isAlive, type ServiceDir } from './service-dir.js';
+import { createServiceDir, isAlive } from './service-dir.js';
 
 export interface FailoverMember {
   readonly name: string;
