@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { PgLink } from '../adapters/pg.js';
-import { errorMessage } from '../kernel/errors.js';
+import { PgdeckError, errorMessage } from '../kernel/errors.js';
 import type { FailoverDeps } from './deps.js';
 import type { DaemonMemory, Endpoint, FailoverAction, MemberReport } from './types.js';
 
@@ -41,11 +41,34 @@ async function busy(deps: FailoverDeps, what: 'cloning' | 'rewinding', work: () 
   }
 }
 
+/** Retries a local query through a connection reset (promotion restarts the walreceiver and may drop links). */
+async function retrying<T>(work: () => Promise<T>, forMs = 5000): Promise<T> {
+  const deadline = Date.now() + forMs;
+  for (;;) {
+    try {
+      return await work();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await delay(5);
+    }
+  }
+}
+
+async function firstWrite(deps: FailoverDeps, generation: number, began: number, promotedAt: number, catchUpWaitMs: number): Promise<void> {
+  if ((await retrying(() => deps.local.status())).readOnly) await deps.local.unfence();
+  await retrying(() => deps.local.firstWrite());
+  const firstWriteAt = Date.now();
+  const promoted = { generation, promotedAt, firstWriteAt, catchUpWaitMs };
+  remember(deps, { promoted, crashedGeneration: null, demoted: null });
+  deps.ctx.log.info(`primary of generation ${generation}: first write ${firstWriteAt - began} ms after the decision reached this node`, { generation, catchUpWaitMs });
+  await republish(deps, { role: 'primary', state: 'running', promoted, crashedGeneration: null, demoted: null, generation });
+}
+
 async function promote(deps: FailoverDeps, generation: number, catchUpTimeoutMs: number): Promise<void> {
   const began = Date.now();
   let replayed: number | null = -1;
   for (;;) {
-    const p = await deps.local.positions();
+    const p = await retrying(() => deps.local.positions());
     const stalled = p.replayedLsn === replayed;
     replayed = p.replayedLsn;
     if (p.receivedLsn === null || p.replayedLsn === null || p.replayedLsn >= p.receivedLsn || stalled || Date.now() - began >= catchUpTimeoutMs) break;
@@ -53,15 +76,12 @@ async function promote(deps: FailoverDeps, generation: number, catchUpTimeoutMs:
   }
   const catchUpWaitMs = Date.now() - began;
   deps.pg.promote();
-  while ((await deps.local.positions()).inRecovery) await delay(5);
-  const promotedAt = Date.now();
-  if ((await deps.local.status()).readOnly) await deps.local.unfence();
-  await deps.local.firstWrite();
-  const firstWriteAt = Date.now();
-  const promoted = { generation, promotedAt, firstWriteAt, catchUpWaitMs };
-  remember(deps, { promoted, crashedGeneration: null, demoted: null });
-  deps.ctx.log.info(`promoted: first write ${firstWriteAt - began} ms after the decision reached this node`, { generation, catchUpWaitMs });
-  await republish(deps, { role: 'primary', state: 'running', promoted, crashedGeneration: null, demoted: null, generation });
+  const deadline = Date.now() + 60_000;
+  while ((await retrying(() => deps.local.positions())).inRecovery) {
+    if (Date.now() > deadline) throw new PgdeckError('timeout', 'promotion did not finish within 60 s; see the postgres log');
+    await delay(5);
+  }
+  await firstWrite(deps, generation, began, Date.now(), catchUpWaitMs);
 }
 
 async function rejoin(deps: FailoverDeps, from: Endpoint, forceClone: boolean): Promise<void> {
@@ -134,6 +154,10 @@ export async function actFailover(deps: FailoverDeps, action: FailoverAction): P
       return start(deps);
     case 'promote':
       return promote(deps, action.generation, action.catchUpTimeoutMs);
+    case 'first-write': {
+      const now = Date.now();
+      return firstWrite(deps, action.generation, now, now, 0);
+    }
     case 'follow':
       pg.follow(action.to);
       return;

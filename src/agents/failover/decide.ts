@@ -242,6 +242,7 @@ function convergePrimary(o: FailoverObserved, cluster: ClusterView, record: Prim
     plan.summary = `lifting the fence on ${me}: it is the primary of generation ${record.generation}`;
     return;
   }
+  if (o.memory.promoted?.generation !== record.generation) plan.actions.push({ kind: 'first-write', generation: record.generation });
   if (s.currentLsn !== null && (cluster.optimeLsn === null || s.currentLsn !== cluster.optimeLsn)) plan.actions.push({ kind: 'write-optime', lsn: s.currentLsn });
   syncDuties(o, cluster, dyn, me, plan);
 }

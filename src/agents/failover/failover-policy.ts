@@ -31,7 +31,7 @@ export function mib(bytes: number): string {
  * primary is a dead daemon, not a dead primary: no failover.
  */
 export function primaryFailure(name: string, generation: number, report: MemberReport | undefined, peer: PeerView | undefined): Failure | null {
-  if (report !== undefined && (report.state === 'crashed' || report.crashedGeneration === generation)) {
+  if (report !== undefined && ((report.state === 'crashed' && report.generation === generation) || report.crashedGeneration === generation)) {
     return { signal: `${name} reports its postgres crashed`, mayBeAlive: false };
   }
   if (peer !== undefined && peer.pg === 'refused' && peer.api === 'refused') {

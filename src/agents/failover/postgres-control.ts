@@ -165,7 +165,6 @@ export class PostgresControl {
     const pid = this.local().pid;
     if (pid === null) throw new PgdeckError('unavailable', 'cannot promote: postgres is not running');
     this.writeOwned(join(this.o.dataDir, 'promote'), '');
-    rmSync(join(this.o.dataDir, 'standby.signal'), { force: true });
     signal(pid, 'SIGUSR1');
     this.following = null;
   }

@@ -255,6 +255,7 @@ export type FailoverAction =
   | { readonly kind: 'clone'; readonly from: Endpoint }
   | { readonly kind: 'start'; readonly as: 'primary' | 'replica' }
   | { readonly kind: 'promote'; readonly generation: number; readonly catchUpTimeoutMs: number }
+  | { readonly kind: 'first-write'; readonly generation: number }
   | { readonly kind: 'follow'; readonly to: Endpoint }
   | { readonly kind: 'fence'; readonly reason: string }
   | { readonly kind: 'unfence' }
