@@ -106,21 +106,27 @@ function shouldPublish(last: MemberReport | null, next: MemberReport, now: numbe
 
 /* ---------------- self protection without etcd ---------------- */
 
+/**
+ * A primary that cannot read etcd keeps serving until its lease could have run out, minus a margin.
+ * After that it fences itself unless every peer daemon answers that it cannot reach etcd either: then
+ * nobody can be promoted (promotion needs etcd), so an etcd outage causes no demotion storm. A client-side
+ * "lease lost" during the outage is not proof: etcd extends leases when it comes back.
+ */
 function selfProtect(o: FailoverObserved, dyn: DynamicConfig, now: number, plan: Plan): void {
   const s = o.local.status;
   if (s === null || s.inRecovery || s.readOnly) return;
   const silentMs = o.etcd.renewedAt === null ? Infinity : now - o.etcd.renewedAt;
-  if (!o.etcd.leaseLost && silentMs <= fenceAfterMs(dyn)) {
+  if (silentMs <= fenceAfterMs(dyn)) {
     plan.summary = `etcd unreachable for ${Math.round(silentMs)} ms: primary keeps serving until ${fenceAfterMs(dyn)} ms`;
     return;
   }
   const peers = o.peers;
-  if (!o.etcd.leaseLost && peers.length > 0 && peers.every((p) => p.apiEtcdReachable === false)) {
+  if (peers.length > 0 && peers.every((p) => p.apiEtcdReachable === false)) {
     plan.summary = `etcd unreachable; all ${peers.length} peers confirm they cannot reach it either, so none can be promoted: primary keeps serving (failsafe)`;
     plan.problem = 'etcd unreachable (failsafe: primary kept)';
     return;
   }
-  const reason = o.etcd.leaseLost ? 'member lease lost' : `no lease renewal for ${Math.round(silentMs)} ms and not every peer confirms etcd is down`;
+  const reason = `no lease renewal for ${Math.round(silentMs)} ms and not every peer confirms etcd is down`;
   plan.actions.push({ kind: 'fence', reason });
   plan.summary = `fencing this primary: ${reason}`;
   plan.problem = `primary fenced: ${reason}`;

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as delay } from 'node:timers/promises';
 import { pgRunAs } from '../../agents/failover/pg-tools.js';
-import { startDaemon, waitUntil, type Daemon } from './daemon.js';
+import { killTree, startDaemon, waitUntil, type Daemon } from './daemon.js';
 import { startEtcd, type EtcdServer } from './etcd.js';
 import { freePort } from './ports.js';
 import { createServiceDir, isAlive } from './service-dir.js';
@@ -22,7 +22,7 @@ export interface FailoverMember {
   postgresPid(): number | null;
   /** Signals the daemon only. */
   killDaemon(sig?: NodeJS.Signals): void;
-  /** Signals the postmaster's process group (the postmaster and every backend). */
+  /** Signals the postmaster and every backend (each backend leads its own session, so not by group). */
   killPostgres(sig?: NodeJS.Signals): void;
   /** The daemon and its postgres at once: a crash of the node's processes. */
   killNode(sig?: NodeJS.Signals): void;
@@ -129,13 +129,12 @@ export async function startFailoverCluster(options: FailoverClusterOptions = {})
       killDaemon: (sig = 'SIGKILL') => signal(self.daemonPid(), sig),
       killPostgres: (sig = 'SIGKILL') => {
         const pid = pidOf();
-        if (pid !== null) dir.recordPid(pid);
-        signal(pid === null ? null : -pid, sig);
+        if (pid !== null) killTree(pid, sig);
       },
       killNode: (sig = 'SIGKILL') => {
         const pid = pidOf();
         self.killDaemon(sig);
-        signal(pid === null ? null : -pid, sig);
+        if (pid !== null) killTree(pid, sig);
       },
       startDaemon: async () => {
         const d = startDaemon({ name, command: command[0]!, args, dir, env });

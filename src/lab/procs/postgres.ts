@@ -1,6 +1,6 @@
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startDaemon, waitUntil, type Daemon, type RunAs } from './daemon.js';
+import { killTree, startDaemon, waitUntil, type Daemon, type RunAs } from './daemon.js';
 import { pgBinDir, pgRunAs, runPgTool } from '../../agents/failover/pg-tools.js';
 import { freePort } from './ports.js';
 import { createServiceDir, isAlive, subdir, type ServiceDir } from './service-dir.js';
@@ -12,10 +12,10 @@ export interface PgServer {
   readonly user: string;
   readonly dataDir: string;
   readonly logFile: string;
-  /** The postmaster's PID (it leads its own process group with all its backends). */
+  /** The postmaster's PID. */
   readonly pid: number;
   url(database?: string): string;
-  /** Signals the postmaster and every backend (`SIGKILL` = a crash of the node's processes). */
+  /** Signals the postmaster and every backend (each leads its own session, so not by group); `SIGKILL` = a crash. */
   kill(sig?: NodeJS.Signals): void;
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -102,12 +102,7 @@ async function launch(dir: ServiceDir, dataDir: string, runAs: RunAs | undefined
     url: (database = 'postgres') => `postgresql://postgres@${host}:${port}/${database}`,
     kill: (sig = 'SIGKILL') => {
       const pid = daemon?.pid;
-      if (pid === undefined) return;
-      try {
-        process.kill(-pid, sig);
-      } catch {
-        daemon?.signal(sig);
-      }
+      if (pid !== undefined && isAlive(pid)) killTree(pid, sig);
     },
     start,
     stop,
