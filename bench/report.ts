@@ -19,6 +19,8 @@ export interface BenchResult {
 
 export interface BenchOptions {
   readonly quick: boolean;
+  /** Every flag given after the bench name (`--soak`). */
+  readonly args: readonly string[];
 }
 
 export const resultsDir = join(dirname(fileURLToPath(import.meta.url)), 'results');

@@ -24,5 +24,5 @@ if (typeof bench.run !== 'function') {
   process.stderr.write(`bench/${name}.ts exports no run(opts)\n`);
   process.exit(2);
 }
-const options: BenchOptions = { quick };
+const options: BenchOptions = { quick, args: args.filter((a) => a.startsWith('--')) };
 await writeReport(await bench.run(options));

@@ -41,7 +41,8 @@ export interface EtcdSessionState {
 export class EtcdSession {
   private readonly client: Etcd3;
   private readonly ns: Namespace;
-  private readonly election: Election;
+  private election: Election;
+  private ttlSeconds: number;
   private lease: Lease | undefined;
   private leaseId: string | undefined;
   private campaign: Campaign | undefined;
@@ -58,7 +59,28 @@ export class EtcdSession {
       faultHandling: { host: () => noop, global: noop, watchBackoff: new ConstantBackoff(250).next() },
     });
     this.ns = this.client.namespace(options.prefix);
+    this.ttlSeconds = options.ttlSeconds;
     this.election = this.ns.election('leader', options.ttlSeconds);
+  }
+
+  get ttl(): number {
+    return this.ttlSeconds;
+  }
+
+  /**
+   * Moves to a new lease TTL (a dynamic config change): the next `ensureLease` grants a lease with
+   * it (the old one is left to expire, so keys re-put meanwhile survive), and the campaign is redone
+   * under an election with the new TTL. Returns true when something changed.
+   */
+  async setTtl(seconds: number): Promise<boolean> {
+    if (seconds === this.ttlSeconds) return false;
+    this.ttlSeconds = seconds;
+    this.lease?.release();
+    this.lease = undefined;
+    this.leaseId = undefined;
+    await this.resign();
+    this.election = this.ns.election('leader', seconds);
+    return true;
   }
 
   snapshot(): EtcdSessionState {
@@ -86,7 +108,7 @@ export class EtcdSession {
   async ensureLease(): Promise<string> {
     if (this.lease !== undefined && this.leaseId !== undefined && !this.state.leaseLost) return this.leaseId;
     this.lease?.release();
-    const lease = this.ns.lease(this.options.ttlSeconds, { autoKeepAlive: true });
+    const lease = this.ns.lease(this.ttlSeconds, { autoKeepAlive: true });
     lease.on('keepaliveSucceeded', () => {
       this.state.renewedAt = Date.now();
       this.state.reachable = true;

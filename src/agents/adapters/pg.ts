@@ -62,11 +62,17 @@ interface StatusRow {
 
 const lsn = (text: string | null): number | null => (text === null ? null : Number(text));
 
+/**
+ * What a standby holds: pg_last_wal_receive_lsn() restarts at the segment where a new WAL receiver
+ * began, so it can be below what was already replayed; the higher of the two is the truth.
+ */
+const held = (received: number | null, replayed: number | null): number | null => (received === null ? replayed : replayed === null ? received : Math.max(received, replayed));
+
 function toStatus(row: StatusRow): PgStatus {
   return {
     inRecovery: row.in_recovery,
     currentLsn: lsn(row.current),
-    receivedLsn: lsn(row.received),
+    receivedLsn: held(lsn(row.received), lsn(row.replayed)),
     replayedLsn: lsn(row.replayed),
     timeline: row.primary_tli ?? row.receiver_tli ?? row.checkpoint_tli,
     readOnly: row.read_only === 'on',
@@ -118,7 +124,7 @@ export class PgLink {
       `SELECT pg_is_in_recovery() AS r, (pg_last_wal_receive_lsn() - '0/0'::pg_lsn)::text AS received, (pg_last_wal_replay_lsn() - '0/0'::pg_lsn)::text AS replayed`,
     );
     const row = res.rows[0]!;
-    return { inRecovery: row.r, receivedLsn: lsn(row.received), replayedLsn: lsn(row.replayed) };
+    return { inRecovery: row.r, receivedLsn: held(lsn(row.received), lsn(row.replayed)), replayedLsn: lsn(row.replayed) };
   }
 
   async checkpoint(): Promise<void> {

@@ -28,7 +28,13 @@ async function ready(deps: FailoverDeps): Promise<boolean> {
 }
 
 async function start(deps: FailoverDeps): Promise<void> {
-  await deps.pg.start(() => ready(deps), startTimeoutMs);
+  try {
+    await deps.pg.start(() => ready(deps), startTimeoutMs);
+  } catch (error) {
+    remember(deps, { startFailures: deps.memory.startFailures + 1 });
+    throw error;
+  }
+  remember(deps, { startFailures: 0 });
 }
 
 async function busy(deps: FailoverDeps, what: 'cloning' | 'rewinding', work: () => Promise<void>): Promise<void> {
@@ -96,7 +102,14 @@ async function rejoin(deps: FailoverDeps, from: Endpoint, forceClone: boolean): 
         await deps.pg.clone(from);
       }
     }
-    await start(deps);
+    try {
+      await start(deps);
+    } catch (error) {
+      deps.ctx.log.warn(`${deps.config.node} did not start after pg_rewind, re-cloning from ${from.name}: ${errorMessage(error)}`);
+      await deps.pg.stop('immediate', 5000);
+      await deps.pg.clone(from);
+      await start(deps);
+    }
     remember(deps, { crashedGeneration: null, demoted: null, promoted: null });
   });
 }
@@ -111,6 +124,10 @@ async function fence(deps: FailoverDeps, reason: string): Promise<void> {
   }
 }
 
+/**
+ * Best effort, not awaited: a frozen server would hold the promotion for the whole probe timeout, and
+ * one that answers is fenced within milliseconds anyway (its own daemon fences it too when it wakes).
+ */
 async function remoteFence(deps: FailoverDeps, member: Endpoint): Promise<void> {
   const link = new PgLink({ host: member.host, port: member.port, user: deps.config.pgUser, database: 'postgres' }, deps.config.probeTimeoutMs);
   try {
@@ -198,7 +215,8 @@ export async function actFailover(deps: FailoverDeps, action: FailoverAction): P
     case 'resign':
       return session.resign();
     case 'remote-fence':
-      return remoteFence(deps, action.member);
+      void remoteFence(deps, action.member);
+      return;
     case 'set-primary': {
       const puts: Record<string, string> = { primary: JSON.stringify(action.record) };
       if (action.history !== null) puts[`history/${action.history.id}`] = JSON.stringify(action.history);

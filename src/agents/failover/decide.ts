@@ -16,6 +16,9 @@ import type {
 } from './types.js';
 
 type Out = Decision<FailoverAction, FailoverState>;
+
+/** A standby that has not streamed from the primary this long after being pointed at it is rewound. */
+const notStreamingLimitMs = 5000;
 type Event = NonNullable<Out['events']>[number];
 
 interface Plan {
@@ -42,7 +45,7 @@ export function decideFailover(o: FailoverObserved, now: number, config: Failove
     const cluster = o.cluster;
     const listed = cluster.members.some((m) => m.name === config.node);
     if (!listed || shouldPublish(o.memory.lastReport, report, now, dyn)) plan.actions.push({ kind: 'publish', report });
-    converge(o, cluster, config, dyn, plan);
+    converge(o, cluster, config, dyn, now, plan);
     lead(o, cluster, dyn, now, plan, config.node);
   }
   const publish = publishState(o, config, dyn, report, plan.problem);
@@ -144,7 +147,7 @@ function primaryServing(cluster: ClusterView, record: PrimaryRecord): boolean {
   return m !== undefined && m.role === 'primary' && m.state === 'running' && m.generation === record.generation;
 }
 
-function converge(o: FailoverObserved, cluster: ClusterView, config: FailoverConfig, dyn: DynamicConfig, plan: Plan): void {
+function converge(o: FailoverObserved, cluster: ClusterView, config: FailoverConfig, dyn: DynamicConfig, now: number, plan: Plan): void {
   const me = config.node;
   const record = cluster.primary;
   const local = o.local;
@@ -195,6 +198,18 @@ function converge(o: FailoverObserved, cluster: ClusterView, config: FailoverCon
   if (local.following !== record.name) {
     plan.actions.push({ kind: 'follow', to: target });
     plan.summary = `pointing ${me} at ${record.name}`;
+  }
+  if (serving && !local.running && o.memory.startFailures >= 2) {
+    plan.actions.push({ kind: 'reclone', from: target });
+    plan.summary = `${me} failed to start ${o.memory.startFailures} times as a replica: re-cloning from ${record.name}`;
+    plan.events.push({ severity: 'warn', kind: 'reclone', message: plan.summary });
+    return;
+  }
+  if (serving && local.following === record.name && local.notStreamingSince !== null && now - local.notStreamingSince > notStreamingLimitMs) {
+    plan.actions.push({ kind: 'rejoin', from: target });
+    plan.summary = `${me} has not streamed from ${record.name} for ${Math.round((now - local.notStreamingSince) / 1000)} s (diverged history?): rewinding it`;
+    plan.events.push({ severity: 'warn', kind: 'rejoin', message: plan.summary });
+    return;
   }
   if (!local.running) {
     plan.actions.push({ kind: 'start', as: 'replica' });

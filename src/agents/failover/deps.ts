@@ -22,6 +22,7 @@ export interface FailoverDeps {
   readonly peers: Map<string, PeerProbe>;
   readonly endpoints: Map<string, Endpoint>;
   memory: DaemonMemory;
+  notStreamingSince: number | null;
   wake: () => void;
   readonly ctx: AgentContext;
 }
@@ -55,7 +56,8 @@ export async function connectFailover(config: FailoverConfig, ctx: AgentContext)
     local,
     peers: new Map(),
     endpoints: new Map(),
-    memory: { crashedGeneration: null, demoted: null, promoted: null, lastReport: null, busy: null, ssnLsn: null },
+    memory: { crashedGeneration: null, demoted: null, promoted: null, lastReport: null, busy: null, ssnLsn: null, startFailures: 0 },
+    notStreamingSince: null,
     wake: () => undefined,
     ctx,
   };

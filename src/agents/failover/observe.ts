@@ -58,11 +58,17 @@ async function localView(deps: FailoverDeps): Promise<LocalView> {
     following: proc.following,
     syncStandbyNames: ssn === '' ? [] : ssn.split(',').map((n) => n.trim().replace(/^"|"$/g, '')),
   };
-  if (!proc.running) return { ...base, status: null };
+  if (!proc.running) {
+    deps.notStreamingSince = null;
+    return { ...base, notStreamingSince: null, status: null };
+  }
   try {
     const s = await deps.local.status();
+    const streaming = s.receiverStatus === 'streaming';
+    deps.notStreamingSince = s.inRecovery && !streaming ? (deps.notStreamingSince ?? Date.now()) : null;
     return {
       ...base,
+      notStreamingSince: deps.notStreamingSince,
       status: {
         inRecovery: s.inRecovery,
         timeline: s.timeline,
@@ -70,12 +76,12 @@ async function localView(deps: FailoverDeps): Promise<LocalView> {
         receivedLsn: s.receivedLsn,
         replayedLsn: s.replayedLsn,
         readOnly: s.readOnly,
-        streaming: s.receiverStatus === 'streaming',
+        streaming,
         replication: s.replication,
       },
     };
   } catch {
-    return { ...base, status: null };
+    return { ...base, notStreamingSince: deps.notStreamingSince, status: null };
   }
 }
 
@@ -83,6 +89,11 @@ async function localView(deps: FailoverDeps): Promise<LocalView> {
 export async function observeFailover(deps: FailoverDeps): Promise<FailoverObserved> {
   const { session, config } = deps;
   const entries = await session.readAll();
+  const ttl = parse<DynamicConfig>(entries?.get('config'))?.ttlSeconds;
+  if (ttl !== undefined && (await session.setTtl(ttl))) {
+    deps.ctx.log.info(`lease TTL is now ${ttl} s (dynamic config)`);
+    deps.memory = { ...deps.memory, lastReport: null };
+  }
   if (entries !== null) await session.ensureLease().catch(() => undefined);
   const cluster = entries === null ? null : clusterView(entries, deps);
   for (const m of cluster?.members ?? []) if (m.name !== config.node) peerFor(deps, { name: m.name, host: m.host, port: m.port }, m.apiUrl);

@@ -200,6 +200,8 @@ export interface LocalView {
   readonly exitedAt: number | null;
   readonly following: string | null;
   readonly syncStandbyNames: readonly string[];
+  /** Since when this running standby has not been streaming (null while it streams or is not a standby). */
+  readonly notStreamingSince: number | null;
   readonly status: {
     readonly inRecovery: boolean;
     readonly timeline: number | null;
@@ -221,6 +223,8 @@ export interface DaemonMemory {
   readonly busy: string | null;
   /** The primary's WAL position just after synchronous_standby_names last changed. */
   readonly ssnLsn: number | null;
+  /** Consecutive failed starts of the local server (a standby that cannot start is re-cloned). */
+  readonly startFailures: number;
 }
 
 export interface ClusterView {

@@ -183,6 +183,14 @@ describe('failover agent on real PostgreSQL and etcd (3 nodes on loopback)', () 
     expect(await until('the same primary back', async () => (await cluster.primary()) === primary, 15_000, 50)).toBe(true);
     expect((await history(cluster)).filter((h) => h.kind === 'failover')).toEqual([]);
     expect((await invoke(cluster, primary, 'resume', {})).body).toMatchObject({ ok: true });
+    expect((await invoke(cluster, primary, 'config', { set: { ttlSeconds: 3 } })).body).toMatchObject({ ok: true });
+    await until('the new TTL everywhere', async () => {
+      const views = await Promise.all(cluster.members.map((m) => state(cluster, m.name)));
+      return views.every((v) => (v.state as { config: { ttlSeconds: number } }).config.ttlSeconds === 3);
+    }, 5000, 50);
+    await delay(4000);
+    expect(await cluster.waitHealthy()).toBe(primary);
+    expect((await history(cluster)).filter((h) => h.kind === 'failover')).toEqual([]);
     const replica = await fetch(`${cluster.member(primary).apiUrl}/replica?lag=abc`);
     expect(replica.status).toBe(400);
   }, T);
