@@ -15,6 +15,7 @@ import { newResult, type BenchOptions, type BenchResult } from './report.js';
  * saturated, counting spurious failovers.
  */
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const progress = (message: string): void => void process.stderr.write(`[failover bench] ${message}\n`);
 
 interface Stats {
   readonly median: number;
@@ -99,6 +100,7 @@ async function pgdeckRun(etcd: EtcdServer, kills: number, synchronous: boolean, 
       const killAt = Date.now();
       cluster.member(primary).killNode();
       rtos.push(await awaitRecovery(probe, killAt, portOf(cluster, primary), 60_000));
+      progress(`pgdeck ${synchronous ? 'sync' : 'async'} kill ${i + 1}/${kills}: RTO ${rtos.at(-1)?.toFixed(0)} ms`);
       const old = primary;
       await cluster.member(old).startDaemon();
       primary = await cluster.waitHealthy();
@@ -113,6 +115,7 @@ async function pgdeckRun(etcd: EtcdServer, kills: number, synchronous: boolean, 
       victim.killNode('SIGSTOP');
       try {
         cuts.push(await firstWriteAfter(cluster, victim.name, stopAt, 60_000));
+        progress(`pgdeck cut-off ${i + 1}/${cutoffs}: ${cuts.at(-1)?.toFixed(0)} ms`);
       } finally {
         victim.killNode('SIGCONT');
       }
@@ -131,6 +134,7 @@ async function pgdeckRun(etcd: EtcdServer, kills: number, synchronous: boolean, 
           if (body.ok !== true) throw new Error(`switchover failed: ${body.message ?? res.status}`);
         }),
       );
+      progress(`pgdeck switchover ${i + 1}/${switchovers}: window ${windows.at(-1)?.toFixed(0)} ms`);
       primary = await cluster.waitHealthy();
     }
     if (windows.length > 0) {
@@ -169,6 +173,7 @@ async function patroniRun(etcd: EtcdServer, kills: number, switchovers: number, 
       const killAt = Date.now();
       member.crash();
       rtos.push(await awaitRecovery(probe, killAt, member.pgPort, 120_000));
+      progress(`patroni kill ${i + 1}/${kills}: RTO ${rtos.at(-1)?.toFixed(0)} ms`);
       await member.start();
       await sleep(5000);
       leader = await healthyLeader();
@@ -178,6 +183,7 @@ async function patroniRun(etcd: EtcdServer, kills: number, switchovers: number, 
     const windows: number[] = [];
     for (let i = 0; i < switchovers; i++) {
       windows.push(await switchoverWindow(probe, () => cluster.switchover()));
+      progress(`patroni switchover ${i + 1}/${switchovers}: window ${windows.at(-1)?.toFixed(0)} ms`);
       await sleep(5000);
       leader = await healthyLeader();
     }

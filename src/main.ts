@@ -141,4 +141,7 @@ async function runUi(config: LoadedConfig, local: AgentHandle[], urls: readonly 
 
 // React picks its production build from NODE_ENV when the console is first imported, below main().
 process.env.NODE_ENV ??= 'production';
-process.exitCode = await main(process.argv.slice(2));
+const code = await main(process.argv.slice(2));
+process.exitCode = code;
+// Everything was closed in order; a client library's lingering socket must not keep a stopped agent alive.
+setTimeout(() => process.exit(code), 2000).unref();

@@ -67,7 +67,7 @@ export function startDaemon(spec: DaemonSpec): Daemon {
       const done = await Promise.race([exited.then(() => true), delay(graceMs).then(() => false)]);
       if (!done && isAlive(pid)) {
         process.kill(pid, 'SIGKILL');
-        await exited;
+        while (isAlive(pid)) await delay(10);
       }
     },
   };

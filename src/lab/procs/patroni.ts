@@ -1,10 +1,11 @@
 import { chownSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { stringify } from 'yaml';
 import { killTree, startDaemon, waitUntil, type Daemon } from './daemon.js';
 import { pgBinDir, pgRunAs } from '../../agents/failover/pg-tools.js';
 import { freePort } from './ports.js';
-import { createServiceDir, subdir } from './service-dir.js';
+import { createServiceDir, isAlive, subdir } from './service-dir.js';
 
 /** Patroni's timing knobs; its defaults are ttl 30, loop_wait 10, retry_timeout 10. */
 export interface PatroniTiming {
@@ -97,7 +98,7 @@ export async function startPatroniCluster(options: { etcdEndpoint: string; membe
     leader,
     switchover: async () => {
       const ctl = startDaemon({ name: 'patronictl', command: 'patronictl', args: ['-c', first.file, 'switchover', '--force', scope], dir, ...(runAs === undefined ? {} : { runAs }) });
-      await ctl.exited;
+      while (isAlive(ctl.pid)) await delay(20);
     },
     destroy: async () => {
       await Promise.all([...daemons.values()].map((d) => d.stop(15_000)));
