@@ -36,14 +36,21 @@ function put(target: Record<string, number>, name: string, values: readonly numb
   target[`${name}_max_s`] = s.max / 1000;
 }
 
-async function surviving(port: number): Promise<Set<number>> {
-  const client = new Client({ host: '127.0.0.1', port, user: 'postgres', database: 'postgres' });
-  await client.connect();
-  try {
-    return new Set((await client.query<{ seq: string }>('SELECT seq FROM probe')).rows.map((r) => Number(r.seq)));
-  } finally {
-    await client.end();
+/** The probe rows on whichever of `ports` is the writable primary now (the source of truth). */
+async function surviving(ports: readonly number[]): Promise<Set<number>> {
+  for (const port of ports) {
+    const client = new Client({ host: '127.0.0.1', port, user: 'postgres', database: 'postgres', connectionTimeoutMillis: 2000 });
+    try {
+      await client.connect();
+      if ((await client.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r')).rows[0]?.r !== false) continue;
+      return new Set((await client.query<{ seq: string }>('SELECT seq FROM probe')).rows.map((r) => Number(r.seq)));
+    } catch {
+      continue;
+    } finally {
+      await client.end().catch(() => undefined);
+    }
   }
+  throw new Error('no writable primary to count surviving writes on');
 }
 
 async function awaitRecovery(probe: WriteProbe, killAt: number, port: number, timeoutMs: number): Promise<number> {
@@ -143,7 +150,7 @@ async function pgdeckRun(etcd: EtcdServer, kills: number, synchronous: boolean, 
     }
     await sleep(1000);
     await probe.stop();
-    out[`${tag}lost_acked_writes`] = lostWrites(probe.attempts, await surviving(portOf(cluster, primary))).length;
+    out[`${tag}lost_acked_writes`] = lostWrites(probe.attempts, await surviving(cluster.members.map((m) => m.pgPort))).length;
     out[`${tag}acked_writes`] = probe.attempts.filter((a) => a.ok).length;
   } finally {
     await cluster.stop();
@@ -191,8 +198,7 @@ async function patroniRun(etcd: EtcdServer, kills: number, switchovers: number, 
     notes.push(`Patroni switchover windows (ms): ${windows.map((r) => r.toFixed(0)).join(', ')}`);
     await sleep(1000);
     await probe.stop();
-    const port = cluster.members.find((m) => m.name === leader)!.pgPort;
-    out.lost_acked_writes = lostWrites(probe.attempts, await surviving(port)).length;
+    out.lost_acked_writes = lostWrites(probe.attempts, await surviving(cluster.members.map((m) => m.pgPort))).length;
     out.acked_writes = probe.attempts.filter((a) => a.ok).length;
   } finally {
     await cluster.destroy();

@@ -144,6 +144,27 @@ async function asLeader(deps: FailoverDeps, puts: Record<string, string>, delete
   if (!(await deps.session.putAsLeader(puts, deletes))) deps.ctx.log.warn('leadership lost before the write: nothing written');
 }
 
+/**
+ * A software watchdog: a timer that notices this process was frozen (SIGSTOP, a stalled VM) for longer
+ * than the lease allows and stops a writable primary at once (SIGQUIT: no SQL round trip for a client to
+ * slip a commit through), before the loop's next pass reads etcd: a failover may have happened meanwhile.
+ * The next pass rejoins it, or, if it is still the primary, has the leader fail over or restart it.
+ */
+export function freezeGuard(deps: FailoverDeps): ReturnType<typeof setInterval> {
+  let last = Date.now();
+  const timer = setInterval(() => {
+    const now = Date.now();
+    const gap = now - last;
+    last = now;
+    const report = deps.memory.lastReport;
+    if (gap < deps.session.ttl * 600 || report === null || report.role !== 'primary' || report.state !== 'running') return;
+    deps.ctx.log.warn(`fencing: this daemon was frozen for ${gap} ms, long enough for its ${deps.session.ttl} s lease to lapse; immediate shutdown`);
+    void deps.pg.stop('immediate', 5000).then(() => deps.wake());
+  }, 50);
+  timer.unref();
+  return timer;
+}
+
 /** Carries out one decided action; each is idempotent, so a crash between two is repaired next pass. */
 export async function actFailover(deps: FailoverDeps, action: FailoverAction): Promise<void> {
   const { session, pg, config } = deps;

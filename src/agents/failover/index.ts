@@ -1,5 +1,5 @@
 import type { AgentDefinition } from '../kernel/agent.js';
-import { actFailover } from './act.js';
+import { actFailover, freezeGuard } from './act.js';
 import { failoverActions } from './actions.js';
 import { failoverCliOptions, failoverConfigSchema } from './config.js';
 import { decideFailover } from './decide.js';
@@ -25,7 +25,15 @@ export const failoverAgent: AgentDefinition<FailoverConfig, FailoverDeps, Failov
       if (!signal.aborted) deps.session.watch().catch(() => setTimeout(watch, 1000).unref());
     };
     watch();
-    signal.addEventListener('abort', () => (deps.wake = () => undefined), { once: true });
+    const guard = freezeGuard(deps);
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearInterval(guard);
+        deps.wake = () => undefined;
+      },
+      { once: true },
+    );
   },
   routes: failoverRoutes,
   actions: failoverActions,

@@ -11,11 +11,18 @@ export interface HeaderProps {
   readonly now?: () => number;
 }
 
+/** The clock shows hours and minutes and redraws once a minute: an idle console writes nothing. */
 function HeaderView({ agents, readonly, context, view, now = Date.now }: HeaderProps) {
   const [time, setTime] = useState(now());
   useEffect(() => {
-    const timer = setInterval(() => setTime(now()), 1000);
-    return () => clearInterval(timer);
+    let timer: ReturnType<typeof setTimeout>;
+    const tick = (): void => {
+      const t = now();
+      setTime(t);
+      timer = setTimeout(tick, 60_000 - (t % 60_000) + 5);
+    };
+    timer = setTimeout(tick, 60_000 - (now() % 60_000) + 5);
+    return () => clearTimeout(timer);
   }, [now]);
   const where = [context.kubeContext, context.namespace].filter((p) => p !== undefined).join('/');
   return (
@@ -33,7 +40,7 @@ function HeaderView({ agents, readonly, context, view, now = Date.now }: HeaderP
         ))}
         {readonly ? <Text color="black" backgroundColor="yellow"> READ-ONLY </Text> : ''}
       </Text>
-      <Text color="gray">{clock(time)}</Text>
+      <Text color="gray">{clock(time).slice(0, 5)}</Text>
     </Box>
   );
 }
