@@ -146,6 +146,15 @@ export async function startFailoverCluster(options: FailoverClusterOptions = {})
     return self;
   }
 
+  /** The primary's own published view (what its actions check) shows every other member streaming. */
+  async function primarySeesStreaming(primary: string, others: readonly string[]): Promise<boolean> {
+    const res = await fetch(`${cluster.member(primary).apiUrl}/state`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(500) }).catch(() => null);
+    if (res === null || res.status !== 200) return false;
+    const body = (await res.json().catch(() => null)) as { state?: { members?: { name: string; role: string; state: string }[] } } | null;
+    const seen = body?.state?.members ?? [];
+    return others.every((name) => seen.some((m) => m.name === name && m.role === 'replica' && m.state === 'streaming'));
+  }
+
   const cluster: FailoverCluster = {
     etcd,
     token,
@@ -166,9 +175,10 @@ export async function startFailoverCluster(options: FailoverClusterOptions = {})
         async () => {
           const primary = await cluster.primary();
           if (primary === null) return false;
-          const streaming = await Promise.all(members.filter((m) => m.name !== primary).map((m) => getJson(`${m.apiUrl}/replica`).then((r) => r.status === 200, () => false)));
+          const others = members.filter((m) => m.name !== primary);
+          const streaming = await Promise.all(others.map((m) => getJson(`${m.apiUrl}/replica`).then((r) => r.status === 200, () => false)));
           found = primary;
-          return streaming.every(Boolean);
+          return streaming.every(Boolean) && (await primarySeesStreaming(primary, others.map((m) => m.name)));
         },
         timeoutMs,
         { intervalMs: 100 },
