@@ -7,7 +7,7 @@ const noDefaultExport = {
 };
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'bench/results/**', 'scripts/control-plane/**', 'coverage/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'bench/results/**', 'bench/.build/**', 'scripts/control-plane/**', 'coverage/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

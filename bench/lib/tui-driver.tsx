@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { Writable, Readable } from 'node:stream';
 import { render } from 'ink';
 import { AgentStore } from '../../src/agents/kernel/store.js';
@@ -7,9 +8,10 @@ import { UiStore } from '../../src/ui/state/ui-store.js';
 /**
  * The console in this process (NODE_ENV=production) over a fake 160x48 TTY that timestamps every
  * write: 1,000 journal rows in the Events view, then `rate` events a second for `seconds`, then idle.
- * Prints one JSON line of raw figures.
+ * Writes the raw figures as JSON to the file named by the fourth argument.
  */
-const [rate, seconds, idleSeconds] = process.argv.slice(2).map(Number) as [number, number, number];
+const [rate, seconds, idleSeconds] = process.argv.slice(2, 5).map(Number) as [number, number, number];
+const resultFile = process.argv[5]!;
 const writes: number[] = [];
 const stdout = Object.assign(
   new Writable({
@@ -51,6 +53,8 @@ await new Promise((r) => setTimeout(r, 300));
 const wall1 = performance.now();
 const cpu1 = process.cpuUsage(cpu0);
 const busyWrites = writes.filter((t) => t >= wall0 && t <= wall1);
+// Ink writes a frame in a few chunks within the same tick: a frame is a burst of writes.
+const busyFrames = busyWrites.filter((t, i) => i === 0 || t - busyWrites[i - 1]! > 2).length;
 
 const after = (t: number): number | undefined => writes.find((w) => w >= t);
 const changeToFrame = changes.map((t) => (after(t) ?? Number.NaN) - t).filter(Number.isFinite);
@@ -61,17 +65,18 @@ const idle0 = performance.now();
 await new Promise((r) => setTimeout(r, idleSeconds * 1000));
 const idleCpu = process.cpuUsage(idleCpu0);
 const idleWall = performance.now() - idle0;
-process.stdout.write(
-  `${JSON.stringify({
+writeFileSync(
+  resultFile,
+  JSON.stringify({
     firstFrameMs,
     changes: changes.length,
-    frames: busyWrites.length,
+    frames: busyFrames,
     wallMs: wall1 - wall0,
     cpuPercent: ((cpu1.user + cpu1.system) / 1000 / (wall1 - wall0)) * 100,
     idleCpuPercent: ((idleCpu.user + idleCpu.system) / 1000 / idleWall) * 100,
     rssMb: rss / 2 ** 20,
     changeToFrame,
     flushToFrame,
-  })}\n`,
+  }),
 );
 process.exit(0);
