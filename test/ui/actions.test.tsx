@@ -44,12 +44,37 @@ describe('actions: preview, then confirm or cancel', () => {
     expect(a.reader.events(0).events.some((e) => e.kind === 'action-invoked' && e.message.includes('console via tui invoked switchover'))).toBe(true);
   });
 
-  it('n cancels and nothing is invoked', async () => {
-    const { lastFrame, press, calls } = await show();
-    await press('s');
-    await press('n');
-    expect(calls).toEqual([]);
-    expect(lastFrame()).toContain('switchover cancelled');
+  describe.each([
+    ['n', 'n'],
+    ['esc', '\x1b'],
+  ])('%s cancels every action after its preview', (_name, cancel) => {
+    it.each(['switchover', 'failover', 'pause', 'reinit'])('%s', async (action) => {
+      const { lastFrame, press, calls } = await show();
+      await press('2');
+      await press('j');
+      await press({ switchover: 's', failover: 'f', pause: 'p', reinit: 'r' }[action]!);
+      expect(lastFrame()).toContain(`would ${action}`);
+      expect(lastFrame()).toContain('Proceed? y/enter = yes, n/esc = cancel');
+      await press(cancel);
+      await tick(50);
+      expect(calls).toEqual([]);
+      expect(lastFrame()).toContain(`${action} cancelled`);
+      expect(lastFrame()).not.toContain('Proceed?');
+    });
+  });
+
+  it('an action that fails shows the error in place and in the journal', async () => {
+    const { lastFrame, press, calls, agent: a } = await show();
+    await press('2');
+    await press('j');
+    await press('r');
+    await press('y');
+    await tick(50);
+    expect(calls).toEqual([{ action: 'reinit', args: { member: 'pg2' } }]);
+    expect(lastFrame()).toContain('reinit failed: pg2 is the synchronous standby; the test double refuses');
+    expect(a.reader.events(0).events.some((e) => e.kind === 'action-failed' && e.message.includes('pg2 is the synchronous standby'))).toBe(true);
+    await press('4');
+    expect(lastFrame()).toContain('reinit failed (precondition)');
   });
 
   it('f fails over to the replica selected in the Failover view and shows the expected data loss', async () => {
