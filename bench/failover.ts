@@ -53,6 +53,19 @@ async function surviving(ports: readonly number[]): Promise<Set<number>> {
   throw new Error('no writable primary to count surviving writes on');
 }
 
+/** How many standbys stream from the server on `port` (the same readiness pgdeck's runs wait for). */
+async function streamingReplicas(port: number): Promise<number> {
+  const client = new Client({ host: '127.0.0.1', port, user: 'postgres', database: 'postgres', connectionTimeoutMillis: 2000 });
+  try {
+    await client.connect();
+    return (await client.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_replication WHERE state = 'streaming'")).rows[0]?.n ?? 0;
+  } catch {
+    return 0;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
 async function awaitRecovery(probe: WriteProbe, killAt: number, port: number, timeoutMs: number): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -165,8 +178,8 @@ async function patroniRun(etcd: EtcdServer, kills: number, switchovers: number, 
     const deadline = Date.now() + 120_000;
     for (;;) {
       const leader = await cluster.leader().catch(() => null);
-      if (leader !== null) return leader;
-      if (Date.now() > deadline) throw new Error('Patroni has no leader');
+      if (leader !== null && (await streamingReplicas(cluster.members.find((m) => m.name === leader)!.pgPort)) === cluster.members.length - 1) return leader;
+      if (Date.now() > deadline) throw new Error('Patroni has no leader with every replica streaming');
       await sleep(200);
     }
   };

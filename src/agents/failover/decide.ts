@@ -49,8 +49,14 @@ export function decideFailover(o: FailoverObserved, now: number, config: Failove
     lead(o, cluster, dyn, now, plan, config.node);
   }
   const publish = publishState(o, config, dyn, report, plan.problem);
-  const base: Out = { actions: plan.actions, summary: plan.summary || idleSummary(o, config), publish, requeueAfterMs: dyn.loopIntervalMs };
+  const base: Out = { actions: urgentFirst(plan.actions), summary: plan.summary || idleSummary(o, config), publish, requeueAfterMs: dyn.loopIntervalMs };
   return plan.events.length > 0 ? { ...base, events: plan.events } : base;
+}
+
+/** Promotion and fencing change who can acknowledge writes: they run before the report goes out, not after an etcd round trip. */
+function urgentFirst(actions: readonly FailoverAction[]): FailoverAction[] {
+  const urgent = (a: FailoverAction): boolean => a.kind === 'promote' || a.kind === 'fence';
+  return [...actions.filter(urgent), ...actions.filter((a) => !urgent(a))];
 }
 
 function idleSummary(o: FailoverObserved, config: FailoverConfig): string {

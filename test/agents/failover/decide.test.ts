@@ -224,6 +224,8 @@ describe('decideFailover: the local server converges on the primary record', () 
     expect(single(d, 'promote')).toEqual({ kind: 'promote', generation: GENERATION + 1, catchUpTimeoutMs: dynamicConfig().failoverTimeoutMs });
     expect(actionsOf(d, 'set-primary')).toEqual([]);
     expect(actionsOf(d, 'fence')).toEqual([]);
+    // Promotion runs first; the changed report goes out after it, not an etcd round trip before.
+    expect(d.actions.map((a) => a.kind)).toEqual(['promote', 'publish']);
   });
 
   it('fences itself when writable while the record names pg0', () => {
@@ -231,6 +233,7 @@ describe('decideFailover: the local server converges on the primary record', () 
 
     const fence = single(d, 'fence');
     expect(fence.reason).toMatch(/pg0 is the primary/);
+    expect(d.actions[0]?.kind).toBe('fence');
     expect(actionsOf(d, 'promote')).toEqual([]);
     expect(d.events?.some((e) => e.kind === 'fenced')).toBe(true);
   });
