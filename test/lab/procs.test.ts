@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, utimesSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Client } from 'pg';
 import { Redis } from 'ioredis';
@@ -106,5 +108,19 @@ describe('service launchers', () => {
     expect(sweepOrphans()).toBeGreaterThanOrEqual(1);
     for (let i = 0; i < 50 && isAlive(orphanPid); i++) await new Promise((r) => setTimeout(r, 20));
     expect(isAlive(orphanPid)).toBe(false);
+  });
+
+  it('leaves a dir another worker has just made (no owner.pid yet) alone, and sweeps it once it is old', () => {
+    const path = mkdtempSync(join(tmpdir(), 'pgdeck-svc-newborn-'));
+    try {
+      sweepOrphans();
+      expect(existsSync(path)).toBe(true);
+      const old = new Date(Date.now() - 120_000);
+      utimesSync(path, old, old);
+      sweepOrphans();
+      expect(existsSync(path)).toBe(false);
+    } finally {
+      rmSync(path, { recursive: true, force: true });
+    }
   });
 });

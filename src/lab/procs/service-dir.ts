@@ -69,6 +69,20 @@ function runsInside(pid: number, path: string): boolean {
   }
 }
 
+/**
+ * A dir another process has just made (mkdtemp) has no owner.pid for a moment; it is left alone
+ * until it is this old, so parallel test workers never sweep each other's new dirs.
+ */
+const NEWBORN_MS = 60_000;
+
+function isNewborn(path: string): boolean {
+  try {
+    return Date.now() - statSync(path).mtimeMs < NEWBORN_MS;
+  } catch {
+    return false;
+  }
+}
+
 /** Kills what crashed runs left behind; returns how many dirs were swept. */
 export function sweepOrphans(): number {
   let swept = 0;
@@ -79,6 +93,7 @@ export function sweepOrphans(): number {
       if (!statSync(path).isDirectory()) continue;
       const owner = Number(readFileSync(join(path, 'owner.pid'), 'utf8'));
       if (Number.isInteger(owner) && owner > 0 && isAlive(owner)) continue;
+      if (!(owner > 0) && isNewborn(path)) continue;
       for (const line of readFileSync(join(path, 'pids'), 'utf8').split('\n')) {
         const pid = Number(line);
         if (Number.isInteger(pid) && pid > 0 && runsInside(pid, path)) process.kill(pid, 'SIGKILL');
@@ -86,6 +101,7 @@ export function sweepOrphans(): number {
       rmSync(path, { recursive: true, force: true });
       swept++;
     } catch {
+      if (isNewborn(path)) continue;
       rmSync(path, { recursive: true, force: true });
     }
   }
