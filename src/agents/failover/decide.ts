@@ -454,13 +454,38 @@ function planned(o: FailoverObserved, cluster: ClusterView, record: PrimaryRecor
 
 /* ---------------- published state ---------------- */
 
+/**
+ * The primary of the record whose report has expired (its daemon is gone): still listed, as
+ * unreachable at its last recorded optime, so views show it and a manual failover can replace it.
+ */
+function silentPrimary(name: string, cluster: ClusterView | null): MemberStatus {
+  const endpoint = cluster?.endpoints[name];
+  return {
+    name,
+    role: 'primary',
+    state: 'unreachable',
+    timeline: null,
+    receivedLsn: null,
+    replayedLsn: null,
+    writtenLsn: cluster?.optimeLsn ?? null,
+    lagBytes: null,
+    lagSeconds: null,
+    sync: false,
+    healthy: false,
+    apiUrl: '',
+    pgUrl: endpoint === undefined ? '' : `postgresql://${endpoint.host}:${endpoint.port}/postgres`,
+    lastSeenAt: null,
+    noFailover: false,
+  };
+}
+
 function publishState(o: FailoverObserved, config: FailoverConfig, dyn: DynamicConfig, self: MemberReport, problem: string | null): FailoverState {
   const cluster = o.cluster;
   const reports = cluster === null ? [self] : cluster.members.some((m) => m.name === self.name) ? cluster.members.map((m) => (m.name === self.name ? self : m)) : [...cluster.members, self];
   const primaryName = cluster?.primary?.name ?? null;
   const primaryLsn = reports.find((m) => m.name === primaryName)?.writtenLsn ?? cluster?.optimeLsn ?? null;
   const members: MemberStatus[] = reports
-    .map((m) => ({
+    .map((m): MemberStatus => ({
       name: m.name,
       role: m.role,
       state: m.state,
@@ -477,6 +502,7 @@ function publishState(o: FailoverObserved, config: FailoverConfig, dyn: DynamicC
       lastSeenAt: m.reportedAt,
       noFailover: m.noFailover,
     }))
+    .concat(primaryName !== null && !reports.some((m) => m.name === primaryName) ? [silentPrimary(primaryName, cluster)] : [])
     .sort((a, b) => a.name.localeCompare(b.name));
   const leader = cluster?.leaderName ?? null;
   return {

@@ -1,3 +1,5 @@
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Etcd3 } from 'etcd3';
 import { Client } from 'pg';
 import { describe, expect, it } from 'vitest';
@@ -193,5 +195,52 @@ describe('failover agent on real PostgreSQL and etcd (3 nodes on loopback)', () 
     expect((await history(cluster)).filter((h) => h.kind === 'failover')).toEqual([]);
     const replica = await fetch(`${cluster.member(primary).apiUrl}/replica?lag=abc`);
     expect(replica.status).toBe(400);
+  }, T);
+
+  it('paused: a dead primary stays down; a manual failover previews its data loss and promotes the named replica; reinit re-clones a replica', async () => {
+    const cluster = await start();
+    const old = await cluster.waitHealthy();
+    const [a, b] = cluster.members.filter((m) => m.name !== old).map((m) => m.name) as [string, string];
+    expect((await invoke(cluster, a, 'pause', {})).body).toMatchObject({ ok: true });
+    await until('paused everywhere', async () => (await Promise.all(cluster.members.map((m) => state(cluster, m.name)))).every((v) => (v.state as { config: { paused: boolean } }).config.paused), 5000, 50);
+    cluster.member(old).killNode();
+    await until(`${a} to see ${old} down`, async () => ((await state(cluster, a)).state as { members: { name: string; healthy: boolean }[] }).members.some((m) => m.name === old && !m.healthy), 15_000, 100);
+    await delay(3000);
+    expect(await cluster.primary()).toBeNull();
+    expect((await history(cluster)).filter((h) => h.kind === 'failover')).toEqual([]);
+
+    const preview = await invoke(cluster, a, 'failover/preview', { candidate: b });
+    expect(preview.status).toBe(200);
+    expect(preview.body).toMatchObject({ action: 'failover', allowed: true, restarts: [old] });
+    expect(String(preview.body.summary)).toContain(`promote ${b} in place of ${old}`);
+    expect(preview.body.dataLossBytes).toBeGreaterThanOrEqual(0);
+    const done = await invoke(cluster, a, 'failover', { candidate: b });
+    expect(done.body).toMatchObject({ ok: true });
+    expect(await newPrimary(cluster, old, 10_000)).toBe(b);
+    await completed(cluster, 'manual-failover', b);
+    await cluster.member(old).startDaemon();
+    expect(await cluster.waitHealthy()).toBe(b);
+
+    const refused = await invoke(cluster, b, 'reinit', { member: b });
+    expect(refused.status).toBe(412);
+    expect(JSON.stringify(refused.body)).toContain('is the primary');
+    const marker = join(cluster.member(old).dataDir, 'pgdeck-test-marker');
+    writeFileSync(marker, 'left by the test; a re-clone removes it');
+    expect((await invoke(cluster, b, 'reinit', { member: old })).body).toMatchObject({ ok: true });
+    await until(`${old}'s data directory to be re-cloned`, async () => !existsSync(marker), 60_000, 100);
+    expect(await cluster.waitHealthy()).toBe(b);
+    const client = new Client({ connectionString: cluster.member(b).pgUrl() });
+    await client.connect();
+    await client.query('CREATE TABLE after_reinit (v int); INSERT INTO after_reinit VALUES (42)');
+    await client.end();
+    await until(`${old} to replay a write made after its reinit`, async () => {
+      const replica = new Client({ connectionString: cluster.member(old).pgUrl() });
+      await replica.connect();
+      try {
+        return (await replica.query<{ v: number }>('SELECT v FROM after_reinit')).rows[0]?.v === 42;
+      } finally {
+        await replica.end();
+      }
+    }, 10_000, 100);
   }, T);
 });

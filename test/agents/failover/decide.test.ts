@@ -4,6 +4,7 @@ import { fenceAfterMs } from '../../../src/agents/failover/failover-policy.js';
 import type { FailoverAction, FailoverConfig, FailoverObserved, SwitchoverRequest } from '../../../src/agents/failover/types.js';
 import {
   GENERATION,
+  LSN,
   NOW,
   crashedReport,
   dynamicConfig,
@@ -94,6 +95,8 @@ describe('decideFailover: the leader detects a failed primary', () => {
     expect(actionsOf(d, 'set-primary')).toEqual([]);
     expect(actionsOf(d, 'remote-fence')).toEqual([]);
     expect(d.publish.lastProblem).toMatch(/daemon of pg0 is down/);
+    // The silent primary stays in the published members, unreachable at its last optime.
+    expect(d.publish.members.find((m) => m.name === 'pg0')).toMatchObject({ role: 'primary', state: 'unreachable', healthy: false, writtenLsn: LSN.pg0 });
   });
 
   it('does nothing while pg0 is healthy', () => {
