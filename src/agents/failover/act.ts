@@ -12,7 +12,8 @@ function remember(deps: FailoverDeps, patch: Partial<DaemonMemory>): void {
 
 async function publish(deps: FailoverDeps, report: MemberReport): Promise<void> {
   await deps.session.putLeased(`members/${report.name}`, JSON.stringify(report));
-  remember(deps, { lastReport: report });
+  const serving = report.role === 'primary' && (report.state === 'running' || report.state === 'fenced');
+  remember(deps, serving ? { lastReport: report, servedGeneration: report.generation } : { lastReport: report });
 }
 
 /** Publishes a changed report at once (before a long step or right after a promotion), not next pass. */

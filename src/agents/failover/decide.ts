@@ -240,9 +240,7 @@ function convergePrimary(o: FailoverObserved, cluster: ClusterView, record: Prim
     return;
   }
   if (!local.running) {
-    const last = o.memory.lastReport;
-    const wasServing = last !== null && last.role === 'primary' && (last.state === 'running' || last.state === 'fenced') && last.generation === record.generation;
-    if (o.memory.crashedGeneration === record.generation || wasServing) {
+    if (o.memory.crashedGeneration === record.generation || o.memory.servedGeneration === record.generation) {
       plan.summary = `postgres of primary ${me} crashed: waiting for the leader (failover, or restart in place)`;
       plan.problem = `postgres of ${me} crashed`;
       if (o.memory.crashedGeneration !== record.generation) {

@@ -56,7 +56,7 @@ export async function connectFailover(config: FailoverConfig, ctx: AgentContext)
     local,
     peers: new Map(),
     endpoints: new Map(),
-    memory: { crashedGeneration: null, demoted: null, promoted: null, lastReport: null, busy: null, ssnLsn: null, startFailures: 0 },
+    memory: { crashedGeneration: null, demoted: null, promoted: null, lastReport: null, busy: null, ssnLsn: null, startFailures: 0, servedGeneration: null },
     notStreamingSince: null,
     wake: () => undefined,
     ctx,

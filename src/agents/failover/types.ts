@@ -225,6 +225,11 @@ export interface DaemonMemory {
   readonly ssnLsn: number | null;
   /** Consecutive failed starts of the local server (a standby that cannot start is re-cloned). */
   readonly startFailures: number;
+  /**
+   * The generation in which the local server last served as primary. A report in between (say
+   * 'starting', while a dying server no longer answers) does not erase it, so a crash is still a crash.
+   */
+  readonly servedGeneration: number | null;
 }
 
 export interface ClusterView {

@@ -13,6 +13,7 @@ import {
   observed,
   peers,
   primaryRecord,
+  report,
   replicaStatus,
   reports,
   writableStatus,
@@ -216,6 +217,26 @@ describe('decideFailover: a daemon that is not the leader', () => {
     const d = decide(observed({ etcd: { leader: false, campaigning: true }, cluster: { leaderName: 'pg2' } }));
 
     expect(actionsOf(d, 'campaign')).toEqual([]);
+  });
+});
+
+describe("decideFailover: the primary's own server stops", () => {
+  const asPg0 = failoverConfig({ node: 'pg0' });
+  const down = { running: false, dataDir: 'primary', following: null, status: null } as const;
+
+  it('a server that served this generation and stopped is a crash, even after a "starting" report in between', () => {
+    const starting = report('pg0', { role: 'primary', state: 'starting' });
+    const d = decide(observed({ etcd: { leader: false }, cluster: { leaderName: 'pg1' }, local: down, memory: { servedGeneration: GENERATION, lastReport: starting } }), asPg0);
+
+    expect(single(d, 'remember-crash').generation).toBe(GENERATION);
+    expect(actionsOf(d, 'start')).toEqual([]);
+  });
+
+  it('a server that has not served this generation yet is started', () => {
+    const d = decide(observed({ etcd: { leader: false }, cluster: { leaderName: 'pg1' }, local: down, memory: { servedGeneration: GENERATION - 1 } }), asPg0);
+
+    expect(single(d, 'start').as).toBe('primary');
+    expect(actionsOf(d, 'remember-crash')).toEqual([]);
   });
 });
 
