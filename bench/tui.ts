@@ -23,10 +23,11 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
   const seconds = options.quick ? 5 : 20;
   const idle = options.quick ? 5 : 10;
   const driver = await compileDriver();
+  const flags = nodeFlagsOfTheBinary();
   const resultFile = join(dirname(driver), 'tui-driver.json');
   rmSync(resultFile, { force: true });
   await new Promise<void>((resolve, reject) => {
-    const child = spawn(process.execPath, [...nodeFlagsOfTheBinary(), driver, '1000', String(seconds), String(idle), resultFile], { env: envWithoutCi(), stdio: ['ignore', 'ignore', 'inherit'] });
+    const child = spawn(process.execPath, [...flags, driver, '1000', String(seconds), String(idle), resultFile], { env: envWithoutCi(), stdio: ['ignore', 'ignore', 'inherit'] });
     child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`tui driver exited ${code}`))));
   });
   const raw = JSON.parse(readFileSync(resultFile, 'utf8')) as Raw;
@@ -44,7 +45,7 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
     max_rss_mb: round(raw.rssMb),
   });
   result.notes.push(
-    `${seconds} s of 1,000 journal events/s into the Events view holding 1,000 rows, fake 160x48 TTY, NODE_ENV=production, the driver compiled to one JS file (esbuild, node_modules external) and run by node with the binary's flags (${nodeFlagsOfTheBinary().join(' ')})`,
+    `${seconds} s of 1,000 journal events/s into the Events view holding 1,000 rows, fake 160x48 TTY, NODE_ENV=production, the driver compiled to one JS file (esbuild, node_modules external) and run by node with the binary's flags (${flags.join(' ')})`,
     'flush_to_frame: UI store flush (setState) to the frame written: the render cost; change_to_frame adds the store coalescing (at most 10 flushes/s), so its p95 is bounded below by ~100 ms by design',
     'first_frame_ms: process start to the first frame written',
     'targets: p95 <= 20 ms, idle CPU <= 1 %, RSS <= 150 MB, first frame <= 700 ms',

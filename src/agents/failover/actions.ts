@@ -158,6 +158,14 @@ function pauseAction(paused: boolean): Action<z.infer<typeof noArgs>> {
   };
 }
 
+/** The replica `name` names; refuses an unknown member and the primary. */
+function reinitTarget(s: FailoverState, name: string): MemberStatus {
+  const member = s.members.find((m) => m.name === name);
+  if (member === undefined) throw new PgdeckError('not-found', `no member named "${name}"`);
+  if (member.name === s.primary) throw new PgdeckError('precondition', `${member.name} is the primary; switch over first`);
+  return member;
+}
+
 const reinit: Action<z.infer<typeof memberArgs>> = {
   description: 'delete a replica\'s data directory and clone it again from the primary',
   dangerous: true,
@@ -165,15 +173,11 @@ const reinit: Action<z.infer<typeof memberArgs>> = {
   argsHelp: '{member: member name}',
   preview: async (ctx, args): Promise<ActionPreview> => {
     const s = state(ctx);
-    const member = s.members.find((m) => m.name === args.member);
-    if (member === undefined) throw new PgdeckError('not-found', `no member named "${args.member}"`);
-    if (member.name === s.primary) throw new PgdeckError('precondition', `${member.name} is the primary; switch over first`);
+    const member = reinitTarget(s, args.member);
     return { action: 'reinit', allowed: true, summary: `reinitialize ${member.name} from ${s.primary ?? '?'}`, effects: [`${member.name}: postgres stopped, data directory deleted`, `${member.name}: pg_basebackup from ${s.primary ?? '?'}, then streams again`], dataLossBytes: 0, restarts: [member.name] };
   },
   invoke: async (ctx, args) => {
-    const s = state(ctx);
-    if (!s.members.some((m) => m.name === args.member)) throw new PgdeckError('not-found', `no member named "${args.member}"`);
-    if (args.member === s.primary) throw new PgdeckError('precondition', `${args.member} is the primary; switch over first`);
+    reinitTarget(state(ctx), args.member);
     await ctx.deps.session.put(`reinit/${args.member}`, JSON.stringify({ by: `${ctx.actor.who} via ${ctx.actor.via}`, at: Date.now() }));
     ctx.wake();
     return { action: 'reinit', ok: true, message: `reinit of ${args.member} requested; its daemon re-clones it` };

@@ -16,7 +16,8 @@ export type MemberState =
   | 'cloning'
   | 'unreachable';
 
-export interface MemberStatus {
+/** What a member's own report and its published status both say of it: its role and WAL positions. */
+export interface MemberPosition {
   readonly name: string;
   readonly role: MemberRole;
   readonly state: MemberState;
@@ -25,17 +26,20 @@ export interface MemberStatus {
   readonly receivedLsn: number | null;
   readonly replayedLsn: number | null;
   readonly writtenLsn: number | null;
+  readonly noFailover: boolean;
+  /** Listed in synchronous_standby_names and acknowledged as sync by the primary. */
+  readonly sync: boolean;
+  readonly apiUrl: string;
+}
+
+export interface MemberStatus extends MemberPosition {
   /** Bytes behind the primary's current LSN; null when unknown. */
   readonly lagBytes: number | null;
   readonly lagSeconds: number | null;
-  /** Listed in synchronous_standby_names and acknowledged as sync by the primary. */
-  readonly sync: boolean;
   readonly healthy: boolean;
-  readonly apiUrl: string;
   readonly pgUrl: string;
   /** When its report was last refreshed in etcd (ms since epoch). */
   readonly lastSeenAt: number | null;
-  readonly noFailover: boolean;
 }
 
 export type HistoryKind = 'failover' | 'switchover' | 'manual-failover';
@@ -129,17 +133,9 @@ export interface Endpoint {
 }
 
 /** A daemon's report under its lease at `members/<name>`: it disappears when the daemon stops renewing. */
-export interface MemberReport {
-  readonly name: string;
-  readonly apiUrl: string;
+export interface MemberReport extends MemberPosition {
   readonly host: string;
   readonly port: number;
-  readonly role: MemberRole;
-  readonly state: MemberState;
-  readonly timeline: number | null;
-  readonly receivedLsn: number | null;
-  readonly replayedLsn: number | null;
-  readonly writtenLsn: number | null;
   readonly following: string | null;
   /** The generation of the primary record this report was made under. */
   readonly generation: number;
@@ -149,8 +145,6 @@ export interface MemberReport {
   readonly demoted: { readonly generation: number; readonly lsn: number; readonly timeline: number } | null;
   /** After a promotion: when it was promoted and first acknowledged a write. */
   readonly promoted: { readonly generation: number; readonly promotedAt: number; readonly firstWriteAt: number | null; readonly catchUpWaitMs: number } | null;
-  readonly noFailover: boolean;
-  readonly sync: boolean;
   readonly replication: readonly { readonly name: string; readonly state: string; readonly syncState: string; readonly flushLsn: number | null }[];
   readonly reportedAt: number;
 }

@@ -64,8 +64,8 @@ function defaultCommand(): string[] {
   return [process.execPath, '--import', 'tsx', join(root, 'src', 'main.ts')];
 }
 
-async function getJson(url: string, timeoutMs = 500): Promise<{ status: number; body: unknown }> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+async function getJson(url: string, timeoutMs = 500, headers: Record<string, string> = {}): Promise<{ status: number; body: unknown }> {
+  const res = await fetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
   return { status: res.status, body: await res.json().catch(() => null) };
 }
 
@@ -148,10 +148,9 @@ export async function startFailoverCluster(options: FailoverClusterOptions = {})
 
   /** The primary's own published view (what its actions check) shows every other member streaming. */
   async function primarySeesStreaming(primary: string, others: readonly string[]): Promise<boolean> {
-    const res = await fetch(`${cluster.member(primary).apiUrl}/state`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(500) }).catch(() => null);
+    const res = await getJson(`${cluster.member(primary).apiUrl}/state`, 500, { authorization: `Bearer ${token}` }).catch(() => null);
     if (res === null || res.status !== 200) return false;
-    const body = (await res.json().catch(() => null)) as { state?: { members?: { name: string; role: string; state: string }[] } } | null;
-    const seen = body?.state?.members ?? [];
+    const seen = (res.body as { state?: { members?: { name: string; role: string; state: string }[] } } | null)?.state?.members ?? [];
     return others.every((name) => seen.some((m) => m.name === name && m.role === 'replica' && m.state === 'streaming'));
   }
 

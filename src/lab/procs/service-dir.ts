@@ -75,11 +75,12 @@ function runsInside(pid: number, path: string): boolean {
  */
 const NEWBORN_MS = 60_000;
 
-function isNewborn(path: string): boolean {
+/** The PID in `owner.pid`, NaN while it is not written yet. */
+function ownerOf(path: string): number {
   try {
-    return Date.now() - statSync(path).mtimeMs < NEWBORN_MS;
+    return Number(readFileSync(join(path, 'owner.pid'), 'utf8'));
   } catch {
-    return false;
+    return Number.NaN;
   }
 }
 
@@ -90,10 +91,11 @@ export function sweepOrphans(): number {
     if (!name.startsWith(PREFIX)) continue;
     const path = join(tmpdir(), name);
     try {
-      if (!statSync(path).isDirectory()) continue;
-      const owner = Number(readFileSync(join(path, 'owner.pid'), 'utf8'));
+      const stat = statSync(path);
+      if (!stat.isDirectory()) continue;
+      const owner = ownerOf(path);
       if (Number.isInteger(owner) && owner > 0 && isAlive(owner)) continue;
-      if (!(owner > 0) && isNewborn(path)) continue;
+      if (!(owner > 0) && Date.now() - stat.mtimeMs < NEWBORN_MS) continue;
       for (const line of readFileSync(join(path, 'pids'), 'utf8').split('\n')) {
         const pid = Number(line);
         if (Number.isInteger(pid) && pid > 0 && runsInside(pid, path)) process.kill(pid, 'SIGKILL');
@@ -101,7 +103,6 @@ export function sweepOrphans(): number {
       rmSync(path, { recursive: true, force: true });
       swept++;
     } catch {
-      if (isNewborn(path)) continue;
       rmSync(path, { recursive: true, force: true });
     }
   }
