@@ -9,7 +9,14 @@ module.exports = {
       comment: 'agents/kernel imports only node:* and its own files',
       severity: 'error',
       from: { path: '^src/agents/kernel/' },
-      to: { pathNot: ['^src/agents/kernel/', '^node:', '^(fs|path|os|events|crypto|http|util|stream|timers|perf_hooks|url)$'], dependencyTypesNot: ['core'] },
+      to: {
+        pathNot: [
+          '^src/agents/kernel/',
+          '^node:',
+          '^(fs|path|os|events|crypto|http|util|stream|timers|perf_hooks|url)$',
+        ],
+        dependencyTypesNot: ['core'],
+      },
     },
     {
       name: 'wire-imports-kernel-only',
@@ -52,7 +59,14 @@ module.exports = {
       name: 'ui-reads-types-only',
       severity: 'error',
       from: { path: '^src/ui/' },
-      to: { path: ['^src/agents/(adapters|wire)/', '^src/lab/', `^src/agents/${agentDirs}/(?!types\\.ts$)`, '^src/main\\.ts$'] },
+      to: {
+        path: [
+          '^src/agents/(adapters|wire)/',
+          '^src/lab/',
+          `^src/agents/${agentDirs}/(?!types\\.ts$)`,
+          '^src/main\\.ts$',
+        ],
+      },
     },
     {
       name: 'ui-imports-agent-types-type-only',
@@ -97,6 +111,10 @@ module.exports = {
     doNotFollow: { path: 'node_modules' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default', 'types'], extensions: ['.ts', '.tsx', '.js', '.d.ts'] },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default', 'types'],
+      extensions: ['.ts', '.tsx', '.js', '.d.ts'],
+    },
   },
 };

@@ -43,7 +43,9 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
     result.metrics.pod_ready_ms_p99 = percentile(latencies.ready, 99);
     result.metrics.pod_ready_ms_max = Math.max(...latencies.ready);
     result.metrics.pods_ready_per_s = Math.round((pods / latencies.totalMs) * 1000 * 10) / 10;
-    result.notes.push(`${startCount} start(s) to ready (3 kwok nodes, default ServiceAccount present); pods created 10 at a time, bare pods on 3 kwok nodes`);
+    result.notes.push(
+      `${startCount} start(s) to ready (3 kwok nodes, default ServiceAccount present); pods created 10 at a time, bare pods on 3 kwok nodes`,
+    );
   } finally {
     await plane.stop();
   }
@@ -52,7 +54,9 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
 
 /** Runs scripts/control-plane/build (a no-op when built) and reports the stamp's figures. */
 async function buildFigures(result: BenchResult): Promise<void> {
-  const { stdout, stderr } = await run$(join(repo, 'scripts', 'control-plane', 'build'), { maxBuffer: 16 * 1024 * 1024 });
+  const { stdout, stderr } = await run$(join(repo, 'scripts', 'control-plane', 'build'), {
+    maxBuffer: 16 * 1024 * 1024,
+  });
   result.notes.push(`build: ${stderr.trim().split('\n').slice(-1)[0] ?? ''}`);
   const build = controlPlaneBuildDir();
   const stampFile = build === undefined ? undefined : join(build, 'complete.env');
@@ -63,14 +67,18 @@ async function buildFigures(result: BenchResult): Promise<void> {
   }
   const stamp = readEnvFile(stampFile);
   result.metrics.last_build_s = Number(stamp.build_seconds);
-  result.notes.push(`last_build_s: the latest go build of the five binaries, ${stamp.built_at}, ${stamp.cpus} cpus, ${stamp.go}, ` +
-    `with ${stamp.gocache_mb_before} MB in the Go build cache and ${stamp.gomodcache_mb_before} MB in the module cache before`);
+  result.notes.push(
+    `last_build_s: the latest go build of the five binaries, ${stamp.built_at}, ${stamp.cpus} cpus, ${stamp.go}, ` +
+      `with ${stamp.gocache_mb_before} MB in the Go build cache and ${stamp.gomodcache_mb_before} MB in the module cache before`,
+  );
   if (stamp.cold_build_seconds === undefined) {
     result.notes.push('no cold build recorded (the cache was built with a warm Go build cache)');
     return;
   }
   result.metrics.cold_build_s = Number(stamp.cold_build_seconds);
-  result.notes.push(`cold_build_s: empty Go build cache, ${stamp.cold_gomodcache_mb_before} MB in the module cache (0 = every module downloaded too), ${stamp.cold_built_at}`);
+  result.notes.push(
+    `cold_build_s: empty Go build cache, ${stamp.cold_gomodcache_mb_before} MB in the module cache (0 = every module downloaded too), ${stamp.cold_built_at}`,
+  );
 }
 
 interface PodLatencies {
@@ -99,16 +107,22 @@ async function podReadyLatencies(plane: KubeControlPlane, count: number, inFligh
   const done = new Promise<void>((resolve) => {
     allReady = resolve;
   });
-  const watch = await new Watch(kubeConfig).watch(`/api/v1/namespaces/${namespace}/pods`, {}, (_phase, pod: V1Pod) => {
-    const name = pod.metadata?.name ?? '';
-    const created = createdAt.get(name);
-    const ready = pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
-    if (created === undefined) return;
-    if (pod.spec?.nodeName !== undefined && !scheduledAfter.has(name)) scheduledAfter.set(name, performance.now() - created);
-    if (!ready || readyAfter.has(name)) return;
-    readyAfter.set(name, performance.now() - created);
-    if (readyAfter.size === count) allReady();
-  }, () => undefined);
+  const watch = await new Watch(kubeConfig).watch(
+    `/api/v1/namespaces/${namespace}/pods`,
+    {},
+    (_phase, pod: V1Pod) => {
+      const name = pod.metadata?.name ?? '';
+      const created = createdAt.get(name);
+      const ready = pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
+      if (created === undefined) return;
+      if (pod.spec?.nodeName !== undefined && !scheduledAfter.has(name))
+        scheduledAfter.set(name, performance.now() - created);
+      if (!ready || readyAfter.has(name)) return;
+      readyAfter.set(name, performance.now() - created);
+      if (readyAfter.size === count) allReady();
+    },
+    () => undefined,
+  );
   const t0 = performance.now();
   try {
     let next = 0;
@@ -116,11 +130,19 @@ async function podReadyLatencies(plane: KubeControlPlane, count: number, inFligh
       while (next < count) {
         const name = `pod-${next++}`;
         createdAt.set(name, performance.now());
-        await core.createNamespacedPod({ namespace, body: { metadata: { name }, spec: { containers: [{ name: 'app', image: 'registry.invalid/app:1' }] } } });
+        await core.createNamespacedPod({
+          namespace,
+          body: { metadata: { name }, spec: { containers: [{ name: 'app', image: 'registry.invalid/app:1' }] } },
+        });
       }
     };
     await Promise.all(Array.from({ length: inFlight }, worker));
-    await Promise.race([done, new Promise((_, reject) => setTimeout(() => reject(new Error(`only ${readyAfter.size}/${count} pods Ready after 120 s`)), 120_000).unref())]);
+    await Promise.race([
+      done,
+      new Promise((_, reject) =>
+        setTimeout(() => reject(new Error(`only ${readyAfter.size}/${count} pods Ready after 120 s`)), 120_000).unref(),
+      ),
+    ]);
   } finally {
     watch.abort();
   }

@@ -39,7 +39,13 @@ function put(target: Record<string, number>, name: string, values: readonly numb
 /** The probe rows on whichever of `ports` is the writable primary now (the source of truth). */
 async function surviving(ports: readonly number[]): Promise<Set<number>> {
   for (const port of ports) {
-    const client = new Client({ host: '127.0.0.1', port, user: 'postgres', database: 'postgres', connectionTimeoutMillis: 2000 });
+    const client = new Client({
+      host: '127.0.0.1',
+      port,
+      user: 'postgres',
+      database: 'postgres',
+      connectionTimeoutMillis: 2000,
+    });
     try {
       await client.connect();
       if ((await client.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r')).rows[0]?.r !== false) continue;
@@ -55,10 +61,22 @@ async function surviving(ports: readonly number[]): Promise<Set<number>> {
 
 /** How many standbys stream from the server on `port` (the same readiness pgdeck's runs wait for). */
 async function streamingReplicas(port: number): Promise<number> {
-  const client = new Client({ host: '127.0.0.1', port, user: 'postgres', database: 'postgres', connectionTimeoutMillis: 2000 });
+  const client = new Client({
+    host: '127.0.0.1',
+    port,
+    user: 'postgres',
+    database: 'postgres',
+    connectionTimeoutMillis: 2000,
+  });
   try {
     await client.connect();
-    return (await client.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_replication WHERE state = 'streaming'")).rows[0]?.n ?? 0;
+    return (
+      (
+        await client.query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM pg_stat_replication WHERE state = 'streaming'",
+        )
+      ).rows[0]?.n ?? 0
+    );
   } catch {
     return 0;
   } finally {
@@ -71,7 +89,8 @@ async function awaitRecovery(probe: WriteProbe, killAt: number, port: number, ti
   for (;;) {
     const rto = recoveryTime(probe.attempts, killAt, port);
     if (rto !== null) return rto;
-    if (Date.now() > deadline) throw new Error(`no write acknowledged by another server ${timeoutMs} ms after the kill`);
+    if (Date.now() > deadline)
+      throw new Error(`no write acknowledged by another server ${timeoutMs} ms after the kill`);
     await sleep(20);
   }
 }
@@ -81,7 +100,12 @@ async function awaitRecovery(probe: WriteProbe, killAt: number, port: number, ti
  * a query on the frozen server stays blocked until it resumes (the kernel keeps the socket alive), so
  * the probe cannot measure this case; the daemon's first write is a real committed transaction.
  */
-async function firstWriteAfter(cluster: FailoverCluster, victim: string, stopAt: number, timeoutMs: number): Promise<number> {
+async function firstWriteAfter(
+  cluster: FailoverCluster,
+  victim: string,
+  stopAt: number,
+  timeoutMs: number,
+): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     for (const m of cluster.members.filter((x) => x.name !== victim)) {
@@ -90,7 +114,8 @@ async function firstWriteAfter(cluster: FailoverCluster, victim: string, stopAt:
       const entry = history.find((h) => h.oldPrimary === victim && h.startedAt >= stopAt && h.firstWriteAt !== null);
       if (entry?.firstWriteAt != null) return entry.firstWriteAt - stopAt;
     }
-    if (Date.now() > deadline) throw new Error(`no failover away from ${victim} recorded ${timeoutMs} ms after it was stopped`);
+    if (Date.now() > deadline)
+      throw new Error(`no failover away from ${victim} recorded ${timeoutMs} ms after it was stopped`);
     await sleep(100);
   }
 }
@@ -107,13 +132,28 @@ function portOf(cluster: FailoverCluster, name: string): number {
   return cluster.member(name).pgPort;
 }
 
-async function pgdeckRun(etcd: EtcdServer, kills: number, synchronous: boolean, cutoffs: number, switchovers: number, notes: string[]): Promise<Record<string, number>> {
-  const cluster = await startFailoverCluster({ etcd, cluster: synchronous ? 'bench-sync' : 'bench', synchronous, pgParameters: { fsync: 'on' } });
+async function pgdeckRun(
+  etcd: EtcdServer,
+  kills: number,
+  synchronous: boolean,
+  cutoffs: number,
+  switchovers: number,
+  notes: string[],
+): Promise<Record<string, number>> {
+  const cluster = await startFailoverCluster({
+    etcd,
+    cluster: synchronous ? 'bench-sync' : 'bench',
+    synchronous,
+    pgParameters: { fsync: 'on' },
+  });
   const out: Record<string, number> = {};
   const tag = synchronous ? 'sync_' : '';
   try {
     let primary = await cluster.waitHealthy();
-    const probe = startWriteProbe(cluster.members.map(() => '127.0.0.1').join(','), cluster.members.map((m) => m.pgPort).join(','));
+    const probe = startWriteProbe(
+      cluster.members.map(() => '127.0.0.1').join(','),
+      cluster.members.map((m) => m.pgPort).join(','),
+    );
     const rtos: number[] = [];
     for (let i = 0; i < kills; i++) {
       await sleep(2000 + Math.random() * 1000);
@@ -143,13 +183,19 @@ async function pgdeckRun(etcd: EtcdServer, kills: number, synchronous: boolean, 
     }
     if (cuts.length > 0) {
       put(out, `${tag}cutoff_rto`, cuts);
-      notes.push(`pgdeck ${synchronous ? 'sync' : 'async'} cut-off (SIGSTOP of daemon and postgres, no connection reset; stop to the new primary's first committed write, from the flight recorder) RTOs (ms): ${cuts.map((r) => r.toFixed(0)).join(', ')}`);
+      notes.push(
+        `pgdeck ${synchronous ? 'sync' : 'async'} cut-off (SIGSTOP of daemon and postgres, no connection reset; stop to the new primary's first committed write, from the flight recorder) RTOs (ms): ${cuts.map((r) => r.toFixed(0)).join(', ')}`,
+      );
     }
     const windows: number[] = [];
     for (let i = 0; i < switchovers; i++) {
       windows.push(
         await switchoverWindow(probe, async () => {
-          const res = await fetch(`${cluster.member(primary).apiUrl}/actions/switchover`, { method: 'POST', headers: { authorization: `Bearer ${cluster.token}`, 'content-type': 'application/json' }, body: '{}' });
+          const res = await fetch(`${cluster.member(primary).apiUrl}/actions/switchover`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${cluster.token}`, 'content-type': 'application/json' },
+            body: '{}',
+          });
           const body = (await res.json()) as { ok?: boolean; message?: string };
           if (body.ok !== true) throw new Error(`switchover failed: ${body.message ?? res.status}`);
         }),
@@ -159,11 +205,16 @@ async function pgdeckRun(etcd: EtcdServer, kills: number, synchronous: boolean, 
     }
     if (windows.length > 0) {
       put(out, `${tag}switchover_window`, windows);
-      notes.push(`pgdeck ${synchronous ? 'sync' : 'async'} switchover windows (ms): ${windows.map((r) => r.toFixed(0)).join(', ')}`);
+      notes.push(
+        `pgdeck ${synchronous ? 'sync' : 'async'} switchover windows (ms): ${windows.map((r) => r.toFixed(0)).join(', ')}`,
+      );
     }
     await sleep(1000);
     await probe.stop();
-    out[`${tag}lost_acked_writes`] = lostWrites(probe.attempts, await surviving(cluster.members.map((m) => m.pgPort))).length;
+    out[`${tag}lost_acked_writes`] = lostWrites(
+      probe.attempts,
+      await surviving(cluster.members.map((m) => m.pgPort)),
+    ).length;
     out[`${tag}acked_writes`] = probe.attempts.filter((a) => a.ok).length;
   } finally {
     await cluster.stop();
@@ -171,14 +222,28 @@ async function pgdeckRun(etcd: EtcdServer, kills: number, synchronous: boolean, 
   return out;
 }
 
-async function patroniRun(etcd: EtcdServer, kills: number, switchovers: number, notes: string[]): Promise<Record<string, number>> {
-  const cluster: PatroniCluster = await startPatroniCluster({ etcdEndpoint: etcd.endpoint, members: 3, timing: patroniDefaults, synchronous: false });
+async function patroniRun(
+  etcd: EtcdServer,
+  kills: number,
+  switchovers: number,
+  notes: string[],
+): Promise<Record<string, number>> {
+  const cluster: PatroniCluster = await startPatroniCluster({
+    etcdEndpoint: etcd.endpoint,
+    members: 3,
+    timing: patroniDefaults,
+    synchronous: false,
+  });
   const out: Record<string, number> = {};
   const healthyLeader = async (): Promise<string> => {
     const deadline = Date.now() + 120_000;
     for (;;) {
       const leader = await cluster.leader().catch(() => null);
-      if (leader !== null && (await streamingReplicas(cluster.members.find((m) => m.name === leader)!.pgPort)) === cluster.members.length - 1) return leader;
+      if (
+        leader !== null &&
+        (await streamingReplicas(cluster.members.find((m) => m.name === leader)!.pgPort)) === cluster.members.length - 1
+      )
+        return leader;
       if (Date.now() > deadline) throw new Error('Patroni has no leader with every replica streaming');
       await sleep(200);
     }
@@ -199,7 +264,9 @@ async function patroniRun(etcd: EtcdServer, kills: number, switchovers: number, 
       leader = await healthyLeader();
     }
     put(out, 'kill_rto', rtos);
-    notes.push(`Patroni (ttl ${patroniDefaults.ttl}, loop_wait ${patroniDefaults.loopWait}) kill RTOs (ms): ${rtos.map((r) => r.toFixed(0)).join(', ')}`);
+    notes.push(
+      `Patroni (ttl ${patroniDefaults.ttl}, loop_wait ${patroniDefaults.loopWait}) kill RTOs (ms): ${rtos.map((r) => r.toFixed(0)).join(', ')}`,
+    );
     const windows: number[] = [];
     for (let i = 0; i < switchovers; i++) {
       windows.push(await switchoverWindow(probe, () => cluster.switchover()));
@@ -225,7 +292,10 @@ async function soak(etcd: EtcdServer, ms: number, notes: string[]): Promise<Reco
   const burners: ChildProcess[] = [];
   try {
     const primary = await cluster.waitHealthy();
-    const probe = startWriteProbe(cluster.members.map(() => '127.0.0.1').join(','), cluster.members.map((m) => m.pgPort).join(','));
+    const probe = startWriteProbe(
+      cluster.members.map(() => '127.0.0.1').join(','),
+      cluster.members.map((m) => m.pgPort).join(','),
+    );
     for (let i = 0; i < 2; i++) burners.push(spawn(process.execPath, ['-e', 'for(;;){}'], { stdio: 'ignore' }));
     const started = Date.now();
     let changes = 0;
@@ -243,8 +313,15 @@ async function soak(etcd: EtcdServer, ms: number, notes: string[]): Promise<Reco
     const res = await fetch(`${cluster.member(last).apiUrl}/history`);
     const history = ((await res.json()) as { history: unknown[] }).history;
     const gaps = probe.attempts.filter((a) => !a.ok).length;
-    notes.push(`soak: ${Math.round(ms / 1000)} s with both cores saturated by two busy loops; ${probe.attempts.length} write attempts, ${gaps} failed; primary changes seen ${changes}; history entries ${history.length}`);
-    return { soak_seconds: ms / 1000, soak_spurious_failovers: Math.max(changes, history.length), soak_failed_writes: gaps, soak_writes: probe.attempts.length };
+    notes.push(
+      `soak: ${Math.round(ms / 1000)} s with both cores saturated by two busy loops; ${probe.attempts.length} write attempts, ${gaps} failed; primary changes seen ${changes}; history entries ${history.length}`,
+    );
+    return {
+      soak_seconds: ms / 1000,
+      soak_spurious_failovers: Math.max(changes, history.length),
+      soak_failed_writes: gaps,
+      soak_writes: probe.attempts.length,
+    };
   } finally {
     for (const b of burners) b.kill('SIGKILL');
     await cluster.stop();
@@ -259,10 +336,13 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
     Object.assign(result.metrics, await pgdeckRun(etcd, kills, false, kills, kills, result.notes));
     Object.assign(result.metrics, await pgdeckRun(etcd, kills, true, 0, kills, result.notes));
     result.peers['patroni-3.0.2-defaults'] = await patroniRun(etcd, kills, kills, result.notes);
-    if (options.args.includes('--soak')) Object.assign(result.metrics, await soak(etcd, options.quick ? 60_000 : 600_000, result.notes));
+    if (options.args.includes('--soak'))
+      Object.assign(result.metrics, await soak(etcd, options.quick ? 60_000 : 600_000, result.notes));
   } finally {
     await etcd.stop();
   }
-  result.notes.push('targets (pgdeck defaults): kill RTO median <= 1 s; cut-off RTO <= 5 s; switchover window <= 0.3 s; 0 lost acknowledged writes in synchronous mode; 0 spurious failovers in the soak');
+  result.notes.push(
+    'targets (pgdeck defaults): kill RTO median <= 1 s; cut-off RTO <= 5 s; switchover window <= 0.3 s; 0 lost acknowledged writes in synchronous mode; 0 spurious failovers in the soak',
+  );
   return result;
 }

@@ -43,10 +43,17 @@ function cell(value: number | undefined): string {
 /** `metric | pgdeck | each peer`, one row per metric any column has. */
 export function markdownTable(result: BenchResult): string {
   const peers = Object.keys(result.peers);
-  const names = [...new Set([...Object.keys(result.metrics), ...peers.flatMap((p) => Object.keys(result.peers[p] ?? {}))])];
-  const lines = [`| metric | pgdeck |${peers.map((p) => ` ${p} |`).join('')}`, `|---|---|${peers.map(() => '---|').join('')}`];
+  const names = [
+    ...new Set([...Object.keys(result.metrics), ...peers.flatMap((p) => Object.keys(result.peers[p] ?? {}))]),
+  ];
+  const lines = [
+    `| metric | pgdeck |${peers.map((p) => ` ${p} |`).join('')}`,
+    `|---|---|${peers.map(() => '---|').join('')}`,
+  ];
   for (const name of names) {
-    lines.push(`| ${name} | ${cell(result.metrics[name])} |${peers.map((p) => ` ${cell(result.peers[p]?.[name])} |`).join('')}`);
+    lines.push(
+      `| ${name} | ${cell(result.metrics[name])} |${peers.map((p) => ` ${cell(result.peers[p]?.[name])} |`).join('')}`,
+    );
   }
   return lines.join('\n');
 }
@@ -57,6 +64,8 @@ export async function writeReport(result: BenchResult, dir = resultsDir): Promis
   await mkdir(dir, { recursive: true });
   await writeFile(path, `${JSON.stringify(result, null, 2)}\n`);
   const notes = result.notes.map((n) => `- ${n}`).join('\n');
-  process.stdout.write(`\n## ${result.name} (${result.when}, ${result.machine.cpus} cpus, node ${result.machine.node})\n\n${markdownTable(result)}\n${notes === '' ? '' : `\n${notes}\n`}\nwrote ${path}\n`);
+  process.stdout.write(
+    `\n## ${result.name} (${result.when}, ${result.machine.cpus} cpus, node ${result.machine.node})\n\n${markdownTable(result)}\n${notes === '' ? '' : `\n${notes}\n`}\nwrote ${path}\n`,
+  );
   return path;
 }

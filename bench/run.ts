@@ -12,14 +12,21 @@ const here = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const name = args.find((a) => !a.startsWith('--'));
-const available = (await readdir(here)).filter((f) => f.endsWith('.ts') && f !== 'run.ts' && f !== 'report.ts').map((f) => f.slice(0, -3)).sort();
+const available = (await readdir(here))
+  .filter((f) => f.endsWith('.ts') && f !== 'run.ts' && f !== 'report.ts')
+  .map((f) => f.slice(0, -3))
+  .sort();
 
 if (name === undefined || !available.includes(name)) {
-  process.stderr.write(`${name === undefined ? 'no bench given' : `unknown bench "${name}"`}; available: ${available.join(', ')}\n`);
+  process.stderr.write(
+    `${name === undefined ? 'no bench given' : `unknown bench "${name}"`}; available: ${available.join(', ')}\n`,
+  );
   process.exit(2);
 }
 
-const bench = (await import(pathToFileURL(join(here, `${name}.ts`)).href)) as { run?: (opts: BenchOptions) => Promise<BenchResult> };
+const bench = (await import(pathToFileURL(join(here, `${name}.ts`)).href)) as {
+  run?: (opts: BenchOptions) => Promise<BenchResult>;
+};
 if (typeof bench.run !== 'function') {
   process.stderr.write(`bench/${name}.ts exports no run(opts)\n`);
   process.exit(2);

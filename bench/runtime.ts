@@ -21,7 +21,12 @@ const CAPACITY = 5000;
 const BATCH = 200;
 
 function record(store: AgentStore, i: number): void {
-  store.record({ severity: 'info', kind: 'decided', message: `promoting pg${i % 3}: lease of pg0 expired, pg1 has the highest LSN`, fields: { passMs: i % 17, actions: ['promote'] } });
+  store.record({
+    severity: 'info',
+    kind: 'decided',
+    message: `promoting pg${i % 3}: lease of pg0 expired, pg1 has the highest LSN`,
+    fields: { passMs: i % 17, actions: ['promote'] },
+  });
 }
 
 /** Events/s from the producer to `sub`, keeping the producer at most half a ring ahead (no loss). */
@@ -61,10 +66,19 @@ function percentile(sorted: readonly number[], p: number): number {
 
 function latencyMetrics(delays: number[]): Record<string, number> {
   const sorted = [...delays].sort((a, b) => a - b);
-  return { latency_p50_ms: percentile(sorted, 50), latency_p99_ms: percentile(sorted, 99), latency_max_ms: sorted.at(-1) ?? Number.NaN };
+  return {
+    latency_p50_ms: percentile(sorted, 50),
+    latency_p99_ms: percentile(sorted, 99),
+    latency_max_ms: sorted.at(-1) ?? Number.NaN,
+  };
 }
 
-async function measure(store: AgentStore, sub: Subscriber, events: number, samples: number): Promise<Record<string, number>> {
+async function measure(
+  store: AgentStore,
+  sub: Subscriber,
+  events: number,
+  samples: number,
+): Promise<Record<string, number>> {
   await sub.until(() => sub.lastSeq() >= store.journal.lastSeq);
   await throughput(store, sub, Math.min(5000, events));
   return { ...(await throughput(store, sub, events)), ...(await latency(store, sub, samples)) };
@@ -74,7 +88,10 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
   const result = newResult('runtime');
   const events = opts.quick ? 30_000 : 300_000;
   const samples = opts.quick ? 500 : 5000;
-  const agent = await startAgent(counterAgent, counterConfig(), { journalCapacity: CAPACITY, loop: { resyncMs: 3_600_000 } });
+  const agent = await startAgent(counterAgent, counterConfig(), {
+    journalCapacity: CAPACITY,
+    loop: { resyncMs: 3_600_000 },
+  });
   const server = await serveAgent(agent, { token: TOKEN });
   try {
     const child = await childSubscriber(server.url, TOKEN);
@@ -84,7 +101,10 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
     const attached = readerSubscriber(handle.reader);
     await attached.until(() => attached.lastSeq() >= agent.store.journal.lastSeq);
     const gapsBefore = handle.gaps();
-    result.peers['attached, same process'] = { ...(await measure(agent.store, attached, events, samples)), gaps_during_run: handle.gaps() - gapsBefore };
+    result.peers['attached, same process'] = {
+      ...(await measure(agent.store, attached, events, samples)),
+      gaps_during_run: handle.gaps() - gapsBefore,
+    };
     await handle.close();
     result.peers['in-process (no wire)'] = await measure(agent.store, readerSubscriber(agent.store), events, samples);
     result.metrics['server_rss_mb'] = process.memoryUsage().rss / 2 ** 20;

@@ -27,7 +27,10 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
   const resultFile = join(dirname(driver), 'tui-driver.json');
   rmSync(resultFile, { force: true });
   await new Promise<void>((resolve, reject) => {
-    const child = spawn(process.execPath, [...flags, driver, '1000', String(seconds), String(idle), resultFile], { env: envWithoutCi(), stdio: ['ignore', 'ignore', 'inherit'] });
+    const child = spawn(process.execPath, [...flags, driver, '1000', String(seconds), String(idle), resultFile], {
+      env: envWithoutCi(),
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
     child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`tui driver exited ${code}`))));
   });
   const raw = JSON.parse(readFileSync(resultFile, 'utf8')) as Raw;
@@ -56,7 +59,17 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
 /** The driver and the console compiled like the built CLI (plain JS), so tsx's loader is not measured. */
 async function compileDriver(): Promise<string> {
   const outfile = fileURLToPath(new URL('./.build/tui-driver.mjs', import.meta.url));
-  await build({ entryPoints: [fileURLToPath(new URL('./lib/tui-driver.tsx', import.meta.url))], outfile, bundle: true, platform: 'node', format: 'esm', packages: 'external', target: 'node20', jsx: 'automatic', logLevel: 'error' });
+  await build({
+    entryPoints: [fileURLToPath(new URL('./lib/tui-driver.tsx', import.meta.url))],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    packages: 'external',
+    target: 'node20',
+    jsx: 'automatic',
+    logLevel: 'error',
+  });
   return outfile;
 }
 

@@ -35,10 +35,25 @@ export const ENV_NAMES: readonly EnvName[] = [
 
 /** Global flags: flag name -> config key. */
 export const GLOBAL_FLAGS: readonly CliOption[] = [
-  { flag: 'listen', key: 'listen', type: 'string', describe: 'host:port the headless API listens on (loopback unless given)' },
-  { flag: 'token-file', key: 'tokenFile', type: 'string', describe: 'file holding the API bearer token (or set PGDECK_TOKEN)' },
+  {
+    flag: 'listen',
+    key: 'listen',
+    type: 'string',
+    describe: 'host:port the headless API listens on (loopback unless given)',
+  },
+  {
+    flag: 'token-file',
+    key: 'tokenFile',
+    type: 'string',
+    describe: 'file holding the API bearer token (or set PGDECK_TOKEN)',
+  },
   { flag: 'log-level', key: 'logLevel', type: 'string', describe: 'debug | info | warn | error' },
-  { flag: 'readonly', key: 'readonly', type: 'boolean', describe: 'hide and refuse every action that changes something' },
+  {
+    flag: 'readonly',
+    key: 'readonly',
+    type: 'boolean',
+    describe: 'hide and refuse every action that changes something',
+  },
   { flag: 'context', key: 'kube.context', type: 'string', describe: 'kubeconfig context' },
   { flag: 'namespace', key: 'kube.namespace', type: 'string', describe: 'Kubernetes namespace (POD_NAMESPACE)' },
 ];
@@ -53,7 +68,10 @@ export class Layered {
     let node = this.value;
     for (const part of parts.slice(0, -1)) {
       const next = node[part];
-      node = (node[part] = typeof next === 'object' && next !== null && !Array.isArray(next) ? next : {}) as Record<string, unknown>;
+      node = (node[part] = typeof next === 'object' && next !== null && !Array.isArray(next) ? next : {}) as Record<
+        string,
+        unknown
+      >;
     }
     node[parts[parts.length - 1]!] = value;
     this.sources.set(key, source);
@@ -63,13 +81,20 @@ export class Layered {
   setTree(tree: Record<string, unknown>, source: Source, prefix = ''): void {
     for (const [k, v] of Object.entries(tree)) {
       const key = prefix === '' ? k : `${prefix}.${k}`;
-      if (typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length > 0) this.setTree(v as Record<string, unknown>, source, key);
+      if (typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length > 0)
+        this.setTree(v as Record<string, unknown>, source, key);
       else this.set(key, v, source);
     }
   }
 
   get(key: string): unknown {
-    return key.split('.').reduce<unknown>((node, part) => (typeof node === 'object' && node !== null ? (node as Record<string, unknown>)[part] : undefined), this.value);
+    return key
+      .split('.')
+      .reduce<unknown>(
+        (node, part) =>
+          typeof node === 'object' && node !== null ? (node as Record<string, unknown>)[part] : undefined,
+        this.value,
+      );
   }
 
   /** The source of `key` or of the nearest parent that has one. */

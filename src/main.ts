@@ -18,7 +18,13 @@ import { loadConfig, type LoadedConfig } from './config.js';
 async function main(argv: readonly string[]): Promise<number> {
   let code = 0;
   const load = (args: Record<string, unknown>, want: string[] = []): LoadedConfig =>
-    loadConfig({ flags: args, env: process.env, ...(typeof args.config === 'string' ? { configFile: args.config } : {}), definitions: AGENTS, want });
+    loadConfig({
+      flags: args,
+      env: process.env,
+      ...(typeof args.config === 'string' ? { configFile: args.config } : {}),
+      definitions: AGENTS,
+      want,
+    });
   const write = (text: string): void => {
     process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
   };
@@ -31,11 +37,20 @@ async function main(argv: readonly string[]): Promise<number> {
     .command(
       '$0',
       'open the console, running the agents configured under `agents:` in-process (or run one headless with --agent)',
-      (y) => addAgentOptions(y.option('agent', { type: 'string', describe: `run one agent headless: ${Object.keys(AGENTS).join(', ') || '(none registered)'}` })),
+      (y) =>
+        addAgentOptions(
+          y.option('agent', {
+            type: 'string',
+            describe: `run one agent headless: ${Object.keys(AGENTS).join(', ') || '(none registered)'}`,
+          }),
+        ),
       async (args) => {
         if (typeof args.agent === 'string') {
           const definition = Object.hasOwn(AGENTS, args.agent) ? AGENTS[args.agent] : undefined;
-          if (definition === undefined) throw new UsageError(`--agent: unknown agent "${args.agent}"; known agents: ${Object.keys(AGENTS).join(', ') || '(none)'}`);
+          if (definition === undefined)
+            throw new UsageError(
+              `--agent: unknown agent "${args.agent}"; known agents: ${Object.keys(AGENTS).join(', ') || '(none)'}`,
+            );
           code = await runHeadless(definition, load(args, [args.agent]), { signals: process });
           return;
         }
@@ -55,19 +70,26 @@ async function main(argv: readonly string[]): Promise<number> {
     .command(
       'status [urls..]',
       'print a one-shot snapshot of the agents (the same state the console shows)',
-      (y) => y.positional('urls', { type: 'string', array: true }).option('output', { alias: 'o', choices: ['table', 'json', 'yaml'] as const, default: 'table' as const }),
+      (y) =>
+        y
+          .positional('urls', { type: 'string', array: true })
+          .option('output', { alias: 'o', choices: ['table', 'json', 'yaml'] as const, default: 'table' as const }),
       async (args) => {
         const config = load(args);
         const given = (args.urls as string[] | undefined) ?? [];
         const urls = given.length > 0 ? given : config.global.attach;
-        if (urls.length === 0) throw new UsageError('status: no agents to ask; pass their URLs or list them under `attach:` in the config');
+        if (urls.length === 0)
+          throw new UsageError('status: no agents to ask; pass their URLs or list them under `attach:` in the config');
         write(renderStatus(await fetchSnapshots(urls, config.token), args.output as OutputFormat));
       },
     )
     .command(
       'config <what>',
       'configuration: `pgdeck config show` prints the effective config with secrets masked',
-      (y) => y.positional('what', { choices: ['show'] as const, demandOption: true }).option('output', { alias: 'o', choices: ['yaml', 'json'] as const, default: 'yaml' as const }),
+      (y) =>
+        y
+          .positional('what', { choices: ['show'] as const, demandOption: true })
+          .option('output', { alias: 'o', choices: ['yaml', 'json'] as const, default: 'yaml' as const }),
       (args) => {
         write(renderConfig(load(args), args.output));
       },
@@ -79,11 +101,21 @@ async function main(argv: readonly string[]): Promise<number> {
         y
           .positional('url', { type: 'string', demandOption: true })
           .positional('name', { type: 'string', demandOption: true })
-          .option('arg', { type: 'string', array: true, default: [] as string[], describe: 'action argument key=value (repeatable)' })
+          .option('arg', {
+            type: 'string',
+            array: true,
+            default: [] as string[],
+            describe: 'action argument key=value (repeatable)',
+          })
           .option('preview', { type: 'boolean', default: false, describe: 'only show what would happen' }),
       async (args) => {
         const config = load(args);
-        const { output, ok } = await runAction(String(args.url), String(args.name), parseArgPairs(args.arg as string[]), { token: config.token, preview: args.preview, readonly: config.global.readonly, who: userInfo().username });
+        const { output, ok } = await runAction(
+          String(args.url),
+          String(args.name),
+          parseArgPairs(args.arg as string[]),
+          { token: config.token, preview: args.preview, readonly: config.global.readonly, who: userInfo().username },
+        );
         write(JSON.stringify(output, null, 2));
         code = ok ? 0 : 1;
       },
@@ -112,27 +144,47 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-function flagOptions(options: readonly CliOption[], group: string): Record<string, { type: CliOption['type']; describe: string; group: string }> {
-  return Object.fromEntries(options.map((o) => [o.flag, { type: o.type, describe: o.env === undefined ? o.describe : `${o.describe} [env ${o.env.join(', ')}]`, group }]));
+function flagOptions(
+  options: readonly CliOption[],
+  group: string,
+): Record<string, { type: CliOption['type']; describe: string; group: string }> {
+  return Object.fromEntries(
+    options.map((o) => [
+      o.flag,
+      { type: o.type, describe: o.env === undefined ? o.describe : `${o.describe} [env ${o.env.join(', ')}]`, group },
+    ]),
+  );
 }
 
 function addAgentOptions<T>(y: Argv<T>): Argv<T> {
   let out = y;
-  for (const [name, definition] of Object.entries(AGENTS)) out = out.options(flagOptions(definition.cliOptions, `${name} agent options:`)) as unknown as Argv<T>;
+  for (const [name, definition] of Object.entries(AGENTS))
+    out = out.options(flagOptions(definition.cliOptions, `${name} agent options:`)) as unknown as Argv<T>;
   return out;
 }
 
 async function inProcess(config: LoadedConfig): Promise<AgentHandle[]> {
-  return Promise.all(Object.entries(config.agents).map(([name, agentConfig]) => startAgent(AGENTS[name]!, agentConfig)));
+  return Promise.all(
+    Object.entries(config.agents).map(([name, agentConfig]) => startAgent(AGENTS[name]!, agentConfig)),
+  );
 }
 
 async function runUi(config: LoadedConfig, local: AgentHandle[], urls: readonly string[]): Promise<number> {
   const { attachAgent } = await import('./agents/wire/attach.js');
-  const attached = [...config.global.attach, ...urls].map((url) => attachAgent(url, config.token === undefined ? {} : { token: config.token }));
+  const attached = [...config.global.attach, ...urls].map((url) =>
+    attachAgent(url, config.token === undefined ? {} : { token: config.token }),
+  );
   const handles = [...local, ...attached];
   try {
     const { startUi } = await import('./ui/start.js');
-    await startUi({ handles, readonly: config.global.readonly, context: { ...(config.global.kube.context === undefined ? {} : { kubeContext: config.global.kube.context }), namespace: config.global.kube.namespace } });
+    await startUi({
+      handles,
+      readonly: config.global.readonly,
+      context: {
+        ...(config.global.kube.context === undefined ? {} : { kubeContext: config.global.kube.context }),
+        namespace: config.global.kube.namespace,
+      },
+    });
   } finally {
     await Promise.all(handles.map((h) => h.close()));
   }

@@ -10,7 +10,9 @@ const script = join(dirname(fileURLToPath(import.meta.url)), 'remote-subscriber.
 
 /** An attached reader in a child process (its own core), driven through its stdout reports. */
 export async function childSubscriber(url: string, token: string): Promise<Subscriber> {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, url, token], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', script, url, token], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   let seq = 0;
   const seenAt = new Map<string, number>();
   const waiters = new Set<() => void>();

@@ -29,7 +29,13 @@ for (let i = 0; i < 1000; i++) agent.record({ severity: 'info', kind: 'decided',
 const ui = new UiStore([agent], { eventCapacity: 1000 });
 const flushes: number[] = [];
 ui.subscribe(() => flushes.push(performance.now()));
-render(<App store={ui} readonly={false} context={{}} initialView="events" />, { stdout, stdin, patchConsole: false, exitOnCtrlC: false, maxFps: 30 });
+render(<App store={ui} readonly={false} context={{}} initialView="events" />, {
+  stdout,
+  stdin,
+  patchConsole: false,
+  exitOnCtrlC: false,
+  maxFps: 30,
+});
 await new Promise((r) => setTimeout(r, 300));
 const firstFrameMs = writes[0] ?? Number.NaN;
 
@@ -58,7 +64,10 @@ const busyFrames = busyWrites.filter((t, i) => i === 0 || t - busyWrites[i - 1]!
 
 const after = (t: number): number | undefined => writes.find((w) => w >= t);
 const changeToFrame = changes.map((t) => (after(t) ?? Number.NaN) - t).filter(Number.isFinite);
-const flushToFrame = flushes.filter((t) => t >= wall0).map((t) => (after(t) ?? Number.NaN) - t).filter(Number.isFinite);
+const flushToFrame = flushes
+  .filter((t) => t >= wall0)
+  .map((t) => (after(t) ?? Number.NaN) - t)
+  .filter(Number.isFinite);
 
 const idleCpu0 = process.cpuUsage();
 const idle0 = performance.now();

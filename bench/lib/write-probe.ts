@@ -21,7 +21,9 @@ const script = fileURLToPath(new URL('./write-probe.py', import.meta.url));
 
 /** Starts the libpq write probe (Debian's python3 + psycopg2) against a multi-host list. */
 export function startWriteProbe(hosts: string, ports: string, intervalMs = 20): WriteProbe {
-  const child = spawn('/usr/bin/python3', [script, hosts, ports, String(intervalMs / 1000)], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const child = spawn('/usr/bin/python3', [script, hosts, ports, String(intervalMs / 1000)], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
   const attempts: Attempt[] = [];
   createInterface({ input: child.stdout }).on('line', (line) => attempts.push(JSON.parse(line) as Attempt));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

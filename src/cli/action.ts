@@ -9,13 +9,24 @@ export function parseArgPairs(pairs: readonly string[]): Record<string, unknown>
     const eq = pair.indexOf('=');
     if (eq <= 0) throw new UsageError(`--arg ${pair}: expected key=value`);
     const raw = pair.slice(eq + 1);
-    args[pair.slice(0, eq)] = /^-?\d+(\.\d+)?$/.test(raw) ? Number(raw) : raw === 'true' ? true : raw === 'false' ? false : raw;
+    args[pair.slice(0, eq)] = /^-?\d+(\.\d+)?$/.test(raw)
+      ? Number(raw)
+      : raw === 'true'
+        ? true
+        : raw === 'false'
+          ? false
+          : raw;
   }
   return args;
 }
 
 /** One action on a running agent, for scripts: prints the preview or the result as JSON. */
-export async function runAction(url: string, name: string, args: Record<string, unknown>, opts: { token: string | undefined; preview: boolean; readonly: boolean; who: string }): Promise<{ output: unknown; ok: boolean }> {
+export async function runAction(
+  url: string,
+  name: string,
+  args: Record<string, unknown>,
+  opts: { token: string | undefined; preview: boolean; readonly: boolean; who: string },
+): Promise<{ output: unknown; ok: boolean }> {
   const handle = attachAgent(url, opts.token === undefined ? {} : { token: opts.token });
   try {
     const actor = { who: opts.who, via: 'cli' } as const;
@@ -23,7 +34,11 @@ export async function runAction(url: string, name: string, args: Record<string, 
       const preview = await handle.control.preview(name, args, actor);
       return { output: preview, ok: preview.allowed };
     }
-    if (opts.readonly) throw new PgdeckError('invalid-argument', `--readonly: refusing to invoke ${name}; use --preview to see what it would do`);
+    if (opts.readonly)
+      throw new PgdeckError(
+        'invalid-argument',
+        `--readonly: refusing to invoke ${name}; use --preview to see what it would do`,
+      );
     const result = await handle.control.invoke(name, args, actor);
     return { output: result, ok: result.ok };
   } finally {

@@ -11,18 +11,31 @@ export interface HeadlessIo {
 }
 
 /** `pgdeck --agent NAME`: one agent, JSON logs on stdout, the HTTP API; SIGTERM/SIGINT stop it cleanly. */
-export async function runHeadless(definition: AnyAgentDefinition, config: LoadedConfig, io: HeadlessIo): Promise<number> {
+export async function runHeadless(
+  definition: AnyAgentDefinition,
+  config: LoadedConfig,
+  io: HeadlessIo,
+): Promise<number> {
   const level = config.global.logLevel;
   const sink = jsonLineSink(level);
   const metrics = createPromMetrics();
   const agent = await startAgent(definition, config.agents[definition.name], { metrics, logSink: sink });
   const [host, portText] = splitHostPort(config.global.listen);
   const server = await serveAgent(
-    { name: agent.name, reader: agent.reader, control: agent.control, metricsText: metrics.metricsText, routes: definition.routes?.(agent.deps, () => agent.store.getSnapshot()) ?? [] },
+    {
+      name: agent.name,
+      reader: agent.reader,
+      control: agent.control,
+      metricsText: metrics.metricsText,
+      routes: definition.routes?.(agent.deps, () => agent.store.getSnapshot()) ?? [],
+    },
     { host, port: Number(portText), ...(config.token === undefined ? {} : { token: config.token }) },
   );
   sink('info', `serving ${definition.name} on ${server.url}`, { agent: definition.name, url: server.url });
-  if (config.token === undefined) sink('warn', 'no API token: /state, /events and actions answer 401; set PGDECK_TOKEN or --token-file', { agent: definition.name });
+  if (config.token === undefined)
+    sink('warn', 'no API token: /state, /events and actions answer 401; set PGDECK_TOKEN or --token-file', {
+      agent: definition.name,
+    });
   await new Promise<void>((resolve) => {
     io.signals.once('SIGTERM', resolve);
     io.signals.once('SIGINT', resolve);

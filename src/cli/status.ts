@@ -8,7 +8,11 @@ import { formatTable } from './format-table.js';
 export type OutputFormat = 'table' | 'json' | 'yaml';
 
 /** One snapshot from each URL: the state the TUI would show, read once. */
-export async function fetchSnapshots(urls: readonly string[], token: string | undefined, timeoutMs = 5000): Promise<AgentSnapshot[]> {
+export async function fetchSnapshots(
+  urls: readonly string[],
+  token: string | undefined,
+  timeoutMs = 5000,
+): Promise<AgentSnapshot[]> {
   return Promise.all(urls.map((url) => fetchOne(url, token, timeoutMs)));
 }
 
@@ -19,7 +23,12 @@ async function fetchOne(url: string, token: string | undefined, timeoutMs: numbe
       const timer = setTimeout(() => {
         unsubscribe();
         const why = handle.reader.getSnapshot().source.lastError;
-        reject(new PgdeckError('unavailable', `status: no answer from ${url} within ${timeoutMs} ms${why === undefined ? '' : `: ${why}`}`));
+        reject(
+          new PgdeckError(
+            'unavailable',
+            `status: no answer from ${url} within ${timeoutMs} ms${why === undefined ? '' : `: ${why}`}`,
+          ),
+        );
       }, timeoutMs);
       const check = (): void => {
         const snapshot = handle.reader.getSnapshot();
@@ -42,7 +51,13 @@ export function renderStatus(snapshots: readonly AgentSnapshot[], format: Output
   if (format === 'yaml') return stringify(snapshots);
   const agents = formatTable(
     ['AGENT', 'SOURCE', 'HEALTH', 'READY', 'SUMMARY'],
-    snapshots.map((s) => [s.agent, s.source.url ?? s.source.mode, s.health.status, s.health.ready ? 'yes' : 'no', s.summary]),
+    snapshots.map((s) => [
+      s.agent,
+      s.source.url ?? s.source.mode,
+      s.health.status,
+      s.health.ready ? 'yes' : 'no',
+      s.summary,
+    ]),
   );
   const members = snapshots.flatMap((s) => memberTable(s));
   return [agents, ...members].join('\n\n');

@@ -9,7 +9,13 @@ import { KEYMAP, commandFor, keyName, visibleBindings, type AgentCommand, type C
 import { eventRows } from './rows/event-rows.js';
 import { historyRows, memberRows } from './rows/failover-rows.js';
 import { parseFilter } from './rows/filter.js';
-import { ActionsContext, isAgentCommand, offeringAgent, planAction, type PendingAction } from './state/agent-actions.js';
+import {
+  ActionsContext,
+  isAgentCommand,
+  offeringAgent,
+  planAction,
+  type PendingAction,
+} from './state/agent-actions.js';
 import { useTerminalSize, type TerminalSize } from './state/use-terminal-size.js';
 import { useUi } from './state/use-ui.js';
 import type { UiStore } from './state/ui-store.js';
@@ -36,14 +42,27 @@ interface Prompt {
 }
 
 /** Routes keys to commands and the current view; views render, rows/ format. */
-export function App({ store, readonly, context, size: fallback = { columns: 100, rows: 30 }, now = Date.now, initialView = 'overview' }: AppProps) {
+export function App({
+  store,
+  readonly,
+  context,
+  size: fallback = { columns: 100, rows: 30 },
+  now = Date.now,
+  initialView = 'overview',
+}: AppProps) {
   const ui = useUi(store);
   const { exit } = useApp();
   const { isRawModeSupported } = useStdin();
   const { columns, rows: height } = useTerminalSize(fallback);
   const [view, setView] = useState<ViewId>(initialView);
   const [pane, setPane] = useState<'agents' | 'events'>('agents');
-  const [cursor, setCursor] = useState<Record<Cursor, number>>({ agents: 0, events: 0, failover: 0, history: 0, journal: 0 });
+  const [cursor, setCursor] = useState<Record<Cursor, number>>({
+    agents: 0,
+    events: 0,
+    failover: 0,
+    history: 0,
+    journal: 0,
+  });
   const [help, setHelp] = useState(false);
   const [detail, setDetail] = useState(false);
   const [message, setMessage] = useState('');
@@ -63,17 +82,26 @@ export function App({ store, readonly, context, size: fallback = { columns: 100,
 
   const bodyHeight = Math.max(5, height - 1 - 2);
   const filter = parseFilter(prompt.kind === 'filter' ? prompt.text : '');
-  const events = eventRows(ui.events, 1000).filter((e) => !filter.ok || filter.test(`${e.agent} ${e.kind} ${e.message}`));
+  const events = eventRows(ui.events, 1000).filter(
+    (e) => !filter.ok || filter.test(`${e.agent} ${e.kind} ${e.message}`),
+  );
   const members = memberRows(ui.agents, now());
   const history = historyRows(ui.agents);
   const cursorKey: Cursor = view === 'overview' ? pane : view === 'events' ? 'journal' : view;
-  const counts: Record<Cursor, number> = { agents: ui.agents.length, events: events.length, journal: events.length, failover: members.length, history: history.length };
+  const counts: Record<Cursor, number> = {
+    agents: ui.agents.length,
+    events: events.length,
+    journal: events.length,
+    failover: members.length,
+    history: history.length,
+  };
 
   const startAction = (command: AgentCommand): void => {
     const selected = view === 'failover' ? members[cursor.failover]?.member : undefined;
     const plan = planAction(ui.agents, command, selected);
     const control = typeof plan === 'string' ? undefined : controls.get(plan.agent);
-    if (typeof plan === 'string' || control === undefined) return setMessage(typeof plan === 'string' ? plan : `no control for ${plan.agent}`);
+    if (typeof plan === 'string' || control === undefined)
+      return setMessage(typeof plan === 'string' ? plan : `no control for ${plan.agent}`);
     setMessage(`asking ${plan.agent} what ${plan.action} would do...`);
     control.preview(plan.action, plan.args, { who: 'console', via: 'tui' }).then(
       (preview) => {
@@ -102,7 +130,8 @@ export function App({ store, readonly, context, size: fallback = { columns: 100,
   };
 
   const run = (command: Command): void => {
-    const move = (to: (at: number) => number): void => setCursor((c) => ({ ...c, [cursorKey]: Math.max(0, Math.min(counts[cursorKey] - 1, to(c[cursorKey]))) }));
+    const move = (to: (at: number) => number): void =>
+      setCursor((c) => ({ ...c, [cursorKey]: Math.max(0, Math.min(counts[cursorKey] - 1, to(c[cursorKey]))) }));
     switch (command) {
       case 'up':
         return move((at) => at - 1);
@@ -160,7 +189,8 @@ export function App({ store, readonly, context, size: fallback = { columns: 100,
       if (p.kind === 'filter') return setPrompt({ ...p, editing: false });
       const target = viewForCommand(p.text);
       setPrompt({ kind: 'none', text: '', editing: false });
-      if (target === undefined) return setMessage(`unknown command :${p.text} (try ${VIEWS.map((v) => `:${v.aliases[0]}`).join(' ')})`);
+      if (target === undefined)
+        return setMessage(`unknown command :${p.text} (try ${VIEWS.map((v) => `:${v.aliases[0]}`).join(' ')})`);
       return show(target.id);
     }
     if (!key.ctrl && !key.meta && input !== '') {
@@ -191,21 +221,33 @@ export function App({ store, readonly, context, size: fallback = { columns: 100,
     { isActive: isRawModeSupported === true },
   );
 
-  const bindings = visibleBindings(readonly, KEYMAP, (c) => !isAgentCommand(c) || offeringAgent(ui.agents, c) !== undefined);
-  const title = VIEWS.find((v) => v.id === view)?.title ?? view;
-  const body = pending !== undefined ? (
-    <ConfirmPane pending={pending} height={bodyHeight} />
-  ) : help ? (
-    <HelpPane bindings={bindings} height={bodyHeight} />
-  ) : view === 'overview' ? (
-    <OverviewView agents={ui.agents} events={events} pane={pane} cursor={cursor} width={columns} height={bodyHeight} />
-  ) : view === 'failover' ? (
-    <FailoverView agents={ui.agents} rows={members} selected={cursor.failover} height={bodyHeight} now={now()} />
-  ) : view === 'history' ? (
-    <HistoryView rows={history} selected={cursor.history} detail={detail} height={bodyHeight} />
-  ) : (
-    <EventList rows={events} selected={cursor.journal} focused height={bodyHeight} />
+  const bindings = visibleBindings(
+    readonly,
+    KEYMAP,
+    (c) => !isAgentCommand(c) || offeringAgent(ui.agents, c) !== undefined,
   );
+  const title = VIEWS.find((v) => v.id === view)?.title ?? view;
+  const body =
+    pending !== undefined ? (
+      <ConfirmPane pending={pending} height={bodyHeight} />
+    ) : help ? (
+      <HelpPane bindings={bindings} height={bodyHeight} />
+    ) : view === 'overview' ? (
+      <OverviewView
+        agents={ui.agents}
+        events={events}
+        pane={pane}
+        cursor={cursor}
+        width={columns}
+        height={bodyHeight}
+      />
+    ) : view === 'failover' ? (
+      <FailoverView agents={ui.agents} rows={members} selected={cursor.failover} height={bodyHeight} now={now()} />
+    ) : view === 'history' ? (
+      <HistoryView rows={history} selected={cursor.history} detail={detail} height={bodyHeight} />
+    ) : (
+      <EventList rows={events} selected={cursor.journal} focused height={bodyHeight} />
+    );
   return (
     <Box flexDirection="column" width={columns} height={height - 1}>
       <Header agents={ui.agents} readonly={readonly} context={context} view={title} now={now} />
@@ -217,12 +259,32 @@ export function App({ store, readonly, context, size: fallback = { columns: 100,
   );
 }
 
-function StatusLine({ prompt, filterError, message, children }: { prompt: Prompt; filterError: string | undefined; message: string; children: ReactNode }) {
-  if (filterError !== undefined) return <Text color="red" wrap="truncate">{filterError}</Text>;
+function StatusLine({
+  prompt,
+  filterError,
+  message,
+  children,
+}: {
+  prompt: Prompt;
+  filterError: string | undefined;
+  message: string;
+  children: ReactNode;
+}) {
+  if (filterError !== undefined)
+    return (
+      <Text color="red" wrap="truncate">
+        {filterError}
+      </Text>
+    );
   if (prompt.kind !== 'none') {
     const sigil = prompt.kind === 'filter' ? '/' : ':';
     return <Text color="cyan" wrap="truncate">{`${sigil}${prompt.text}${prompt.editing ? '█' : ''}`}</Text>;
   }
-  if (message !== '') return <Text color="yellow" wrap="truncate">{message}</Text>;
+  if (message !== '')
+    return (
+      <Text color="yellow" wrap="truncate">
+        {message}
+      </Text>
+    );
   return <>{children}</>;
 }

@@ -12,7 +12,12 @@ describe('pgdeck --agent NAME (headless mode)', () => {
   it('runs the agent, serves its API on the configured loopback port, and stops cleanly on SIGTERM', async () => {
     const port = await freePort();
     const definitions: Record<string, AnyAgentDefinition> = { counter: counterAgent };
-    const config = loadConfig({ flags: { listen: `127.0.0.1:${port}`, 'log-level': 'silent' }, env: { PGDECK_TOKEN: TOKEN }, definitions, want: ['counter'] });
+    const config = loadConfig({
+      flags: { listen: `127.0.0.1:${port}`, 'log-level': 'silent' },
+      env: { PGDECK_TOKEN: TOKEN },
+      definitions,
+      want: ['counter'],
+    });
     const signals = new EventEmitter();
     const running = runHeadless(counterAgent, config, { signals });
     const base = `http://127.0.0.1:${port}`;
@@ -23,7 +28,9 @@ describe('pgdeck --agent NAME (headless mode)', () => {
     }
     expect(health?.status).toBe(200);
     expect((await fetch(`${base}/state`)).status).toBe(401);
-    const state = (await (await fetch(`${base}/state`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as { agent: string };
+    const state = (await (await fetch(`${base}/state`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as {
+      agent: string;
+    };
     expect(state.agent).toBe('counter');
     expect(await (await fetch(`${base}/metrics`)).text()).toContain('pgdeck_agent_passes_total');
     signals.emit('SIGTERM');

@@ -5,7 +5,11 @@ import { parse } from 'yaml';
 const TOKEN = 'cli-test-token-0123456789';
 
 function pgdeck(args: string[], env: NodeJS.ProcessEnv = {}): { code: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 30_000 });
+  const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    timeout: 30_000,
+  });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -19,7 +23,11 @@ function expectOneLineError(result: { code: number | null; stderr: string }, cod
 
 describe('pgdeck CLI: user mistakes exit 2 with one line', () => {
   it('a bad environment value names the key and the variable', () => {
-    expectOneLineError(pgdeck(['config', 'show'], { REDIS_PORT: 'abc' }), 2, 'pgdeck: config: redis.port (REDIS_PORT): expected a number from 1 to 65535, got "abc"');
+    expectOneLineError(
+      pgdeck(['config', 'show'], { REDIS_PORT: 'abc' }),
+      2,
+      'pgdeck: config: redis.port (REDIS_PORT): expected a number from 1 to 65535, got "abc"',
+    );
   });
 
   it('an unknown flag or command', () => {
@@ -32,7 +40,11 @@ describe('pgdeck CLI: user mistakes exit 2 with one line', () => {
   });
 
   it('a missing config file', () => {
-    expectOneLineError(pgdeck(['config', 'show', '--config', '/nonexistent.yaml']), 2, 'config: cannot read /nonexistent.yaml');
+    expectOneLineError(
+      pgdeck(['config', 'show', '--config', '/nonexistent.yaml']),
+      2,
+      'config: cannot read /nonexistent.yaml',
+    );
   });
 
   it('status with nothing to ask, and with an unreachable agent (a runtime failure: exit 1)', () => {
@@ -56,11 +68,18 @@ describe('pgdeck CLI: help, completion, config show', () => {
   });
 
   it('config show masks secrets and says where values came from', () => {
-    const result = pgdeck(['config', 'show', '-o', 'json'], { POSTGRES_PASSWORD: 'hunter2-very-secret', PGDECK_TOKEN: 'a-token-of-twenty-chars', CITUS_HOST: 'coord' });
+    const result = pgdeck(['config', 'show', '-o', 'json'], {
+      POSTGRES_PASSWORD: 'hunter2-very-secret',
+      PGDECK_TOKEN: 'a-token-of-twenty-chars',
+      CITUS_HOST: 'coord',
+    });
     expect(result.code).toBe(0);
     expect(result.stdout).not.toContain('hunter2');
     expect(result.stdout).not.toContain('a-token-of-twenty-chars');
-    const doc = JSON.parse(result.stdout) as { config: { citus: { host: string; password: string }; token: string }; sources: Record<string, string> };
+    const doc = JSON.parse(result.stdout) as {
+      config: { citus: { host: string; password: string }; token: string };
+      sources: Record<string, string>;
+    };
     expect(doc.config.citus).toMatchObject({ host: 'coord', password: '********' });
     expect(doc.config.token).toBe('********');
     expect(doc.sources['citus.password']).toBe('env POSTGRES_PASSWORD');
@@ -71,8 +90,14 @@ describe('pgdeck CLI against a real headless agent', () => {
   let url = '';
   let child: ReturnType<typeof spawn>;
   beforeAll(async () => {
-    child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/headless-counter.ts', '--token', TOKEN, '--target', '3'], { stdio: ['ignore', 'pipe', 'inherit'] });
-    url = await new Promise<string>((resolve) => child.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim())));
+    child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'test/fixtures/headless-counter.ts', '--token', TOKEN, '--target', '3'],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    url = await new Promise<string>((resolve) =>
+      child.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim())),
+    );
   });
   afterAll(() => {
     child.kill('SIGTERM');
@@ -82,7 +107,11 @@ describe('pgdeck CLI against a real headless agent', () => {
     const env = { PGDECK_TOKEN: TOKEN };
     const json = pgdeck(['status', url, '-o', 'json'], env);
     expect(json.code).toBe(0);
-    const [snapshot] = JSON.parse(json.stdout) as { agent: string; health: { status: string }; source: { url: string } }[];
+    const [snapshot] = JSON.parse(json.stdout) as {
+      agent: string;
+      health: { status: string };
+      source: { url: string };
+    }[];
     expect(snapshot).toMatchObject({ agent: 'counter', source: { url } });
     const yaml = parse(pgdeck(['status', url, '-o', 'yaml'], env).stdout) as { agent: string }[];
     expect(yaml[0]?.agent).toBe('counter');

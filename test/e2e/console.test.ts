@@ -11,7 +11,8 @@ const root = join(import.meta.dirname, '..', '..');
  * One whole frame on the screen: the header on the first line and nowhere else. Lines left over from
  * an earlier frame (seen when Ink's incremental renderer was on) break this.
  */
-const wellFormed = (screen: string): boolean => screen.startsWith('pgdeck ') && screen.split('\n').filter((l) => l.startsWith('pgdeck ')).length === 1;
+const wellFormed = (screen: string): boolean =>
+  screen.startsWith('pgdeck ') && screen.split('\n').filter((l) => l.startsWith('pgdeck ')).length === 1;
 
 /** The Failover view's row of `member` ("▶ pg1*  primary  running ..."): the role, and whether it is selected. */
 function memberRow(screen: string, member: string): { role: string; selected: boolean } | null {
@@ -22,7 +23,8 @@ function memberRow(screen: string, member: string): { role: string; selected: bo
   return null;
 }
 
-const selectedMember = (screen: string): string | undefined => /^▶ (\S+?)\*?\s+(primary|sync replica|replica)\s/m.exec(screen)?.[1];
+const selectedMember = (screen: string): string | undefined =>
+  /^▶ (\S+?)\*?\s+(primary|sync replica|replica)\s/m.exec(screen)?.[1];
 
 const roleOf = (screen: string, member: string): string | undefined => memberRow(screen, member)?.role;
 
@@ -49,16 +51,28 @@ describe('pgdeck console end to end (built CLI in tmux, real failover cluster)',
     const attachTo = c.member(replicas[0]!);
 
     const cli = `env -u CI PGDECK_TOKEN=${c.token} NODE_ENV=production node dist/main.js attach ${attachTo.apiUrl}`;
-    term = TmuxTerminal.start(`printf 'before the console\\n'; ${cli}; status=$?; printf 'console exited %s\\n' $status; exit $status`, { cwd: root, columns: 160, rows: 48, prefix: 'pgdeck-console' });
+    term = TmuxTerminal.start(
+      `printf 'before the console\\n'; ${cli}; status=$?; printf 'console exited %s\\n' $status; exit $status`,
+      { cwd: root, columns: 160, rows: 48, prefix: 'pgdeck-console' },
+    );
     const t = term;
     try {
-      await t.waitFor('the console header with the attached agent', (s) => wellFormed(s) && /^pgdeck\b.*\bOverview\b.*\(attached\)/.test(s), 30_000);
+      await t.waitFor(
+        'the console header with the attached agent',
+        (s) => wellFormed(s) && /^pgdeck\b.*\bOverview\b.*\(attached\)/.test(s),
+        30_000,
+      );
       expect(t.pane('alternate_on')).toBe('1');
 
       t.keys('2');
       const members = await t.waitFor(
         `the Failover view with ${names.join(', ')} and ${primary} as primary`,
-        (s) => wellFormed(s) && /^pgdeck\b.*\bFailover cluster\b/.test(s) && names.every((n) => memberRow(s, n) !== null) && roleOf(s, primary) === 'primary' && replicas.every((r) => roleOf(s, r)?.endsWith('replica') === true),
+        (s) =>
+          wellFormed(s) &&
+          /^pgdeck\b.*\bFailover cluster\b/.test(s) &&
+          names.every((n) => memberRow(s, n) !== null) &&
+          roleOf(s, primary) === 'primary' &&
+          replicas.every((r) => roleOf(s, r)?.endsWith('replica') === true),
         30_000,
       );
       // The leader (the * row) is the daemon that decides, by design a replica's; the leader line names the primary.
@@ -69,16 +83,28 @@ describe('pgdeck console end to end (built CLI in tmux, real failover cluster)',
       for (let i = 0; i < names.length && selectedMember(t.screen()) !== target; i++) {
         const before = selectedMember(t.last);
         t.keys('j');
-        await t.waitFor(`the selection to move down from ${before ?? 'none'}`, (s) => selectedMember(s) !== before, 10_000);
+        await t.waitFor(
+          `the selection to move down from ${before ?? 'none'}`,
+          (s) => selectedMember(s) !== before,
+          10_000,
+        );
       }
       await t.waitFor(`${target} selected`, (s) => selectedMember(s) === target, 10_000);
       t.keys('k');
-      await t.waitFor(`the selection to move up off ${target}`, (s) => memberRow(s, target)?.selected === false, 10_000);
+      await t.waitFor(
+        `the selection to move up off ${target}`,
+        (s) => memberRow(s, target)?.selected === false,
+        10_000,
+      );
       t.keys('j');
       await t.waitFor(`${target} selected again`, (s) => memberRow(s, target)?.selected === true, 10_000);
 
       t.keys('s');
-      const preview = await t.waitFor('the switchover preview and question', (s) => /switch over from \S+ to \S+/.test(s) && s.includes('Proceed? y/enter = yes'), 30_000);
+      const preview = await t.waitFor(
+        'the switchover preview and question',
+        (s) => /switch over from \S+ to \S+/.test(s) && s.includes('Proceed? y/enter = yes'),
+        30_000,
+      );
       expect(preview).toContain(`switchover candidate=${target} on`);
       expect(preview).toContain(`switch over from ${primary} to ${target}`);
       expect(preview).toContain('expected data loss: 0 B');
@@ -96,11 +122,16 @@ describe('pgdeck console end to end (built CLI in tmux, real failover cluster)',
       t.keys('3');
       const hist = await t.waitFor(
         `a switchover ${primary} -> ${target} in the History view`,
-        (s) => wellFormed(s) && /^pgdeck\b.*\bHistory\b/.test(s) && new RegExp(`\\bswitchover\\s+${primary} -> ${target}\\b`).test(s),
+        (s) =>
+          wellFormed(s) &&
+          /^pgdeck\b.*\bHistory\b/.test(s) &&
+          new RegExp(`\\bswitchover\\s+${primary} -> ${target}\\b`).test(s),
         30_000,
       );
       expect(hist).toMatch(/WHEN\s+KIND\s+CHANGE/);
-      expect((await history(c)).some((h) => h.kind === 'switchover' && h.oldPrimary === primary && h.newPrimary === target)).toBe(true);
+      expect(
+        (await history(c)).some((h) => h.kind === 'switchover' && h.oldPrimary === primary && h.newPrimary === target),
+      ).toBe(true);
 
       t.keys('q');
       const status = await t.waitForExit(15_000);
@@ -115,8 +146,13 @@ describe('pgdeck console end to end (built CLI in tmux, real failover cluster)',
       expect(after).not.toContain('MEMBER');
     } catch (error) {
       const message = (error as Error).message;
-      const torn = /^pgdeck /m.test(t.last) && !wellFormed(t.last) ? '\n(note: the screen is not one whole frame: lines of an earlier frame were left on it)' : '';
-      (error as Error).message = message.includes('the screen was:') ? `${message}${torn}` : `${message}${torn}\nthe last screen was:\n${t.last}`;
+      const torn =
+        /^pgdeck /m.test(t.last) && !wellFormed(t.last)
+          ? '\n(note: the screen is not one whole frame: lines of an earlier frame were left on it)'
+          : '';
+      (error as Error).message = message.includes('the screen was:')
+        ? `${message}${torn}`
+        : `${message}${torn}\nthe last screen was:\n${t.last}`;
       throw error;
     }
   }, 240_000);

@@ -2,7 +2,11 @@ import { Client } from 'pg';
 import { afterEach } from 'vitest';
 import { startWriteProbe, type Attempt, type WriteProbe } from '../../bench/lib/write-probe.js';
 import type { HistoryEntry } from '../../src/agents/failover/types.js';
-import { startFailoverCluster, type FailoverCluster, type FailoverClusterOptions } from '../../src/lab/procs/failover-cluster.js';
+import {
+  startFailoverCluster,
+  type FailoverCluster,
+  type FailoverClusterOptions,
+} from '../../src/lab/procs/failover-cluster.js';
 
 /** Starts a fresh failover cluster per test (real etcd, PostgreSQL and daemons); all stopped after each test. */
 export function failoverClusters(): (options?: FailoverClusterOptions) => Promise<FailoverCluster> {
@@ -20,10 +24,18 @@ export function failoverClusters(): (options?: FailoverClusterOptions) => Promis
 }
 
 export function probeOf(cluster: FailoverCluster): WriteProbe {
-  return startWriteProbe(cluster.members.map(() => '127.0.0.1').join(','), cluster.members.map((m) => m.pgPort).join(','));
+  return startWriteProbe(
+    cluster.members.map(() => '127.0.0.1').join(','),
+    cluster.members.map((m) => m.pgPort).join(','),
+  );
 }
 
-export async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs: number, intervalMs = 20): Promise<T> {
+export async function until<T>(
+  what: string,
+  probe: () => Promise<T | null | undefined | false>,
+  timeoutMs: number,
+  intervalMs = 20,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe().catch(() => null);
@@ -35,10 +47,15 @@ export async function until<T>(what: string, probe: () => Promise<T | null | und
 
 /** A new primary other than `old`, once one answers `/primary`. */
 export function newPrimary(cluster: FailoverCluster, old: string, timeoutMs: number): Promise<string> {
-  return until(`a primary other than ${old}`, async () => {
-    const p = await cluster.primary();
-    return p !== null && p !== old ? p : null;
-  }, timeoutMs, 10);
+  return until(
+    `a primary other than ${old}`,
+    async () => {
+      const p = await cluster.primary();
+      return p !== null && p !== old ? p : null;
+    },
+    timeoutMs,
+    10,
+  );
 }
 
 export async function history(cluster: FailoverCluster): Promise<HistoryEntry[]> {
@@ -49,7 +66,12 @@ export async function history(cluster: FailoverCluster): Promise<HistoryEntry[]>
   return [];
 }
 
-export async function invoke(cluster: FailoverCluster, member: string, action: string, args: Record<string, unknown>): Promise<{ status: number; body: Record<string, unknown> }> {
+export async function invoke(
+  cluster: FailoverCluster,
+  member: string,
+  action: string,
+  args: Record<string, unknown>,
+): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(`${cluster.member(member).apiUrl}/actions/${action}`, {
     method: 'POST',
     headers: { authorization: `Bearer ${cluster.token}`, 'content-type': 'application/json' },
@@ -60,13 +82,21 @@ export async function invoke(cluster: FailoverCluster, member: string, action: s
 }
 
 export async function state(cluster: FailoverCluster, member: string): Promise<Record<string, unknown>> {
-  const res = await fetch(`${cluster.member(member).apiUrl}/state`, { headers: { authorization: `Bearer ${cluster.token}` }, signal: AbortSignal.timeout(1000) });
+  const res = await fetch(`${cluster.member(member).apiUrl}/state`, {
+    headers: { authorization: `Bearer ${cluster.token}` },
+    signal: AbortSignal.timeout(1000),
+  });
   return (await res.json()) as Record<string, unknown>;
 }
 
 /** The probe rows that exist on `member` (its postgres). */
 export async function survivingSeqs(cluster: FailoverCluster, member: string): Promise<Set<number>> {
-  const client = new Client({ host: '127.0.0.1', port: cluster.member(member).pgPort, user: 'postgres', database: 'postgres' });
+  const client = new Client({
+    host: '127.0.0.1',
+    port: cluster.member(member).pgPort,
+    user: 'postgres',
+    database: 'postgres',
+  });
   await client.connect();
   try {
     const res = await client.query<{ seq: string }>('SELECT seq FROM probe');

@@ -41,11 +41,15 @@ function clusterOf(plane: KubeControlPlane): KubeTestCluster {
     namespace: async (prefix = 'test') => {
       const name = `${prefix}-${process.pid}-${++count}`;
       await core.createNamespace({ body: { metadata: { name } } });
-      await eventually(`ServiceAccount ${name}/default`, async () =>
-        (await orNotFound(core.readNamespacedServiceAccount({ namespace: name, name: 'default' }))) !== undefined);
+      await eventually(
+        `ServiceAccount ${name}/default`,
+        async () =>
+          (await orNotFound(core.readNamespacedServiceAccount({ namespace: name, name: 'default' }))) !== undefined,
+      );
       return name;
     },
-    serviceAccountConfig: async (namespace, serviceAccount) => configFrom(await plane.mintServiceAccountKubeconfig(namespace, serviceAccount)),
+    serviceAccountConfig: async (namespace, serviceAccount) =>
+      configFrom(await plane.mintServiceAccountKubeconfig(namespace, serviceAccount)),
   };
 }
 
@@ -56,7 +60,11 @@ function configFrom(yaml: string): KubeConfig {
 }
 
 /** Polls `check` every 100 ms until it returns a value other than false/undefined. */
-export async function eventually<T>(what: string, check: () => Promise<T | false | undefined>, timeoutMs = 30_000): Promise<T> {
+export async function eventually<T>(
+  what: string,
+  check: () => Promise<T | false | undefined>,
+  timeoutMs = 30_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -66,7 +74,10 @@ export async function eventually<T>(what: string, check: () => Promise<T | false
     } catch (error) {
       last = error;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last === undefined ? '' : `: ${String(last)}`}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${last === undefined ? '' : `: ${String(last)}`}`,
+      );
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

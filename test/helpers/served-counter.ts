@@ -2,7 +2,13 @@ import { createPromMetrics } from '../../src/agents/adapters/prom-metrics.js';
 import { startAgent, type RunningAgent, type StartOptions } from '../../src/agents/kernel/runtime.js';
 import { serveAgent, type AgentServer, type ServeOptions } from '../../src/agents/wire/serve.js';
 import { SseParser, type SseMessage } from '../../src/agents/wire/sse-parser.js';
-import { counterAgent, counterConfig, type CounterConfig, type CounterDeps, type CounterState } from '../fixtures/counter-agent.js';
+import {
+  counterAgent,
+  counterConfig,
+  type CounterConfig,
+  type CounterDeps,
+  type CounterState,
+} from '../fixtures/counter-agent.js';
 import { waitFor } from './wait-for.js';
 
 export const TOKEN = 'test-token-0123456789';
@@ -14,9 +20,17 @@ export interface ServedCounter {
 }
 
 /** The counter agent started in this process and served on 127.0.0.1, port 0. */
-export async function serveCounter(config: Partial<CounterConfig> = {}, serve: ServeOptions = { token: TOKEN }, start: StartOptions = {}): Promise<ServedCounter> {
+export async function serveCounter(
+  config: Partial<CounterConfig> = {},
+  serve: ServeOptions = { token: TOKEN },
+  start: StartOptions = {},
+): Promise<ServedCounter> {
   const metrics = createPromMetrics({ defaultMetrics: false });
-  const agent = await startAgent(counterAgent, counterConfig(config), { metrics, loop: { resyncMs: 60_000 }, ...start });
+  const agent = await startAgent(counterAgent, counterConfig(config), {
+    metrics,
+    loop: { resyncMs: 60_000 },
+    ...start,
+  });
   const routes = counterAgent.routes?.(agent.deps, () => agent.store.getSnapshot()) ?? [];
   const server = await serveAgent({ ...agent, metricsText: metrics.metricsText, routes }, serve);
   return {
@@ -39,9 +53,15 @@ export interface EventClient {
 }
 
 /** A plain SSE reader of `GET /events`: collects every message (and the raw text) until closed. */
-export async function openEvents(url: string, init: { headers?: Record<string, string>; query?: string } = {}): Promise<EventClient> {
+export async function openEvents(
+  url: string,
+  init: { headers?: Record<string, string>; query?: string } = {},
+): Promise<EventClient> {
   const abort = new AbortController();
-  const res = await fetch(`${url}/events${init.query ?? ''}`, { headers: { authorization: `Bearer ${TOKEN}`, ...init.headers }, signal: abort.signal });
+  const res = await fetch(`${url}/events${init.query ?? ''}`, {
+    headers: { authorization: `Bearer ${TOKEN}`, ...init.headers },
+    signal: abort.signal,
+  });
   const messages: SseMessage[] = [];
   let raw = '';
   const parser = new SseParser();

@@ -7,7 +7,9 @@ import { startRedis, type RedisServer } from '../../src/lab/procs/redis.js';
  * Real services for a test file: started once in beforeAll on free loopback ports, stopped by PID in
  * afterAll. Read them through the returned getter inside tests.
  */
-function shared<T extends { stop?: () => Promise<void>; destroy?: () => Promise<void> }>(start: () => Promise<T>): () => T {
+function shared<T extends { stop?: () => Promise<void>; destroy?: () => Promise<void> }>(
+  start: () => Promise<T>,
+): () => T {
   let service: T | undefined;
   beforeAll(async () => {
     service = await start();
@@ -47,4 +49,5 @@ export async function startPgCluster(count: number, options?: PgOptions): Promis
   };
 }
 
-export const withPgCluster = (count: number, options?: PgOptions): (() => PgPair) => shared(() => startPgCluster(count, options));
+export const withPgCluster = (count: number, options?: PgOptions): (() => PgPair) =>
+  shared(() => startPgCluster(count, options));

@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 
-const tmux = (...args: string[]): string => execFileSync('tmux', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+const tmux = (...args: string[]): string =>
+  execFileSync('tmux', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
 /**
  * A program in a real pseudo-terminal (a detached tmux session), read the way a person reads it:
@@ -14,12 +15,30 @@ export class TmuxTerminal {
   private constructor(readonly session: string) {}
 
   /** Starts `command` (run by sh in `cwd`) in a new detached session of `columns` x `rows`. */
-  static start(command: string, options: { cwd: string; columns?: number; rows?: number; prefix?: string }): TmuxTerminal {
+  static start(
+    command: string,
+    options: { cwd: string; columns?: number; rows?: number; prefix?: string },
+  ): TmuxTerminal {
     const session = `${options.prefix ?? 'pgdeck-test'}-${process.pid}-${randomBytes(3).toString('hex')}`;
     // One tmux invocation, so remain-on-exit is set before the program can exit.
     tmux(
-      'new-session', '-d', '-s', session, '-x', String(options.columns ?? 160), '-y', String(options.rows ?? 48), '-c', options.cwd, command,
-      ';', 'set-option', '-t', session, 'remain-on-exit', 'on',
+      'new-session',
+      '-d',
+      '-s',
+      session,
+      '-x',
+      String(options.columns ?? 160),
+      '-y',
+      String(options.rows ?? 48),
+      '-c',
+      options.cwd,
+      command,
+      ';',
+      'set-option',
+      '-t',
+      session,
+      'remain-on-exit',
+      'on',
     );
     return new TmuxTerminal(session);
   }
@@ -41,7 +60,12 @@ export class TmuxTerminal {
   }
 
   /** Polls the screen until `test` holds; the error carries the last screen. */
-  async waitFor(what: string, test: (screen: string) => boolean, timeoutMs = 20_000, intervalMs = 150): Promise<string> {
+  async waitFor(
+    what: string,
+    test: (screen: string) => boolean,
+    timeoutMs = 20_000,
+    intervalMs = 150,
+  ): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       let screen: string | null = null;
@@ -51,7 +75,8 @@ export class TmuxTerminal {
         this.last = `(capture-pane failed: ${(error as Error).message})\n${this.last}`;
       }
       if (screen !== null && test(screen)) return screen;
-      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; the screen was:\n${this.last}`);
+      if (Date.now() > deadline)
+        throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; the screen was:\n${this.last}`);
       await new Promise((resolve) => setTimeout(resolve, intervalMs));
     }
   }
@@ -60,7 +85,10 @@ export class TmuxTerminal {
   async waitForExit(timeoutMs = 10_000): Promise<number> {
     const deadline = Date.now() + timeoutMs;
     while (this.pane('pane_dead') !== '1') {
-      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for the program to exit; the screen was:\n${this.screen()}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `timed out after ${timeoutMs} ms waiting for the program to exit; the screen was:\n${this.screen()}`,
+        );
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     return Number(this.pane('pane_dead_status'));

@@ -8,7 +8,12 @@ describe('Patroni peer cluster (benchmark peer)', () => {
   const etcd = withEtcd();
   let cluster: PatroniCluster;
   beforeAll(async () => {
-    cluster = await startPatroniCluster({ etcdEndpoint: etcd().endpoint, members: 2, timing: { ttl: 5, loopWait: 1, retryTimeout: 2 }, synchronous: true });
+    cluster = await startPatroniCluster({
+      etcdEndpoint: etcd().endpoint,
+      members: 2,
+      timing: { ttl: 5, loopWait: 1, retryTimeout: 2 },
+      synchronous: true,
+    });
   }, 180_000);
   afterAll(async () => cluster?.destroy());
 
@@ -21,7 +26,8 @@ describe('Patroni peer cluster (benchmark peer)', () => {
     const killAt = Date.now();
     leader.crash();
     const deadline = Date.now() + 60_000;
-    while (recoveryTime(probe.attempts, killAt, leader.pgPort) === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    while (recoveryTime(probe.attempts, killAt, leader.pgPort) === null && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
     await probe.stop();
     const rto = recoveryTime(probe.attempts, killAt, leader.pgPort);
     expect(rto).not.toBeNull();

@@ -26,7 +26,9 @@ describe('service launchers', () => {
     try {
       await client.query('CREATE TABLE probe (n int)');
       await client.query('INSERT INTO probe VALUES ($1)', [42]);
-      const repl = await client.query<{ application_name: string; state: string }>('SELECT application_name, state FROM pg_stat_replication');
+      const repl = await client.query<{ application_name: string; state: string }>(
+        'SELECT application_name, state FROM pg_stat_replication',
+      );
       expect(repl.rows).toEqual([{ application_name: replica.name, state: 'streaming' }]);
     } finally {
       await client.end();
@@ -96,7 +98,9 @@ describe('service launchers', () => {
   });
 
   it('sweeps the servers of a run that crashed', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/orphan-maker.ts'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/orphan-maker.ts'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     const orphanPid = await new Promise<number>((resolve, reject) => {
       child.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
       child.once('exit', () => reject(new Error('orphan maker exited early')));

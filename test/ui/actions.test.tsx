@@ -27,7 +27,15 @@ async function show(readonly = false) {
   );
   await tick();
   const calls = agent.deps.calls;
-  return { ...app, calls, agent, press: async (keys: string) => { app.stdin.write(keys); await settle(app.frames); } };
+  return {
+    ...app,
+    calls,
+    agent,
+    press: async (keys: string) => {
+      app.stdin.write(keys);
+      await settle(app.frames);
+    },
+  };
 }
 
 describe('actions: preview, then confirm or cancel', () => {
@@ -41,7 +49,11 @@ describe('actions: preview, then confirm or cancel', () => {
     await tick(50);
     expect(calls).toEqual([{ action: 'switchover', args: {} }]);
     expect(lastFrame()).toContain('switchover: done: switchover done');
-    expect(a.reader.events(0).events.some((e) => e.kind === 'action-invoked' && e.message.includes('console via tui invoked switchover'))).toBe(true);
+    expect(
+      a.reader
+        .events(0)
+        .events.some((e) => e.kind === 'action-invoked' && e.message.includes('console via tui invoked switchover')),
+    ).toBe(true);
   });
 
   describe.each([
@@ -72,7 +84,11 @@ describe('actions: preview, then confirm or cancel', () => {
     await tick(50);
     expect(calls).toEqual([{ action: 'reinit', args: { member: 'pg2' } }]);
     expect(lastFrame()).toContain('reinit failed: pg2 is the synchronous standby; the test double refuses');
-    expect(a.reader.events(0).events.some((e) => e.kind === 'action-failed' && e.message.includes('pg2 is the synchronous standby'))).toBe(true);
+    expect(
+      a.reader
+        .events(0)
+        .events.some((e) => e.kind === 'action-failed' && e.message.includes('pg2 is the synchronous standby')),
+    ).toBe(true);
     await press('4');
     expect(lastFrame()).toContain('reinit failed (precondition)');
   });

@@ -7,17 +7,37 @@ import { settle } from '../helpers/render-ui.js';
 
 const tick = (ms = 0): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-function agent(name: string, source?: { mode: 'attached'; url: string; connected: boolean; stale: boolean }): AgentStore {
+function agent(
+  name: string,
+  source?: { mode: 'attached'; url: string; connected: boolean; stale: boolean },
+): AgentStore {
   const store = new AgentStore(name, source === undefined ? {} : { source });
-  store.update({ summary: `${name} is in step`, health: { status: 'ok', live: true, ready: true, passes: 3, consecutiveErrors: 0, dependencies: {} } });
+  store.update({
+    summary: `${name} is in step`,
+    health: { status: 'ok', live: true, ready: true, passes: 3, consecutiveErrors: 0, dependencies: {} },
+  });
   return store;
 }
 
 async function show(stores: AgentStore[], readonly = false) {
   const ui = new UiStore(stores, { maxFlushesPerSecond: 100 });
-  const app = render(<App store={ui} readonly={readonly} context={{ namespace: 'pg-prod', kubeContext: 'lab' }} size={{ columns: 100, rows: 24 }} />);
+  const app = render(
+    <App
+      store={ui}
+      readonly={readonly}
+      context={{ namespace: 'pg-prod', kubeContext: 'lab' }}
+      size={{ columns: 100, rows: 24 }}
+    />,
+  );
   await tick(20);
-  return { ...app, ui, press: async (key: string) => { app.stdin.write(key); await settle(app.frames); } };
+  return {
+    ...app,
+    ui,
+    press: async (key: string) => {
+      app.stdin.write(key);
+      await settle(app.frames);
+    },
+  };
 }
 
 afterEach(() => cleanup());
@@ -35,7 +55,15 @@ describe('the first screen', () => {
   it('marks an attached agent that lost its connection STALE and keeps its last state', async () => {
     const remote = agent('failover', { mode: 'attached', url: 'http://10.0.0.5:8008', connected: true, stale: false });
     const { lastFrame } = await show([remote]);
-    remote.update({ source: { mode: 'attached', url: 'http://10.0.0.5:8008', connected: false, stale: true, lastError: 'connection refused' } });
+    remote.update({
+      source: {
+        mode: 'attached',
+        url: 'http://10.0.0.5:8008',
+        connected: false,
+        stale: true,
+        lastError: 'connection refused',
+      },
+    });
     await tick(50);
     expect(lastFrame()).toMatch(/failover\s+attached \(STALE\)\s+ok\s+yes\s+failover is in step/);
   });

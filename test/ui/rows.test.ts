@@ -8,9 +8,27 @@ import { windowStart } from '../../src/ui/rows/window.js';
 describe('rows', () => {
   it('agent rows carry the tone and the last error', () => {
     const store = new AgentStore('failover');
-    store.update({ health: { status: 'failing', live: true, ready: false, passes: 5, consecutiveErrors: 3, lastError: { kind: 'unavailable', message: 'etcd down' }, dependencies: {} } });
+    store.update({
+      health: {
+        status: 'failing',
+        live: true,
+        ready: false,
+        passes: 5,
+        consecutiveErrors: 3,
+        lastError: { kind: 'unavailable', message: 'etcd down' },
+        dependencies: {},
+      },
+    });
     expect(agentRows([store.getSnapshot()])).toEqual([
-      { key: 'failover@local', name: 'failover', source: 'in-process', health: 'failing', ready: 'no', summary: 'starting [unavailable: etcd down]', tone: 'bad' },
+      {
+        key: 'failover@local',
+        name: 'failover',
+        source: 'in-process',
+        health: 'failing',
+        ready: 'no',
+        summary: 'starting [unavailable: etcd down]',
+        tone: 'bad',
+      },
     ]);
   });
 
@@ -36,7 +54,10 @@ describe('keymap', () => {
   });
 
   it('read-only mode drops dangerous bindings', () => {
-    const table = [...KEYMAP, { command: 'quit' as const, keys: ['F'], label: 'F', description: 'fail over', dangerous: true }];
+    const table = [
+      ...KEYMAP,
+      { command: 'quit' as const, keys: ['F'], label: 'F', description: 'fail over', dangerous: true },
+    ];
     expect(commandFor('F', false, table)).toBe('quit');
     expect(commandFor('F', true, table)).toBeUndefined();
     expect(visibleBindings(true, table).some((b) => b.dangerous)).toBe(false);

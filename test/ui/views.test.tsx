@@ -17,7 +17,14 @@ async function show(size = { columns: 120, rows: 30 }) {
   const ui = new UiStore([store], { maxFlushesPerSecond: 100 });
   const app = render(<App store={ui} readonly={false} context={{}} size={size} now={() => NOW} />);
   await tick();
-  return { ...app, store, press: async (keys: string) => { app.stdin.write(keys); await settle(app.frames); } };
+  return {
+    ...app,
+    store,
+    press: async (keys: string) => {
+      app.stdin.write(keys);
+      await settle(app.frames);
+    },
+  };
 }
 
 describe('Failover cluster view', () => {
@@ -109,7 +116,25 @@ describe('failover rows', () => {
   });
 
   it('marks a replica over the lag budget as a warning and an unhealthy one as bad', () => {
-    const rows = memberRows([{ agent: 'failover', version: 1, updatedAt: NOW, health: { status: 'ok', live: true, ready: true, passes: 1, consecutiveErrors: 0, dependencies: {} }, state: failoverState, summary: '', actions: [], source: { mode: 'in-process', connected: true, stale: false } }], NOW);
-    expect(rows.map((r) => [r.name, r.tone])).toEqual([['pg1*', 'ok'], ['pg2', 'ok'], ['pg0', 'bad']]);
+    const rows = memberRows(
+      [
+        {
+          agent: 'failover',
+          version: 1,
+          updatedAt: NOW,
+          health: { status: 'ok', live: true, ready: true, passes: 1, consecutiveErrors: 0, dependencies: {} },
+          state: failoverState,
+          summary: '',
+          actions: [],
+          source: { mode: 'in-process', connected: true, stale: false },
+        },
+      ],
+      NOW,
+    );
+    expect(rows.map((r) => [r.name, r.tone])).toEqual([
+      ['pg1*', 'ok'],
+      ['pg2', 'ok'],
+      ['pg0', 'bad'],
+    ]);
   });
 });

@@ -49,7 +49,12 @@ export class EtcdSession {
   private campaignKey: string | undefined;
   private elected = false;
   private closed = false;
-  private state: { reachable: boolean; renewedAt: number | null; leaseLost: boolean; lastError: string | null } = { reachable: false, renewedAt: null, leaseLost: false, lastError: null };
+  private state: { reachable: boolean; renewedAt: number | null; leaseLost: boolean; lastError: string | null } = {
+    reachable: false,
+    renewedAt: null,
+    leaseLost: false,
+    lastError: null,
+  };
 
   constructor(private readonly options: EtcdSessionOptions) {
     this.client = new Etcd3({
@@ -94,7 +99,13 @@ export class EtcdSession {
       const out = new Map<string, EtcdEntry>();
       for (const kv of res.kvs) {
         const key = kv.key.toString();
-        out.set(key, { key, value: kv.value.toString(), modRevision: Number(kv.mod_revision), createRevision: Number(kv.create_revision), leased: kv.lease !== '0' });
+        out.set(key, {
+          key,
+          value: kv.value.toString(),
+          modRevision: Number(kv.mod_revision),
+          createRevision: Number(kv.create_revision),
+          leased: kv.lease !== '0',
+        });
       }
       this.ok();
       return out;
@@ -165,9 +176,17 @@ export class EtcdSession {
   async putAsLeader(puts: Readonly<Record<string, string>>, deletes: readonly string[] = []): Promise<boolean> {
     const key = this.campaignKey;
     if (key === undefined || !this.elected) return false;
-    const ops = [...Object.entries(puts).map(([k, v]) => this.ns.put(k).value(v)), ...deletes.map((k) => this.ns.delete().key(k))];
+    const ops = [
+      ...Object.entries(puts).map(([k, v]) => this.ns.put(k).value(v)),
+      ...deletes.map((k) => this.ns.delete().key(k)),
+    ];
     const relative = key.startsWith(this.options.prefix) ? key.slice(this.options.prefix.length) : key;
-    const res = await this.guard(this.ns.if(relative, 'Create', '>', 0).then(...ops).commit());
+    const res = await this.guard(
+      this.ns
+        .if(relative, 'Create', '>', 0)
+        .then(...ops)
+        .commit(),
+    );
     if (!res.succeeded) {
       this.elected = false;
       this.options.onChange();
@@ -231,7 +250,10 @@ export class EtcdSession {
   private async guard<T>(promise: Promise<T>): Promise<T> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`etcd call timed out after ${2 * this.options.callTimeoutMs} ms`)), 2 * this.options.callTimeoutMs);
+      timer = setTimeout(
+        () => reject(new Error(`etcd call timed out after ${2 * this.options.callTimeoutMs} ms`)),
+        2 * this.options.callTimeoutMs,
+      );
     });
     try {
       const value = await Promise.race([promise, deadline]);

@@ -66,7 +66,8 @@ const lsn = (text: string | null): number | null => (text === null ? null : Numb
  * What a standby holds: pg_last_wal_receive_lsn() restarts at the segment where a new WAL receiver
  * began, so it can be below what was already replayed; the higher of the two is the truth.
  */
-const held = (received: number | null, replayed: number | null): number | null => (received === null ? replayed : replayed === null ? received : Math.max(received, replayed));
+const held = (received: number | null, replayed: number | null): number | null =>
+  received === null ? replayed : replayed === null ? received : Math.max(received, replayed);
 
 function toStatus(row: StatusRow): PgStatus {
   return {
@@ -79,7 +80,12 @@ function toStatus(row: StatusRow): PgStatus {
     receiverStatus: row.receiver_status,
     sender: row.sender,
     syncStandbyNames: row.ssn,
-    replication: row.replication.map((r) => ({ name: r.name, state: r.state, syncState: r.sync, flushLsn: lsn(r.flush) })),
+    replication: row.replication.map((r) => ({
+      name: r.name,
+      state: r.state,
+      syncState: r.sync,
+      flushLsn: lsn(r.flush),
+    })),
   };
 }
 
@@ -124,7 +130,11 @@ export class PgLink {
       `SELECT pg_is_in_recovery() AS r, (pg_last_wal_receive_lsn() - '0/0'::pg_lsn)::text AS received, (pg_last_wal_replay_lsn() - '0/0'::pg_lsn)::text AS replayed`,
     );
     const row = res.rows[0]!;
-    return { inRecovery: row.r, receivedLsn: held(lsn(row.received), lsn(row.replayed)), replayedLsn: lsn(row.replayed) };
+    return {
+      inRecovery: row.r,
+      receivedLsn: held(lsn(row.received), lsn(row.replayed)),
+      replayedLsn: lsn(row.replayed),
+    };
   }
 
   async checkpoint(): Promise<void> {
@@ -143,7 +153,9 @@ export class PgLink {
   async fence(): Promise<void> {
     await this.query('ALTER SYSTEM SET default_transaction_read_only = on');
     await this.query('SELECT pg_reload_conf()');
-    await this.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND backend_type = 'client backend' AND application_name <> 'pgdeck-failover'`);
+    await this.query(
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND backend_type = 'client backend' AND application_name <> 'pgdeck-failover'`,
+    );
   }
 
   async unfence(): Promise<void> {

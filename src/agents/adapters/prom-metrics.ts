@@ -19,7 +19,12 @@ export function createPromMetrics(options: { readonly defaultMetrics?: boolean }
   const registry = new Registry();
   if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
   const registers = [registry];
-  const passes = new Counter({ name: 'pgdeck_agent_passes_total', help: 'Loop passes by outcome.', labelNames: ['agent', 'outcome'] as const, registers });
+  const passes = new Counter({
+    name: 'pgdeck_agent_passes_total',
+    help: 'Loop passes by outcome.',
+    labelNames: ['agent', 'outcome'] as const,
+    registers,
+  });
   const duration = new Histogram({
     name: 'pgdeck_agent_pass_duration_seconds',
     help: 'Duration of one observe/decide/act pass.',
@@ -27,15 +32,30 @@ export function createPromMetrics(options: { readonly defaultMetrics?: boolean }
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers,
   });
-  const errors = new Counter({ name: 'pgdeck_agent_errors_total', help: 'Failed passes by error kind.', labelNames: ['agent', 'kind'] as const, registers });
+  const errors = new Counter({
+    name: 'pgdeck_agent_errors_total',
+    help: 'Failed passes by error kind.',
+    labelNames: ['agent', 'kind'] as const,
+    registers,
+  });
   const actions = new Counter({
     name: 'pgdeck_agent_actions_total',
     help: 'User actions invoked, by outcome.',
     labelNames: ['agent', 'action', 'outcome'] as const,
     registers,
   });
-  const gauges = new Gauge({ name: 'pgdeck_agent_gauge', help: 'Agent-specific values (lag, members, replicas).', labelNames: ['agent', 'name'] as const, registers });
-  const stuck = new Gauge({ name: 'pgdeck_agent_stuck', help: '1 while a pass runs longer than stuckAfterMs.', labelNames: ['agent'] as const, registers });
+  const gauges = new Gauge({
+    name: 'pgdeck_agent_gauge',
+    help: 'Agent-specific values (lag, members, replicas).',
+    labelNames: ['agent', 'name'] as const,
+    registers,
+  });
+  const stuck = new Gauge({
+    name: 'pgdeck_agent_stuck',
+    help: '1 while a pass runs longer than stuckAfterMs.',
+    labelNames: ['agent'] as const,
+    registers,
+  });
 
   return {
     pass: (agent, seconds, outcome) => {

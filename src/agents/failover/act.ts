@@ -61,14 +61,30 @@ async function retrying<T>(work: () => Promise<T>, forMs = 5000): Promise<T> {
   }
 }
 
-async function firstWrite(deps: FailoverDeps, generation: number, began: number, promotedAt: number, catchUpWaitMs: number): Promise<void> {
+async function firstWrite(
+  deps: FailoverDeps,
+  generation: number,
+  began: number,
+  promotedAt: number,
+  catchUpWaitMs: number,
+): Promise<void> {
   if ((await retrying(() => deps.local.status())).readOnly) await deps.local.unfence();
   await retrying(() => deps.local.firstWrite());
   const firstWriteAt = Date.now();
   const promoted = { generation, promotedAt, firstWriteAt, catchUpWaitMs };
   remember(deps, { promoted, crashedGeneration: null, demoted: null });
-  deps.ctx.log.info(`primary of generation ${generation}: first write ${firstWriteAt - began} ms after the decision reached this node`, { generation, catchUpWaitMs });
-  await republish(deps, { role: 'primary', state: 'running', promoted, crashedGeneration: null, demoted: null, generation });
+  deps.ctx.log.info(
+    `primary of generation ${generation}: first write ${firstWriteAt - began} ms after the decision reached this node`,
+    { generation, catchUpWaitMs },
+  );
+  await republish(deps, {
+    role: 'primary',
+    state: 'running',
+    promoted,
+    crashedGeneration: null,
+    demoted: null,
+    generation,
+  });
 }
 
 async function promote(deps: FailoverDeps, generation: number, catchUpTimeoutMs: number): Promise<void> {
@@ -78,14 +94,22 @@ async function promote(deps: FailoverDeps, generation: number, catchUpTimeoutMs:
     const p = await retrying(() => deps.local.positions());
     const stalled = p.replayedLsn === replayed;
     replayed = p.replayedLsn;
-    if (p.receivedLsn === null || p.replayedLsn === null || p.replayedLsn >= p.receivedLsn || stalled || Date.now() - began >= catchUpTimeoutMs) break;
+    if (
+      p.receivedLsn === null ||
+      p.replayedLsn === null ||
+      p.replayedLsn >= p.receivedLsn ||
+      stalled ||
+      Date.now() - began >= catchUpTimeoutMs
+    )
+      break;
     await delay(10);
   }
   const catchUpWaitMs = Date.now() - began;
   deps.pg.promote();
   const deadline = Date.now() + 60_000;
   while ((await retrying(() => deps.local.positions())).inRecovery) {
-    if (Date.now() > deadline) throw new PgdeckError('timeout', 'promotion did not finish within 60 s; see the postgres log');
+    if (Date.now() > deadline)
+      throw new PgdeckError('timeout', 'promotion did not finish within 60 s; see the postgres log');
     await delay(5);
   }
   await firstWrite(deps, generation, began, Date.now(), catchUpWaitMs);
@@ -106,7 +130,9 @@ async function rejoin(deps: FailoverDeps, from: Endpoint, forceClone: boolean): 
     try {
       await start(deps);
     } catch (error) {
-      deps.ctx.log.warn(`${deps.config.node} did not start after pg_rewind, re-cloning from ${from.name}: ${errorMessage(error)}`);
+      deps.ctx.log.warn(
+        `${deps.config.node} did not start after pg_rewind, re-cloning from ${from.name}: ${errorMessage(error)}`,
+      );
       await deps.pg.stop('immediate', 5000);
       await deps.pg.clone(from);
       await start(deps);
@@ -130,19 +156,29 @@ async function fence(deps: FailoverDeps, reason: string): Promise<void> {
  * one that answers is fenced within milliseconds anyway (its own daemon fences it too when it wakes).
  */
 async function remoteFence(deps: FailoverDeps, member: Endpoint): Promise<void> {
-  const link = new PgLink({ host: member.host, port: member.port, user: deps.config.pgUser, database: 'postgres' }, deps.config.probeTimeoutMs);
+  const link = new PgLink(
+    { host: member.host, port: member.port, user: deps.config.pgUser, database: 'postgres' },
+    deps.config.probeTimeoutMs,
+  );
   try {
     await link.fence();
     deps.ctx.log.warn(`fenced ${member.name} remotely: its postgres still answered`);
   } catch (error) {
-    deps.ctx.log.info(`remote fence of ${member.name} not possible (${errorMessage(error)}); it cannot answer writes either`);
+    deps.ctx.log.info(
+      `remote fence of ${member.name} not possible (${errorMessage(error)}); it cannot answer writes either`,
+    );
   } finally {
     await link.close();
   }
 }
 
-async function asLeader(deps: FailoverDeps, puts: Record<string, string>, deletes: readonly string[] = []): Promise<void> {
-  if (!(await deps.session.putAsLeader(puts, deletes))) deps.ctx.log.warn('leadership lost before the write: nothing written');
+async function asLeader(
+  deps: FailoverDeps,
+  puts: Record<string, string>,
+  deletes: readonly string[] = [],
+): Promise<void> {
+  if (!(await deps.session.putAsLeader(puts, deletes)))
+    deps.ctx.log.warn('leadership lost before the write: nothing written');
 }
 
 /**
@@ -158,8 +194,11 @@ export function freezeGuard(deps: FailoverDeps): ReturnType<typeof setInterval> 
     const gap = now - last;
     last = now;
     const report = deps.memory.lastReport;
-    if (gap < deps.session.ttl * 600 || report === null || report.role !== 'primary' || report.state !== 'running') return;
-    deps.ctx.log.warn(`fencing: this daemon was frozen for ${gap} ms, long enough for its ${deps.session.ttl} s lease to lapse; immediate shutdown`);
+    if (gap < deps.session.ttl * 600 || report === null || report.role !== 'primary' || report.state !== 'running')
+      return;
+    deps.ctx.log.warn(
+      `fencing: this daemon was frozen for ${gap} ms, long enough for its ${deps.session.ttl} s lease to lapse; immediate shutdown`,
+    );
     void deps.pg.stop('immediate', 5000).then(() => deps.wake());
   }, 50);
   timer.unref();
@@ -248,7 +287,11 @@ export async function actFailover(deps: FailoverDeps, action: FailoverAction): P
     case 'record-history':
       return asLeader(deps, { [`history/${action.entry.id}`]: JSON.stringify(action.entry) });
     case 'clear-switchover':
-      return asLeader(deps, action.history === null ? {} : { [`history/${action.history.id}`]: JSON.stringify(action.history) }, ['switchover']);
+      return asLeader(
+        deps,
+        action.history === null ? {} : { [`history/${action.history.id}`]: JSON.stringify(action.history) },
+        ['switchover'],
+      );
     case 'clear-reinit':
       return session.delete(`reinit/${action.name}`);
   }

@@ -7,7 +7,14 @@ import type { ActionPreview, ActionResult } from '../kernel/snapshot.js';
 import { dynamicConfigSchema } from './config.js';
 import type { FailoverDeps } from './deps.js';
 import { mib } from './failover-policy.js';
-import type { DynamicConfig, FailoverConfig, FailoverState, MemberStatus, PrimaryRecord, SwitchoverRequest } from './types.js';
+import type {
+  DynamicConfig,
+  FailoverConfig,
+  FailoverState,
+  MemberStatus,
+  PrimaryRecord,
+  SwitchoverRequest,
+} from './types.js';
 
 type Ctx = ActionContext<FailoverConfig, FailoverDeps, FailoverState>;
 type Action<Args> = UserAction<FailoverConfig, FailoverDeps, FailoverState, Args>;
@@ -21,7 +28,8 @@ const configArgs = z.object({ set: z.record(z.string(), z.unknown()) }).strict()
 function state(ctx: Ctx): FailoverState {
   const s = ctx.snapshot.state;
   if (s === undefined) throw new PgdeckError('unavailable', 'the failover daemon has not completed a pass yet');
-  if (!s.etcdReachable) throw new PgdeckError('unavailable', 'etcd is unreachable: no change can be made until it is back');
+  if (!s.etcdReachable)
+    throw new PgdeckError('unavailable', 'etcd is unreachable: no change can be made until it is back');
   return s;
 }
 
@@ -37,7 +45,11 @@ function bestReplica(s: FailoverState, primary: string): MemberStatus | undefine
     .sort((a, b) => (b.receivedLsn ?? 0) - (a.receivedLsn ?? 0) || a.name.localeCompare(b.name))[0];
 }
 
-function pick(s: FailoverState, name: string | undefined, streaming: boolean): { primary: MemberStatus; candidate: MemberStatus } {
+function pick(
+  s: FailoverState,
+  name: string | undefined,
+  streaming: boolean,
+): { primary: MemberStatus; candidate: MemberStatus } {
   const primary = primaryOf(s);
   if (name === undefined) {
     const best = bestReplica(s, primary.name);
@@ -45,9 +57,14 @@ function pick(s: FailoverState, name: string | undefined, streaming: boolean): {
     return { primary, candidate: best };
   }
   const candidate = s.members.find((m) => m.name === name);
-  if (candidate === undefined) throw new PgdeckError('not-found', `no member named "${name}"; members: ${s.members.map((m) => m.name).join(', ')}`);
+  if (candidate === undefined)
+    throw new PgdeckError(
+      'not-found',
+      `no member named "${name}"; members: ${s.members.map((m) => m.name).join(', ')}`,
+    );
   if (candidate.name === primary.name) throw new PgdeckError('precondition', `${name} is already the primary`);
-  if (candidate.role !== 'replica' || (streaming && candidate.state !== 'streaming')) throw new PgdeckError('precondition', `${name} is ${candidate.role} ${candidate.state}, not a streaming replica`);
+  if (candidate.role !== 'replica' || (streaming && candidate.state !== 'streaming'))
+    throw new PgdeckError('precondition', `${name} is ${candidate.role} ${candidate.state}, not a streaming replica`);
   return { primary, candidate };
 }
 
@@ -60,7 +77,14 @@ async function record(ctx: Ctx): Promise<PrimaryRecord | null> {
 
 /** Files the request in etcd (the leader carries it out) and waits until the new primary is named. */
 async function request(ctx: Ctx, kind: SwitchoverRequest['kind'], from: string, to: string): Promise<ActionResult> {
-  const req: SwitchoverRequest = { id: randomUUID(), kind, from, to, by: `${ctx.actor.who} via ${ctx.actor.via}`, at: Date.now() };
+  const req: SwitchoverRequest = {
+    id: randomUUID(),
+    kind,
+    from,
+    to,
+    by: `${ctx.actor.who} via ${ctx.actor.via}`,
+    at: Date.now(),
+  };
   const filed = await ctx.deps.session.createIfAbsent('switchover', { switchover: JSON.stringify(req) });
   if (!filed) throw new PgdeckError('conflict', 'a switchover or failover is already in progress');
   ctx.wake();
@@ -69,10 +93,21 @@ async function request(ctx: Ctx, kind: SwitchoverRequest['kind'], from: string, 
   while (Date.now() - began < limit) {
     await delay(20);
     const now = await record(ctx).catch(() => null);
-    if (now !== null && now.demoting === null && now.name === to) return { action: kind, ok: true, message: `${to} is the primary (${kind} from ${from} took ${Date.now() - began} ms)`, fields: { primary: to, generation: now.generation } };
+    if (now !== null && now.demoting === null && now.name === to)
+      return {
+        action: kind,
+        ok: true,
+        message: `${to} is the primary (${kind} from ${from} took ${Date.now() - began} ms)`,
+        fields: { primary: to, generation: now.generation },
+      };
     if (now !== null && now.demoting === null && now.name === from && Date.now() - req.at > 200) {
       const pending = (await ctx.deps.session.readAll())?.get('switchover');
-      if (pending === undefined) return { action: kind, ok: false, message: `${kind} did not happen: ${from} stays primary (see the history for why)` };
+      if (pending === undefined)
+        return {
+          action: kind,
+          ok: false,
+          message: `${kind} did not happen: ${from} stays primary (see the history for why)`,
+        };
     }
   }
   return { action: kind, ok: false, message: `${kind} to ${to} not finished after ${limit} ms; see the history` };
@@ -83,17 +118,27 @@ async function setDynamic(ctx: Ctx, change: Record<string, unknown>): Promise<Dy
   const parsed = dynamicConfigSchema.safeParse({ ...current, ...change });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new PgdeckError('invalid-argument', `config ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}; kept the current value`, { field: String(issue?.path[0] ?? 'set') });
+    throw new PgdeckError(
+      'invalid-argument',
+      `config ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}; kept the current value`,
+      { field: String(issue?.path[0] ?? 'set') },
+    );
   }
   const unknown = Object.keys(change).filter((k) => !(k in current));
-  if (unknown.length > 0) throw new PgdeckError('invalid-argument', `config: unknown setting ${unknown.join(', ')}; known: ${Object.keys(current).join(', ')}`, { field: unknown[0]! });
+  if (unknown.length > 0)
+    throw new PgdeckError(
+      'invalid-argument',
+      `config: unknown setting ${unknown.join(', ')}; known: ${Object.keys(current).join(', ')}`,
+      { field: unknown[0]! },
+    );
   await ctx.deps.session.put('config', JSON.stringify(parsed.data));
   ctx.wake();
   return parsed.data;
 }
 
 const switchover: Action<z.infer<typeof candidateArgs>> = {
-  description: 'planned switchover to a replica (named or the best): checkpoint, clean demotion, exact-LSN catch-up, promotion',
+  description:
+    'planned switchover to a replica (named or the best): checkpoint, clean demotion, exact-LSN catch-up, promotion',
   dangerous: true,
   args: candidateArgs,
   argsHelp: '{candidate?: member name}',
@@ -103,7 +148,11 @@ const switchover: Action<z.infer<typeof candidateArgs>> = {
       action: 'switchover',
       allowed: true,
       summary: `switch over from ${primary.name} to ${candidate.name}`,
-      effects: [`${primary.name}: checkpoint, then clean shutdown (writes pause)`, `${candidate.name}: waits for the shutdown checkpoint, then is promoted`, `${primary.name} rejoins as a replica of ${candidate.name}`],
+      effects: [
+        `${primary.name}: checkpoint, then clean shutdown (writes pause)`,
+        `${candidate.name}: waits for the shutdown checkpoint, then is promoted`,
+        `${primary.name} rejoins as a replica of ${candidate.name}`,
+      ],
       dataLossBytes: 0,
       restarts: [primary.name],
       fields: { from: primary.name, to: candidate.name },
@@ -128,7 +177,13 @@ const failover: Action<z.infer<typeof requiredCandidate>> = {
       action: 'failover',
       allowed: true,
       summary: `promote ${candidate.name} in place of ${primary.name}${primary.healthy ? ' (the primary is healthy: done as a switchover)' : ''}`,
-      effects: [`${candidate.name} becomes the primary`, `${primary.name} is fenced and rejoins as a replica`, loss > 0 ? `up to ${mib(loss)} written on ${primary.name} may be lost` : 'no acknowledged write is expected to be lost'],
+      effects: [
+        `${candidate.name} becomes the primary`,
+        `${primary.name} is fenced and rejoins as a replica`,
+        loss > 0
+          ? `up to ${mib(loss)} written on ${primary.name} may be lost`
+          : 'no acknowledged write is expected to be lost',
+      ],
       dataLossBytes: loss,
       restarts: [primary.name],
       fields: { from: primary.name, to: candidate.name },
@@ -143,13 +198,25 @@ const failover: Action<z.infer<typeof requiredCandidate>> = {
 function pauseAction(paused: boolean): Action<z.infer<typeof noArgs>> {
   const verb = paused ? 'pause' : 'resume';
   return {
-    description: paused ? 'pause automatic failover (a crashed primary is restarted in place)' : 'resume automatic failover',
+    description: paused
+      ? 'pause automatic failover (a crashed primary is restarted in place)'
+      : 'resume automatic failover',
     dangerous: true,
     args: noArgs,
     argsHelp: '{}',
     preview: async (ctx): Promise<ActionPreview> => {
       const s = state(ctx);
-      return { action: verb, allowed: s.config.paused !== paused, summary: `${verb} automatic failover of ${s.cluster}`, effects: [paused ? 'no member is promoted automatically until resumed' : 'a failed primary is replaced automatically again'], ...(s.config.paused === paused ? { reason: `already ${paused ? 'paused' : 'running'}` } : {}) };
+      return {
+        action: verb,
+        allowed: s.config.paused !== paused,
+        summary: `${verb} automatic failover of ${s.cluster}`,
+        effects: [
+          paused
+            ? 'no member is promoted automatically until resumed'
+            : 'a failed primary is replaced automatically again',
+        ],
+        ...(s.config.paused === paused ? { reason: `already ${paused ? 'paused' : 'running'}` } : {}),
+      };
     },
     invoke: async (ctx) => {
       await setDynamic(ctx, { paused });
@@ -162,40 +229,63 @@ function pauseAction(paused: boolean): Action<z.infer<typeof noArgs>> {
 function reinitTarget(s: FailoverState, name: string): MemberStatus {
   const member = s.members.find((m) => m.name === name);
   if (member === undefined) throw new PgdeckError('not-found', `no member named "${name}"`);
-  if (member.name === s.primary) throw new PgdeckError('precondition', `${member.name} is the primary; switch over first`);
+  if (member.name === s.primary)
+    throw new PgdeckError('precondition', `${member.name} is the primary; switch over first`);
   return member;
 }
 
 const reinit: Action<z.infer<typeof memberArgs>> = {
-  description: 'delete a replica\'s data directory and clone it again from the primary',
+  description: "delete a replica's data directory and clone it again from the primary",
   dangerous: true,
   args: memberArgs,
   argsHelp: '{member: member name}',
   preview: async (ctx, args): Promise<ActionPreview> => {
     const s = state(ctx);
     const member = reinitTarget(s, args.member);
-    return { action: 'reinit', allowed: true, summary: `reinitialize ${member.name} from ${s.primary ?? '?'}`, effects: [`${member.name}: postgres stopped, data directory deleted`, `${member.name}: pg_basebackup from ${s.primary ?? '?'}, then streams again`], dataLossBytes: 0, restarts: [member.name] };
+    return {
+      action: 'reinit',
+      allowed: true,
+      summary: `reinitialize ${member.name} from ${s.primary ?? '?'}`,
+      effects: [
+        `${member.name}: postgres stopped, data directory deleted`,
+        `${member.name}: pg_basebackup from ${s.primary ?? '?'}, then streams again`,
+      ],
+      dataLossBytes: 0,
+      restarts: [member.name],
+    };
   },
   invoke: async (ctx, args) => {
     reinitTarget(state(ctx), args.member);
-    await ctx.deps.session.put(`reinit/${args.member}`, JSON.stringify({ by: `${ctx.actor.who} via ${ctx.actor.via}`, at: Date.now() }));
+    await ctx.deps.session.put(
+      `reinit/${args.member}`,
+      JSON.stringify({ by: `${ctx.actor.who} via ${ctx.actor.via}`, at: Date.now() }),
+    );
     ctx.wake();
     return { action: 'reinit', ok: true, message: `reinit of ${args.member} requested; its daemon re-clones it` };
   },
 };
 
 const config: Action<z.infer<typeof configArgs>> = {
-  description: 'change dynamic settings in etcd (ttlSeconds, loopIntervalMs, lagBudgetBytes, synchronousMode, failoverTimeoutMs)',
+  description:
+    'change dynamic settings in etcd (ttlSeconds, loopIntervalMs, lagBudgetBytes, synchronousMode, failoverTimeoutMs)',
   dangerous: true,
   args: configArgs,
   argsHelp: '{set: {setting: value}}',
   preview: async (ctx, args): Promise<ActionPreview> => {
     const current = state(ctx).config;
     const next = dynamicConfigSchema.safeParse({ ...current, ...args.set });
-    const changes = Object.entries(args.set).map(([k, v]) => `${k}: ${JSON.stringify((current as unknown as Record<string, unknown>)[k])} -> ${JSON.stringify(v)}`);
+    const changes = Object.entries(args.set).map(
+      ([k, v]) => `${k}: ${JSON.stringify((current as unknown as Record<string, unknown>)[k])} -> ${JSON.stringify(v)}`,
+    );
     return next.success
       ? { action: 'config', allowed: true, summary: `change ${Object.keys(args.set).join(', ')}`, effects: changes }
-      : { action: 'config', allowed: false, summary: 'refused', effects: changes, reason: next.error.issues[0]?.message ?? 'invalid' };
+      : {
+          action: 'config',
+          allowed: false,
+          summary: 'refused',
+          effects: changes,
+          reason: next.error.issues[0]?.message ?? 'invalid',
+        };
   },
   invoke: async (ctx, args) => {
     const next = await setDynamic(ctx, args.set);
@@ -203,4 +293,11 @@ const config: Action<z.infer<typeof configArgs>> = {
   },
 };
 
-export const failoverActions = { switchover, failover, pause: pauseAction(true), resume: pauseAction(false), reinit, config };
+export const failoverActions = {
+  switchover,
+  failover,
+  pause: pauseAction(true),
+  resume: pauseAction(false),
+  reinit,
+  config,
+};

@@ -49,7 +49,12 @@ export function decideFailover(o: FailoverObserved, now: number, config: Failove
     lead(o, cluster, dyn, now, plan, config.node);
   }
   const publish = publishState(o, config, dyn, report, plan.problem);
-  const base: Out = { actions: urgentFirst(plan.actions), summary: plan.summary || idleSummary(o, config), publish, requeueAfterMs: dyn.loopIntervalMs };
+  const base: Out = {
+    actions: urgentFirst(plan.actions),
+    summary: plan.summary || idleSummary(o, config),
+    publish,
+    requeueAfterMs: dyn.loopIntervalMs,
+  };
   return plan.events.length > 0 ? { ...base, events: plan.events } : base;
 }
 
@@ -61,7 +66,14 @@ function urgentFirst(actions: readonly FailoverAction[]): FailoverAction[] {
 
 function idleSummary(o: FailoverObserved, config: FailoverConfig): string {
   const primary = o.cluster?.primary?.name ?? 'none';
-  const role = o.local.status === null ? (o.local.running ? 'starting' : 'stopped') : o.local.status.inRecovery ? 'replica' : 'primary';
+  const role =
+    o.local.status === null
+      ? o.local.running
+        ? 'starting'
+        : 'stopped'
+      : o.local.status.inRecovery
+        ? 'replica'
+        : 'primary';
   return `${config.node} is ${role}; primary ${primary}${o.etcd.leader ? '; this daemon leads' : ''}`;
 }
 
@@ -76,13 +88,23 @@ function selfState(o: FailoverObserved): MemberState {
     if (!s.inRecovery) return s.readOnly ? 'fenced' : 'running';
     return s.streaming ? 'streaming' : 'running';
   }
-  return o.memory.crashedGeneration !== null && o.memory.crashedGeneration === o.cluster?.primary?.generation ? 'crashed' : 'stopped';
+  return o.memory.crashedGeneration !== null && o.memory.crashedGeneration === o.cluster?.primary?.generation
+    ? 'crashed'
+    : 'stopped';
 }
 
 function selfReport(o: FailoverObserved, config: FailoverConfig, now: number): MemberReport {
   const s = o.local.status;
-  const role = s !== null ? (s.inRecovery ? 'replica' : 'primary') : o.local.dataDir === 'empty' ? 'uninitialized' : o.local.dataDir;
-  const sync = o.cluster?.sync?.members.includes(config.node) === true && o.cluster.sync.primary === o.cluster.primary?.name;
+  const role =
+    s !== null
+      ? s.inRecovery
+        ? 'replica'
+        : 'primary'
+      : o.local.dataDir === 'empty'
+        ? 'uninitialized'
+        : o.local.dataDir;
+  const sync =
+    o.cluster?.sync?.members.includes(config.node) === true && o.cluster.sync.primary === o.cluster.primary?.name;
   return {
     name: config.node,
     apiUrl: config.apiUrl,
@@ -108,9 +130,22 @@ function selfReport(o: FailoverObserved, config: FailoverConfig, now: number): M
 
 function shouldPublish(last: MemberReport | null, next: MemberReport, now: number, dyn: DynamicConfig): boolean {
   if (last === null) return true;
-  const shape = (r: MemberReport): string => JSON.stringify({ ...r, receivedLsn: 0, replayedLsn: 0, writtenLsn: 0, reportedAt: 0, replication: r.replication.map((x) => [x.name, x.state, x.syncState]) });
+  const shape = (r: MemberReport): string =>
+    JSON.stringify({
+      ...r,
+      receivedLsn: 0,
+      replayedLsn: 0,
+      writtenLsn: 0,
+      reportedAt: 0,
+      replication: r.replication.map((x) => [x.name, x.state, x.syncState]),
+    });
   if (shape(last) !== shape(next)) return true;
-  return now - last.reportedAt >= dyn.loopIntervalMs && (last.receivedLsn !== next.receivedLsn || last.replayedLsn !== next.replayedLsn || now - last.reportedAt >= 5 * dyn.loopIntervalMs);
+  return (
+    now - last.reportedAt >= dyn.loopIntervalMs &&
+    (last.receivedLsn !== next.receivedLsn ||
+      last.replayedLsn !== next.replayedLsn ||
+      now - last.reportedAt >= 5 * dyn.loopIntervalMs)
+  );
 }
 
 /* ---------------- self protection without etcd ---------------- */
@@ -153,7 +188,14 @@ function primaryServing(cluster: ClusterView, record: PrimaryRecord): boolean {
   return m !== undefined && m.role === 'primary' && m.state === 'running' && m.generation === record.generation;
 }
 
-function converge(o: FailoverObserved, cluster: ClusterView, config: FailoverConfig, dyn: DynamicConfig, now: number, plan: Plan): void {
+function converge(
+  o: FailoverObserved,
+  cluster: ClusterView,
+  config: FailoverConfig,
+  dyn: DynamicConfig,
+  now: number,
+  plan: Plan,
+): void {
   const me = config.node;
   const record = cluster.primary;
   const local = o.local;
@@ -211,7 +253,12 @@ function converge(o: FailoverObserved, cluster: ClusterView, config: FailoverCon
     plan.events.push({ severity: 'warn', kind: 'reclone', message: plan.summary });
     return;
   }
-  if (serving && local.following === record.name && local.notStreamingSince !== null && now - local.notStreamingSince > notStreamingLimitMs) {
+  if (
+    serving &&
+    local.following === record.name &&
+    local.notStreamingSince !== null &&
+    now - local.notStreamingSince > notStreamingLimitMs
+  ) {
     plan.actions.push({ kind: 'rejoin', from: target });
     plan.summary = `${me} has not streamed from ${record.name} for ${Math.round((now - local.notStreamingSince) / 1000)} s (diverged history?): rewinding it`;
     plan.events.push({ severity: 'warn', kind: 'rejoin', message: plan.summary });
@@ -223,7 +270,13 @@ function converge(o: FailoverObserved, cluster: ClusterView, config: FailoverCon
   }
 }
 
-function convergePrimary(o: FailoverObserved, cluster: ClusterView, record: PrimaryRecord, dyn: DynamicConfig, plan: Plan): void {
+function convergePrimary(
+  o: FailoverObserved,
+  cluster: ClusterView,
+  record: PrimaryRecord,
+  dyn: DynamicConfig,
+  plan: Plan,
+): void {
   const local = o.local;
   const s = local.status;
   const me = record.name;
@@ -267,8 +320,10 @@ function convergePrimary(o: FailoverObserved, cluster: ClusterView, record: Prim
     plan.summary = `lifting the fence on ${me}: it is the primary of generation ${record.generation}`;
     return;
   }
-  if (o.memory.promoted?.generation !== record.generation) plan.actions.push({ kind: 'first-write', generation: record.generation });
-  if (s.currentLsn !== null && (cluster.optimeLsn === null || s.currentLsn !== cluster.optimeLsn)) plan.actions.push({ kind: 'write-optime', lsn: s.currentLsn });
+  if (o.memory.promoted?.generation !== record.generation)
+    plan.actions.push({ kind: 'first-write', generation: record.generation });
+  if (s.currentLsn !== null && (cluster.optimeLsn === null || s.currentLsn !== cluster.optimeLsn))
+    plan.actions.push({ kind: 'write-optime', lsn: s.currentLsn });
   syncDuties(o, cluster, dyn, me, plan);
 }
 
@@ -291,9 +346,19 @@ function syncDuties(o: FailoverObserved, cluster: ClusterView, dyn: DynamicConfi
   const caughtUp = (name: string): boolean => {
     const row = s.replication.find((r) => r.name === name);
     const since = o.memory.ssnLsn;
-    return row !== undefined && ['sync', 'quorum'].includes(row.syncState) && ssn.includes(name) && since !== null && row.flushLsn !== null && row.flushLsn >= since;
+    return (
+      row !== undefined &&
+      ['sync', 'quorum'].includes(row.syncState) &&
+      ssn.includes(name) &&
+      since !== null &&
+      row.flushLsn !== null &&
+      row.flushLsn >= since
+    );
   };
-  const nextRecord = [...record.filter((n) => wanted.includes(n)), ...wanted.filter((n) => !record.includes(n) && caughtUp(n))].sort();
+  const nextRecord = [
+    ...record.filter((n) => wanted.includes(n)),
+    ...wanted.filter((n) => !record.includes(n) && caughtUp(n)),
+  ].sort();
   if (cluster.sync?.primary !== me || nextRecord.join() !== [...record].sort().join()) {
     plan.actions.push({ kind: 'write-sync', record: { primary: me, members: nextRecord } });
     return;
@@ -304,7 +369,14 @@ function syncDuties(o: FailoverObserved, cluster: ClusterView, dyn: DynamicConfi
 
 /* ---------------- the leader ---------------- */
 
-function lead(o: FailoverObserved, cluster: ClusterView, dyn: DynamicConfig, now: number, plan: Plan, me: string): void {
+function lead(
+  o: FailoverObserved,
+  cluster: ClusterView,
+  dyn: DynamicConfig,
+  now: number,
+  plan: Plan,
+  me: string,
+): void {
   if (!o.etcd.leader) {
     if (!o.etcd.campaigning) plan.actions.push({ kind: 'campaign' });
     return;
@@ -329,7 +401,14 @@ function lead(o: FailoverObserved, cluster: ClusterView, dyn: DynamicConfig, now
     restartInPlace(record, report, now, plan, `automatic failover paused: ${failure.signal}`);
     return;
   }
-  const choice = chooseCandidate({ cluster, peers: o.peers, oldPrimary: record.name, config: dyn, requested: null, planned: false });
+  const choice = chooseCandidate({
+    cluster,
+    peers: o.peers,
+    oldPrimary: record.name,
+    config: dyn,
+    requested: null,
+    planned: false,
+  });
   if (choice.winner === null) {
     restartInPlace(record, report, now, plan, `${failure.signal}; no failover: ${choice.reason}`);
     return;
@@ -337,20 +416,50 @@ function lead(o: FailoverObserved, cluster: ClusterView, dyn: DynamicConfig, now
   const entry = historyEntry('failover', record, choice.winner, failure.signal, choice, now);
   const oldEndpoint = cluster.endpoints[record.name];
   if (failure.mayBeAlive && oldEndpoint !== undefined) plan.actions.push({ kind: 'remote-fence', member: oldEndpoint });
-  plan.actions.push({ kind: 'set-primary', record: { name: choice.winner, generation: record.generation + 1, since: now, demoting: null }, history: entry, clearSwitchover: false, resetSync: dyn.synchronousMode });
+  plan.actions.push({
+    kind: 'set-primary',
+    record: { name: choice.winner, generation: record.generation + 1, since: now, demoting: null },
+    history: entry,
+    clearSwitchover: false,
+    resetSync: dyn.synchronousMode,
+  });
   plan.summary = `promoting ${choice.winner}: ${failure.signal}; ${choice.reason}`;
-  plan.events.push({ severity: 'warn', kind: 'failover', message: plan.summary, fields: { candidates: choice.candidates, bytesLost: choice.bytesLost } });
+  plan.events.push({
+    severity: 'warn',
+    kind: 'failover',
+    message: plan.summary,
+    fields: { candidates: choice.candidates, bytesLost: choice.bytesLost },
+  });
 }
 
-function restartInPlace(record: PrimaryRecord, report: MemberReport | undefined, now: number, plan: Plan, why: string): void {
+function restartInPlace(
+  record: PrimaryRecord,
+  report: MemberReport | undefined,
+  now: number,
+  plan: Plan,
+  why: string,
+): void {
   plan.summary = why;
   if (report !== undefined && report.crashedGeneration === record.generation) {
-    plan.actions.push({ kind: 'set-primary', record: { ...record, generation: record.generation + 1, since: now }, history: null, clearSwitchover: false, resetSync: false });
+    plan.actions.push({
+      kind: 'set-primary',
+      record: { ...record, generation: record.generation + 1, since: now },
+      history: null,
+      clearSwitchover: false,
+      resetSync: false,
+    });
     plan.summary = `${why}: restarting ${record.name} in place`;
   }
 }
 
-function historyEntry(kind: HistoryEntry['kind'], record: PrimaryRecord, winner: string, signal: string, choice: ReturnType<typeof chooseCandidate>, now: number): HistoryEntry {
+function historyEntry(
+  kind: HistoryEntry['kind'],
+  record: PrimaryRecord,
+  winner: string,
+  signal: string,
+  choice: ReturnType<typeof chooseCandidate>,
+  now: number,
+): HistoryEntry {
   return {
     id: `g${record.generation + (kind === 'failover' ? 1 : 2)}`,
     kind,
@@ -374,15 +483,33 @@ function historyEntry(kind: HistoryEntry['kind'], record: PrimaryRecord, winner:
 
 /** Completes the in-progress flight-recorder entry once the new primary reports its first write. */
 function completeHistory(cluster: ClusterView, record: PrimaryRecord, plan: Plan): void {
-  const open = cluster.history.find((h) => h.outcome === 'in-progress' && h.id === `g${record.generation}` && h.newPrimary === record.name);
+  const open = cluster.history.find(
+    (h) => h.outcome === 'in-progress' && h.id === `g${record.generation}` && h.newPrimary === record.name,
+  );
   if (open === undefined) {
-    const stale = cluster.history.find((h) => h.outcome === 'in-progress' && Number(h.id.slice(1)) < record.generation && record.demoting === null);
-    if (stale !== undefined) plan.actions.push({ kind: 'record-history', entry: { ...stale, outcome: 'aborted', message: `${stale.message}: superseded by generation ${record.generation} (${record.name})` } });
+    const stale = cluster.history.find(
+      (h) => h.outcome === 'in-progress' && Number(h.id.slice(1)) < record.generation && record.demoting === null,
+    );
+    if (stale !== undefined)
+      plan.actions.push({
+        kind: 'record-history',
+        entry: {
+          ...stale,
+          outcome: 'aborted',
+          message: `${stale.message}: superseded by generation ${record.generation} (${record.name})`,
+        },
+      });
     return;
   }
   const m = cluster.members.find((r) => r.name === record.name);
   const promoted = m?.promoted;
-  if (promoted === null || promoted === undefined || promoted.generation !== record.generation || promoted.firstWriteAt === null) return;
+  if (
+    promoted === null ||
+    promoted === undefined ||
+    promoted.generation !== record.generation ||
+    promoted.firstWriteAt === null
+  )
+    return;
   plan.actions.push({
     kind: 'record-history',
     entry: {
@@ -399,7 +526,14 @@ function completeHistory(cluster: ClusterView, record: PrimaryRecord, plan: Plan
 }
 
 /** Switchover and manual failover: demote cleanly, wait for the exact LSN, then promote. */
-function planned(o: FailoverObserved, cluster: ClusterView, record: PrimaryRecord, dyn: DynamicConfig, now: number, plan: Plan): void {
+function planned(
+  o: FailoverObserved,
+  cluster: ClusterView,
+  record: PrimaryRecord,
+  dyn: DynamicConfig,
+  now: number,
+  plan: Plan,
+): void {
   const req = cluster.switchover;
   if (record.demoting === null) {
     if (req === null) return;
@@ -408,24 +542,69 @@ function planned(o: FailoverObserved, cluster: ClusterView, record: PrimaryRecor
       plan.summary = `dropping ${req.kind} request ${req.id}: ${req.from} is no longer the primary`;
       return;
     }
-    const choice = chooseCandidate({ cluster, peers: o.peers, oldPrimary: record.name, config: dyn, requested: req.to, planned: req.kind === 'switchover' });
+    const choice = chooseCandidate({
+      cluster,
+      peers: o.peers,
+      oldPrimary: record.name,
+      config: dyn,
+      requested: req.to,
+      planned: req.kind === 'switchover',
+    });
     if (choice.winner === null) {
-      const entry: HistoryEntry = { ...historyEntry(req.kind, record, req.to ?? '-', `${req.kind} requested by ${req.by}`, choice, now), newPrimary: null, outcome: 'aborted', message: `${req.kind} refused: ${choice.reason}` };
+      const entry: HistoryEntry = {
+        ...historyEntry(req.kind, record, req.to ?? '-', `${req.kind} requested by ${req.by}`, choice, now),
+        newPrimary: null,
+        outcome: 'aborted',
+        message: `${req.kind} refused: ${choice.reason}`,
+      };
       plan.actions.push({ kind: 'clear-switchover', history: entry });
       plan.summary = entry.message;
       return;
     }
-    const primaryAlive = primaryFailure(record.name, record.generation, cluster.members.find((m) => m.name === record.name), o.peers.find((p) => p.name === record.name)) === null;
+    const primaryAlive =
+      primaryFailure(
+        record.name,
+        record.generation,
+        cluster.members.find((m) => m.name === record.name),
+        o.peers.find((p) => p.name === record.name),
+      ) === null;
     if (!primaryAlive) {
-      const entry = { ...historyEntry(req.kind, record, choice.winner, `${req.kind} requested by ${req.by} (primary down)`, choice, now), id: `g${record.generation + 1}` };
+      const entry = {
+        ...historyEntry(
+          req.kind,
+          record,
+          choice.winner,
+          `${req.kind} requested by ${req.by} (primary down)`,
+          choice,
+          now,
+        ),
+        id: `g${record.generation + 1}`,
+      };
       const oldEndpoint = cluster.endpoints[record.name];
       if (oldEndpoint !== undefined) plan.actions.push({ kind: 'remote-fence', member: oldEndpoint });
-      plan.actions.push({ kind: 'set-primary', record: { name: choice.winner, generation: record.generation + 1, since: now, demoting: null }, history: entry, clearSwitchover: true, resetSync: dyn.synchronousMode });
+      plan.actions.push({
+        kind: 'set-primary',
+        record: { name: choice.winner, generation: record.generation + 1, since: now, demoting: null },
+        history: entry,
+        clearSwitchover: true,
+        resetSync: dyn.synchronousMode,
+      });
       plan.summary = `manual failover to ${choice.winner}: ${record.name} is down`;
       return;
     }
     const entry = historyEntry(req.kind, record, choice.winner, `${req.kind} requested by ${req.by}`, choice, now);
-    plan.actions.push({ kind: 'set-primary', record: { ...record, generation: record.generation + 1, since: now, demoting: { to: choice.winner, requestId: req.id, startedAt: now } }, history: entry, clearSwitchover: false, resetSync: false });
+    plan.actions.push({
+      kind: 'set-primary',
+      record: {
+        ...record,
+        generation: record.generation + 1,
+        since: now,
+        demoting: { to: choice.winner, requestId: req.id, startedAt: now },
+      },
+      history: entry,
+      clearSwitchover: false,
+      resetSync: false,
+    });
     plan.summary = `${req.kind}: demoting ${record.name} for ${choice.winner}`;
     return;
   }
@@ -436,18 +615,43 @@ function planned(o: FailoverObserved, cluster: ClusterView, record: PrimaryRecor
   const waited = now - record.demoting.startedAt;
   const demoted = old?.demoted?.generation === record.generation ? old.demoted : null;
   if (demoted !== null && candLsn !== null && candLsn > demoted.lsn) {
-    plan.actions.push({ kind: 'set-primary', record: { name: to, generation: record.generation + 1, since: now, demoting: null }, history: null, clearSwitchover: true, resetSync: dyn.synchronousMode });
+    plan.actions.push({
+      kind: 'set-primary',
+      record: { name: to, generation: record.generation + 1, since: now, demoting: null },
+      history: null,
+      clearSwitchover: true,
+      resetSync: dyn.synchronousMode,
+    });
     plan.summary = `switchover: ${to} has received ${record.name}'s shutdown checkpoint; promoting it`;
     return;
   }
   if (waited > dyn.failoverTimeoutMs + (demoted === null ? 5000 : 0)) {
     const open = cluster.history.find((h) => h.id === `g${record.generation + 1}`);
-    plan.actions.push({ kind: 'set-primary', record: { name: record.name, generation: record.generation + 1, since: now, demoting: null }, history: null, clearSwitchover: true, resetSync: false });
-    if (open !== undefined) plan.actions.push({ kind: 'record-history', entry: { ...open, id: `g${record.generation + 1}`, newPrimary: record.name, outcome: 'aborted', message: `switchover aborted after ${waited} ms: ${demoted === null ? `${record.name} did not demote` : `${to} did not reach ${mib(demoted.lsn)}`}; ${record.name} restarts as primary` } });
+    plan.actions.push({
+      kind: 'set-primary',
+      record: { name: record.name, generation: record.generation + 1, since: now, demoting: null },
+      history: null,
+      clearSwitchover: true,
+      resetSync: false,
+    });
+    if (open !== undefined)
+      plan.actions.push({
+        kind: 'record-history',
+        entry: {
+          ...open,
+          id: `g${record.generation + 1}`,
+          newPrimary: record.name,
+          outcome: 'aborted',
+          message: `switchover aborted after ${waited} ms: ${demoted === null ? `${record.name} did not demote` : `${to} did not reach ${mib(demoted.lsn)}`}; ${record.name} restarts as primary`,
+        },
+      });
     plan.summary = `switchover aborted: ${record.name} stays primary`;
     return;
   }
-  plan.summary = demoted === null ? `switchover: waiting for ${record.name} to shut down cleanly` : `switchover: waiting for ${to} to receive LSN ${demoted.lsn}`;
+  plan.summary =
+    demoted === null
+      ? `switchover: waiting for ${record.name} to shut down cleanly`
+      : `switchover: waiting for ${to} to receive LSN ${demoted.lsn}`;
 }
 
 /* ---------------- published state ---------------- */
@@ -477,9 +681,20 @@ function silentPrimary(name: string, cluster: ClusterView | null): MemberStatus 
   };
 }
 
-function publishState(o: FailoverObserved, config: FailoverConfig, dyn: DynamicConfig, self: MemberReport, problem: string | null): FailoverState {
+function publishState(
+  o: FailoverObserved,
+  config: FailoverConfig,
+  dyn: DynamicConfig,
+  self: MemberReport,
+  problem: string | null,
+): FailoverState {
   const cluster = o.cluster;
-  const reports = cluster === null ? [self] : cluster.members.some((m) => m.name === self.name) ? cluster.members.map((m) => (m.name === self.name ? self : m)) : [...cluster.members, self];
+  const reports =
+    cluster === null
+      ? [self]
+      : cluster.members.some((m) => m.name === self.name)
+        ? cluster.members.map((m) => (m.name === self.name ? self : m))
+        : [...cluster.members, self];
   const primaryName = cluster?.primary?.name ?? null;
   const primaryLsn = reports.find((m) => m.name === primaryName)?.writtenLsn ?? cluster?.optimeLsn ?? null;
   const members: MemberStatus[] = reports
@@ -491,7 +706,12 @@ function publishState(o: FailoverObserved, config: FailoverConfig, dyn: DynamicC
       receivedLsn: m.receivedLsn,
       replayedLsn: m.replayedLsn,
       writtenLsn: m.writtenLsn,
-      lagBytes: m.role === 'replica' && primaryLsn !== null && m.replayedLsn !== null ? Math.max(0, primaryLsn - m.replayedLsn) : m.role === 'primary' ? 0 : null,
+      lagBytes:
+        m.role === 'replica' && primaryLsn !== null && m.replayedLsn !== null
+          ? Math.max(0, primaryLsn - m.replayedLsn)
+          : m.role === 'primary'
+            ? 0
+            : null,
       lagSeconds: null,
       sync: m.sync,
       healthy: ['running', 'streaming'].includes(m.state),
@@ -500,13 +720,22 @@ function publishState(o: FailoverObserved, config: FailoverConfig, dyn: DynamicC
       lastSeenAt: m.reportedAt,
       noFailover: m.noFailover,
     }))
-    .concat(primaryName !== null && !reports.some((m) => m.name === primaryName) ? [silentPrimary(primaryName, cluster)] : [])
+    .concat(
+      primaryName !== null && !reports.some((m) => m.name === primaryName) ? [silentPrimary(primaryName, cluster)] : [],
+    )
     .sort((a, b) => a.name.localeCompare(b.name));
   const leader = cluster?.leaderName ?? null;
   return {
     cluster: config.cluster,
     self: config.node,
-    leader: leader === null ? null : { name: leader, leaseExpiresAt: o.etcd.leader && o.etcd.renewedAt !== null ? o.etcd.renewedAt + dyn.ttlSeconds * 1000 : null },
+    leader:
+      leader === null
+        ? null
+        : {
+            name: leader,
+            leaseExpiresAt:
+              o.etcd.leader && o.etcd.renewedAt !== null ? o.etcd.renewedAt + dyn.ttlSeconds * 1000 : null,
+          },
     primary: primaryName,
     config: dyn,
     members,

@@ -48,7 +48,11 @@ export async function connectFailover(config: FailoverConfig, ctx: AgentContext)
     onExit: wake,
   });
   await pg.init();
-  const local = new PgLink({ host: config.pgHost, port: config.pgPort, user: config.pgUser, database: 'postgres' }, config.probeTimeoutMs, wake);
+  const local = new PgLink(
+    { host: config.pgHost, port: config.pgPort, user: config.pgUser, database: 'postgres' },
+    config.probeTimeoutMs,
+    wake,
+  );
   const deps: FailoverDeps = {
     config,
     session,
@@ -56,7 +60,16 @@ export async function connectFailover(config: FailoverConfig, ctx: AgentContext)
     local,
     peers: new Map(),
     endpoints: new Map(),
-    memory: { crashedGeneration: null, demoted: null, promoted: null, lastReport: null, busy: null, ssnLsn: null, startFailures: 0, servedGeneration: null },
+    memory: {
+      crashedGeneration: null,
+      demoted: null,
+      promoted: null,
+      lastReport: null,
+      busy: null,
+      ssnLsn: null,
+      startFailures: 0,
+      servedGeneration: null,
+    },
     notStreamingSince: null,
     wake: () => undefined,
     ctx,
@@ -74,8 +87,20 @@ export function peerFor(deps: FailoverDeps, endpoint: Endpoint, apiUrl: string):
   const probe: PeerProbe = {
     endpoint,
     apiUrl,
-    link: new PgLink({ host: endpoint.host, port: endpoint.port, user: deps.config.pgUser, database: 'postgres' }, deps.config.probeTimeoutMs, () => deps.wake()),
-    view: { name: endpoint.name, pg: 'unknown', api: 'unknown', apiEtcdReachable: null, inRecovery: null, receivedLsn: null, replayedLsn: null },
+    link: new PgLink(
+      { host: endpoint.host, port: endpoint.port, user: deps.config.pgUser, database: 'postgres' },
+      deps.config.probeTimeoutMs,
+      () => deps.wake(),
+    ),
+    view: {
+      name: endpoint.name,
+      pg: 'unknown',
+      api: 'unknown',
+      apiEtcdReachable: null,
+      inRecovery: null,
+      receivedLsn: null,
+      replayedLsn: null,
+    },
     probedAt: 0,
   };
   deps.peers.set(endpoint.name, probe);
@@ -84,7 +109,13 @@ export function peerFor(deps: FailoverDeps, endpoint: Endpoint, apiUrl: string):
 
 /** Asks the peer's postgres for its positions and its daemon for `/member`, in parallel. */
 export async function probePeer(peer: PeerProbe, timeoutMs: number): Promise<void> {
-  const [positions, api] = await Promise.all([peer.link.positions().then((p) => ({ ok: true as const, ...p }), () => ({ ok: false as const })), memberApi(peer.apiUrl, timeoutMs)]);
+  const [positions, api] = await Promise.all([
+    peer.link.positions().then(
+      (p) => ({ ok: true as const, ...p }),
+      () => ({ ok: false as const }),
+    ),
+    memberApi(peer.apiUrl, timeoutMs),
+  ]);
   peer.view = {
     name: peer.endpoint.name,
     pg: positions.ok ? 'ok' : peer.link.state,
@@ -107,7 +138,10 @@ function memberApi(apiUrl: string, timeoutMs: number): Promise<{ status: LinkSta
       res.on('end', () => {
         try {
           const parsed = JSON.parse(body) as { etcdReachable?: unknown };
-          resolve({ status: 'ok', etcdReachable: typeof parsed.etcdReachable === 'boolean' ? parsed.etcdReachable : null });
+          resolve({
+            status: 'ok',
+            etcdReachable: typeof parsed.etcdReachable === 'boolean' ? parsed.etcdReachable : null,
+          });
         } catch {
           resolve({ status: 'error', etcdReachable: null });
         }
@@ -117,7 +151,9 @@ function memberApi(apiUrl: string, timeoutMs: number): Promise<{ status: LinkSta
       req.destroy();
       resolve({ status: 'timeout', etcdReachable: null });
     });
-    req.on('error', (error: NodeJS.ErrnoException) => resolve({ status: error.code === 'ECONNREFUSED' ? 'refused' : 'error', etcdReachable: null }));
+    req.on('error', (error: NodeJS.ErrnoException) =>
+      resolve({ status: error.code === 'ECONNREFUSED' ? 'refused' : 'error', etcdReachable: null }),
+    );
     req.end();
   });
 }

@@ -38,7 +38,11 @@ export function failoverRoutes(deps: FailoverDeps, reader: () => AgentSnapshot<F
         if (s === null) return unavailable;
         const raw = query.get('lag');
         const maxLag = raw === null ? null : Number(raw);
-        if (maxLag !== null && (!Number.isFinite(maxLag) || maxLag < 0)) return { status: 400, body: { error: { code: 'invalid-argument', message: `lag: expected bytes, got "${raw}"`, field: 'lag' } } };
+        if (maxLag !== null && (!Number.isFinite(maxLag) || maxLag < 0))
+          return {
+            status: 400,
+            body: { error: { code: 'invalid-argument', message: `lag: expected bytes, got "${raw}"`, field: 'lag' } },
+          };
         const lagOk = maxLag === null || (s.me.lagBytes !== null && s.me.lagBytes <= maxLag);
         const ok = s.me.role === 'replica' && s.me.state === 'streaming' && lagOk;
         return { status: ok ? 200 : 503, body: { role: s.me.role, state: s.me.state, lagBytes: s.me.lagBytes } };
@@ -57,7 +61,15 @@ export function failoverRoutes(deps: FailoverDeps, reader: () => AgentSnapshot<F
       path: '/member',
       handle: async (): Promise<Reply> => {
         const s = self(reader);
-        return { status: 200, body: { name: deps.config.node, etcdReachable: deps.session.snapshot().reachable, role: s?.me.role ?? 'unknown', state: s?.me.state ?? 'unknown' } };
+        return {
+          status: 200,
+          body: {
+            name: deps.config.node,
+            etcdReachable: deps.session.snapshot().reachable,
+            role: s?.me.role ?? 'unknown',
+            state: s?.me.state ?? 'unknown',
+          },
+        };
       },
     },
   ];

@@ -30,8 +30,16 @@ export function mib(bytes: number): string {
  * expired with its postgres not answering. A lease expired while its postgres still answers as a
  * primary is a dead daemon, not a dead primary: no failover.
  */
-export function primaryFailure(name: string, generation: number, report: MemberReport | undefined, peer: PeerView | undefined): Failure | null {
-  if (report !== undefined && ((report.state === 'crashed' && report.generation === generation) || report.crashedGeneration === generation)) {
+export function primaryFailure(
+  name: string,
+  generation: number,
+  report: MemberReport | undefined,
+  peer: PeerView | undefined,
+): Failure | null {
+  if (
+    report !== undefined &&
+    ((report.state === 'crashed' && report.generation === generation) || report.crashedGeneration === generation)
+  ) {
     return { signal: `${name} reports its postgres crashed`, mayBeAlive: false };
   }
   if (peer !== undefined && peer.pg === 'refused' && peer.api === 'refused') {
@@ -39,7 +47,10 @@ export function primaryFailure(name: string, generation: number, report: MemberR
   }
   if (report === undefined) {
     if (peer !== undefined && peer.pg === 'ok' && peer.inRecovery === false) return null;
-    return { signal: `member lease of ${name} expired (postgres: ${peer?.pg ?? 'unknown'})`, mayBeAlive: peer?.pg !== 'refused' };
+    return {
+      signal: `member lease of ${name} expired (postgres: ${peer?.pg ?? 'unknown'})`,
+      mayBeAlive: peer?.pg !== 'refused',
+    };
   }
   if (report.role === 'uninitialized') return { signal: `${name} has no data directory`, mayBeAlive: false };
   return null;
@@ -63,7 +74,9 @@ export function chooseCandidate(input: ChooseInput): Choice {
   const oldReport = cluster.members.find((m) => m.name === oldPrimary);
   const reports = cluster.members.filter((m) => m.name !== oldPrimary);
   const lsnOf = (m: MemberReport): number | null => peerOf.get(m.name)?.receivedLsn ?? m.receivedLsn;
-  const known = [cluster.optimeLsn, oldReport?.writtenLsn ?? null, ...reports.map(lsnOf)].filter((n): n is number => n !== null);
+  const known = [cluster.optimeLsn, oldReport?.writtenLsn ?? null, ...reports.map(lsnOf)].filter(
+    (n): n is number => n !== null,
+  );
   const top = known.length === 0 ? null : Math.max(...known);
   const syncSet = cluster.sync?.primary === oldPrimary ? cluster.sync.members : [];
   const records: CandidateRecord[] = [];
@@ -72,7 +85,8 @@ export function chooseCandidate(input: ChooseInput): Choice {
     const lsn = lsnOf(m);
     const lag = top === null || lsn === null ? null : Math.max(0, top - lsn);
     const manual = input.requested === m.name;
-    const reject = (reason: string): void => void records.push({ name: m.name, lsn, lagBytes: lag, eligible: false, reason });
+    const reject = (reason: string): void =>
+      void records.push({ name: m.name, lsn, lagBytes: lag, eligible: false, reason });
     if (input.requested !== null && !manual) reject(`not the requested member (${input.requested})`);
     else if (m.noFailover) reject('tagged no-failover');
     else if (peer !== undefined && peer.pg !== 'ok' && peer.pg !== 'unknown') reject(`postgres ${peer.pg}`);
@@ -80,24 +94,52 @@ export function chooseCandidate(input: ChooseInput): Choice {
     else if (input.planned && m.state !== 'streaming') reject('not streaming');
     else if (lsn === null) reject('LSN unknown');
     else if (!manual && config.synchronousMode && !syncSet.includes(m.name)) reject('not a synchronous standby');
-    else if (!manual && !config.synchronousMode && lag !== null && lag > config.lagBudgetBytes) reject(`lag ${mib(lag)} over budget ${mib(config.lagBudgetBytes)}`);
+    else if (!manual && !config.synchronousMode && lag !== null && lag > config.lagBudgetBytes)
+      reject(`lag ${mib(lag)} over budget ${mib(config.lagBudgetBytes)}`);
     else records.push({ name: m.name, lsn, lagBytes: lag, eligible: true, reason: '' });
   }
   if (config.synchronousMode && input.requested === null) {
-    const missing = syncSet.filter((n) => n !== oldPrimary && !reports.some((m) => m.name === n && peerOf.get(n)?.pg !== 'refused' && lsnOf(m) !== null));
+    const missing = syncSet.filter(
+      (n) =>
+        n !== oldPrimary && !reports.some((m) => m.name === n && peerOf.get(n)?.pg !== 'refused' && lsnOf(m) !== null),
+    );
     if (missing.length > 0) {
       const why = `synchronous standby ${missing.join(', ')} unreachable: it may hold the latest commits`;
-      return { winner: null, candidates: records.map((r) => ({ ...r, eligible: false, reason: r.reason || why })), reason: why, bytesLost: null };
+      return {
+        winner: null,
+        candidates: records.map((r) => ({ ...r, eligible: false, reason: r.reason || why })),
+        reason: why,
+        bytesLost: null,
+      };
     }
   }
-  const eligible = records.filter((r) => r.eligible).sort((a, b) => (b.lsn ?? 0) - (a.lsn ?? 0) || a.name.localeCompare(b.name));
+  const eligible = records
+    .filter((r) => r.eligible)
+    .sort((a, b) => (b.lsn ?? 0) - (a.lsn ?? 0) || a.name.localeCompare(b.name));
   const winner = eligible[0];
   if (winner === undefined) {
-    return { winner: null, candidates: records, reason: records.length === 0 ? 'no replicas' : 'no eligible candidate', bytesLost: null };
+    return {
+      winner: null,
+      candidates: records,
+      reason: records.length === 0 ? 'no replicas' : 'no eligible candidate',
+      bytesLost: null,
+    };
   }
   const runnerUp = eligible[1];
-  const reason = input.requested !== null ? `requested by a person` : runnerUp === undefined ? 'only eligible candidate' : `highest LSN (${runnerUp.name} is ${mib((winner.lsn ?? 0) - (runnerUp.lsn ?? 0))} behind)`;
-  const candidates = records.map((r) => (r.name === winner.name ? { ...r, reason } : r.eligible ? { ...r, reason: `lower LSN than ${winner.name}` } : r));
-  const lost = config.synchronousMode && syncSet.includes(winner.name) ? 0 : top === null || winner.lsn === null ? null : Math.max(0, top - winner.lsn);
+  const reason =
+    input.requested !== null
+      ? `requested by a person`
+      : runnerUp === undefined
+        ? 'only eligible candidate'
+        : `highest LSN (${runnerUp.name} is ${mib((winner.lsn ?? 0) - (runnerUp.lsn ?? 0))} behind)`;
+  const candidates = records.map((r) =>
+    r.name === winner.name ? { ...r, reason } : r.eligible ? { ...r, reason: `lower LSN than ${winner.name}` } : r,
+  );
+  const lost =
+    config.synchronousMode && syncSet.includes(winner.name)
+      ? 0
+      : top === null || winner.lsn === null
+        ? null
+        : Math.max(0, top - winner.lsn);
   return { winner: winner.name, candidates, reason, bytesLost: lost };
 }

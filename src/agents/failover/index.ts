@@ -9,7 +9,13 @@ import { observeFailover } from './observe.js';
 import type { FailoverAction, FailoverConfig, FailoverObserved, FailoverState } from './types.js';
 
 /** The failover node daemon: one per PostgreSQL server, coordinated through etcd. */
-export const failoverAgent: AgentDefinition<FailoverConfig, FailoverDeps, FailoverObserved, FailoverAction, FailoverState> = {
+export const failoverAgent: AgentDefinition<
+  FailoverConfig,
+  FailoverDeps,
+  FailoverObserved,
+  FailoverAction,
+  FailoverState
+> = {
   name: 'failover',
   description: 'etcd-based HA daemon for one PostgreSQL server: leader election, failover, switchover, fencing',
   configSchema: failoverConfigSchema,

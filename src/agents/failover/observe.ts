@@ -1,7 +1,17 @@
 import type { EtcdEntry } from '../adapters/etcd.js';
 import { peerFor, probePeer, type FailoverDeps } from './deps.js';
 import { primaryFailure } from './failover-policy.js';
-import type { ClusterView, DynamicConfig, FailoverObserved, HistoryEntry, LocalView, MemberReport, PrimaryRecord, SwitchoverRequest, SyncRecord } from './types.js';
+import type {
+  ClusterView,
+  DynamicConfig,
+  FailoverObserved,
+  HistoryEntry,
+  LocalView,
+  MemberReport,
+  PrimaryRecord,
+  SwitchoverRequest,
+  SyncRecord,
+} from './types.js';
 
 /** Peers are re-probed at most this often unless a failover decision needs fresh positions. */
 const peerProbeEveryMs = 200;
@@ -96,18 +106,32 @@ export async function observeFailover(deps: FailoverDeps): Promise<FailoverObser
   }
   if (entries !== null) await session.ensureLease().catch(() => undefined);
   const cluster = entries === null ? null : clusterView(entries, deps);
-  for (const m of cluster?.members ?? []) if (m.name !== config.node) peerFor(deps, { name: m.name, host: m.host, port: m.port }, m.apiUrl);
-  for (const [name, endpoint] of deps.endpoints) if (name !== config.node && !deps.peers.has(name)) peerFor(deps, endpoint, '');
+  for (const m of cluster?.members ?? [])
+    if (m.name !== config.node) peerFor(deps, { name: m.name, host: m.host, port: m.port }, m.apiUrl);
+  for (const [name, endpoint] of deps.endpoints)
+    if (name !== config.node && !deps.peers.has(name)) peerFor(deps, endpoint, '');
   const state = session.snapshot();
   const urgent = state.leader && cluster !== null && needsFreshPositions(cluster, deps);
   const now = Date.now();
   const [local] = await Promise.all([
     localView(deps),
-    ...[...deps.peers.values()].filter((p) => p.endpoint.name !== config.node && (urgent || cluster === null || now - p.probedAt >= peerProbeEveryMs || p.link.state !== 'ok')).map((p) => probePeer(p, config.probeTimeoutMs)),
+    ...[...deps.peers.values()]
+      .filter(
+        (p) =>
+          p.endpoint.name !== config.node &&
+          (urgent || cluster === null || now - p.probedAt >= peerProbeEveryMs || p.link.state !== 'ok'),
+      )
+      .map((p) => probePeer(p, config.probeTimeoutMs)),
   ]);
   return {
     now: Date.now(),
-    etcd: { reachable: state.reachable, renewedAt: state.renewedAt, leaseLost: state.leaseLost, leader: state.leader, campaigning: state.campaigning },
+    etcd: {
+      reachable: state.reachable,
+      renewedAt: state.renewedAt,
+      leaseLost: state.leaseLost,
+      leader: state.leader,
+      campaigning: state.campaigning,
+    },
     cluster,
     local,
     peers: [...deps.peers.values()].filter((p) => p.endpoint.name !== config.node).map((p) => p.view),
@@ -121,5 +145,13 @@ function needsFreshPositions(cluster: ClusterView, deps: FailoverDeps): boolean 
   if (record === null) return false;
   if (record.demoting !== null || cluster.switchover !== null) return true;
   const peer = deps.peers.get(record.name);
-  return primaryFailure(record.name, record.generation, cluster.members.find((m) => m.name === record.name), peer?.view) !== null || (peer !== undefined && peer.link.state !== 'ok');
+  return (
+    primaryFailure(
+      record.name,
+      record.generation,
+      cluster.members.find((m) => m.name === record.name),
+      peer?.view,
+    ) !== null ||
+    (peer !== undefined && peer.link.state !== 'ok')
+  );
 }

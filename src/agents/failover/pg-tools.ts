@@ -21,7 +21,9 @@ export function pgBinDir(): string {
   if (configured !== undefined && configured !== '') return configured;
   const debian = '/usr/lib/postgresql';
   if (existsSync(debian)) {
-    const versions = readdirSync(debian).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a));
+    const versions = readdirSync(debian)
+      .filter((v) => /^\d+$/.test(v))
+      .sort((a, b) => Number(b) - Number(a));
     for (const v of versions) if (existsSync(join(debian, v, 'bin', 'postgres'))) return join(debian, v, 'bin');
   }
   for (const dir of (process.env.PATH ?? '').split(':')) if (dir !== '' && existsSync(join(dir, 'initdb'))) return dir;
@@ -32,15 +34,26 @@ export function pgBinDir(): string {
 export async function pgRunAs(): Promise<RunAs | undefined> {
   if (process.getuid?.() !== 0) return undefined;
   try {
-    const [{ stdout: uid }, { stdout: gid }] = await Promise.all([run('id', ['-u', 'postgres']), run('id', ['-g', 'postgres'])]);
+    const [{ stdout: uid }, { stdout: gid }] = await Promise.all([
+      run('id', ['-u', 'postgres']),
+      run('id', ['-g', 'postgres']),
+    ]);
     return { uid: Number(uid.trim()), gid: Number(gid.trim()) };
   } catch {
-    throw new PgdeckError('unavailable', 'running as root needs a "postgres" system user to run PostgreSQL (scripts/setup creates it)');
+    throw new PgdeckError(
+      'unavailable',
+      'running as root needs a "postgres" system user to run PostgreSQL (scripts/setup creates it)',
+    );
   }
 }
 
 /** Runs one PostgreSQL tool (initdb, pg_basebackup, pg_ctl, ...) to completion as the right user. */
-export async function runPgTool(tool: string, args: readonly string[], runAs: RunAs | undefined, cwd?: string): Promise<string> {
+export async function runPgTool(
+  tool: string,
+  args: readonly string[],
+  runAs: RunAs | undefined,
+  cwd?: string,
+): Promise<string> {
   try {
     const { stdout } = await run(join(pgBinDir(), tool), [...args], {
       ...(runAs === undefined ? {} : { uid: runAs.uid, gid: runAs.gid }),
@@ -51,6 +64,10 @@ export async function runPgTool(tool: string, args: readonly string[], runAs: Ru
     return stdout;
   } catch (error) {
     const stderr = (error as { stderr?: string }).stderr ?? '';
-    throw new PgdeckError('unavailable', `${tool} failed: ${stderr.trim().split('\n').slice(-3).join(' ') || String(error)}`, { cause: error });
+    throw new PgdeckError(
+      'unavailable',
+      `${tool} failed: ${stderr.trim().split('\n').slice(-3).join(' ') || String(error)}`,
+      { cause: error },
+    );
   }
 }

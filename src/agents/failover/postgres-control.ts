@@ -84,20 +84,52 @@ export class PostgresControl {
       const adopted = this.readPostmasterPid();
       if (adopted !== null) this.pid = adopted;
     }
-    return { running: this.pid !== null, pid: this.pid, dataDir: this.kind(), exitedAt: this.exitedAt, following: this.following, syncStandbyNames: this.ssn };
+    return {
+      running: this.pid !== null,
+      pid: this.pid,
+      dataDir: this.kind(),
+      exitedAt: this.exitedAt,
+      following: this.following,
+      syncStandbyNames: this.ssn,
+    };
   }
 
   /** initdb as the postgres user, trust on loopback (replication included). */
   async initdb(): Promise<void> {
     rmSync(this.o.dataDir, { recursive: true, force: true });
-    await this.tool('initdb', ['-D', this.o.dataDir, '-U', this.o.user, '-A', 'trust', '-E', 'UTF8', '--no-sync', '--no-instructions']);
+    await this.tool('initdb', [
+      '-D',
+      this.o.dataDir,
+      '-U',
+      this.o.user,
+      '-A',
+      'trust',
+      '-E',
+      'UTF8',
+      '--no-sync',
+      '--no-instructions',
+    ]);
     this.includeConf();
   }
 
   /** A fresh copy of `source` by pg_basebackup, set up to stream from it. */
   async clone(source: { name: string; host: string; port: number }): Promise<void> {
     rmSync(this.o.dataDir, { recursive: true, force: true });
-    await this.tool('pg_basebackup', ['-h', source.host, '-p', String(source.port), '-U', this.o.user, '-D', this.o.dataDir, '-X', 'stream', '-c', 'fast', '--no-sync']);
+    await this.tool('pg_basebackup', [
+      '-h',
+      source.host,
+      '-p',
+      String(source.port),
+      '-U',
+      this.o.user,
+      '-D',
+      this.o.dataDir,
+      '-X',
+      'stream',
+      '-c',
+      'fast',
+      '--no-sync',
+    ]);
     this.includeConf();
     this.writeConf({ follow: source, ssn: '' });
     this.markStandby();
@@ -105,7 +137,11 @@ export class PostgresControl {
 
   /** pg_rewind onto `source`'s timeline; throws when impossible (the caller then re-clones). */
   async rewind(source: { name: string; host: string; port: number }): Promise<void> {
-    await this.tool('pg_rewind', ['-D', this.o.dataDir, `--source-server=host=${source.host} port=${source.port} user=${this.o.user} dbname=postgres`]);
+    await this.tool('pg_rewind', [
+      '-D',
+      this.o.dataDir,
+      `--source-server=host=${source.host} port=${source.port} user=${this.o.user} dbname=postgres`,
+    ]);
     this.includeConf();
     this.writeConf({ follow: source, ssn: '' });
     this.markStandby();
@@ -136,7 +172,8 @@ export class PostgresControl {
     });
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
-      if (this.pid !== pid) throw new PgdeckError('unavailable', `postgres exited during start-up; see ${this.logFile}`);
+      if (this.pid !== pid)
+        throw new PgdeckError('unavailable', `postgres exited during start-up; see ${this.logFile}`);
       if (await isReady().catch(() => false)) return;
       await delay(20);
     }
@@ -184,7 +221,11 @@ export class PostgresControl {
   async shutdownCheckpoint(): Promise<{ lsn: number; cleanShutdown: boolean; timeline: number }> {
     const out = await this.tool('pg_controldata', ['-D', this.o.dataDir]);
     const field = (label: string): string => new RegExp(`^${label}:\\s*(.+)$`, 'm').exec(out)?.[1]?.trim() ?? '';
-    return { lsn: parseLsn(field('Latest checkpoint location')), cleanShutdown: field('Database cluster state') === 'shut down', timeline: Number(field("Latest checkpoint's TimeLineID")) };
+    return {
+      lsn: parseLsn(field('Latest checkpoint location')),
+      cleanShutdown: field('Database cluster state') === 'shut down',
+      timeline: Number(field("Latest checkpoint's TimeLineID")),
+    };
   }
 
   removeData(): void {
@@ -208,9 +249,13 @@ export class PostgresControl {
   private includeConf(): void {
     const main = join(this.o.dataDir, 'postgresql.conf');
     const text = readFileSync(main, 'utf8');
-    if (!text.includes("include_if_exists = 'pgdeck.conf'")) writeFileSync(main, `${text}\ninclude_if_exists = 'pgdeck.conf'\n`);
+    if (!text.includes("include_if_exists = 'pgdeck.conf'"))
+      writeFileSync(main, `${text}\ninclude_if_exists = 'pgdeck.conf'\n`);
     rmSync(join(this.o.dataDir, 'postgresql.auto.conf'), { force: true });
-    this.writeOwned(join(this.o.dataDir, 'postgresql.auto.conf'), '# managed by pgdeck failover: ALTER SYSTEM values below\n');
+    this.writeOwned(
+      join(this.o.dataDir, 'postgresql.auto.conf'),
+      '# managed by pgdeck failover: ALTER SYSTEM values below\n',
+    );
     this.writeConf({ follow: null, ssn: '' });
   }
 
@@ -218,7 +263,10 @@ export class PostgresControl {
   private writeConf(change: { follow: { name: string; host: string; port: number } | null; ssn: string }): void {
     if (change.follow !== null) this.following = change.follow.name;
     this.ssn = change.ssn;
-    const conninfo = change.follow === null ? this.readConf().conninfo : `host=${change.follow.host} port=${change.follow.port} user=${this.o.user} application_name=${this.o.name}`;
+    const conninfo =
+      change.follow === null
+        ? this.readConf().conninfo
+        : `host=${change.follow.host} port=${change.follow.port} user=${this.o.user} application_name=${this.o.name}`;
     const params: Record<string, string> = {
       ...fixedParameters,
       ...this.o.parameters,
@@ -229,7 +277,10 @@ export class PostgresControl {
       synchronous_standby_names: quote(this.ssn),
       ...(conninfo === '' ? {} : { primary_conninfo: quote(conninfo) }),
     };
-    const lines = [`# managed by pgdeck failover (${this.o.name}); following=${this.following ?? ''}`, ...Object.entries(params).map(([k, v]) => `${k} = ${v}`)];
+    const lines = [
+      `# managed by pgdeck failover (${this.o.name}); following=${this.following ?? ''}`,
+      ...Object.entries(params).map(([k, v]) => `${k} = ${v}`),
+    ];
     this.writeOwned(join(this.o.dataDir, 'pgdeck.conf'), `${lines.join('\n')}\n`);
   }
 

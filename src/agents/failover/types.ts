@@ -6,15 +6,7 @@
 export type MemberRole = 'primary' | 'replica' | 'uninitialized' | 'unknown';
 
 export type MemberState =
-  | 'running'
-  | 'streaming'
-  | 'starting'
-  | 'stopped'
-  | 'crashed'
-  | 'fenced'
-  | 'rewinding'
-  | 'cloning'
-  | 'unreachable';
+  'running' | 'streaming' | 'starting' | 'stopped' | 'crashed' | 'fenced' | 'rewinding' | 'cloning' | 'unreachable';
 
 /** What a member's own report and its published status both say of it: its role and WAL positions. */
 export interface MemberPosition {
@@ -144,8 +136,18 @@ export interface MemberReport extends MemberPosition {
   /** After a switchover demotion: the shutdown checkpoint the candidate must receive. */
   readonly demoted: { readonly generation: number; readonly lsn: number; readonly timeline: number } | null;
   /** After a promotion: when it was promoted and first acknowledged a write. */
-  readonly promoted: { readonly generation: number; readonly promotedAt: number; readonly firstWriteAt: number | null; readonly catchUpWaitMs: number } | null;
-  readonly replication: readonly { readonly name: string; readonly state: string; readonly syncState: string; readonly flushLsn: number | null }[];
+  readonly promoted: {
+    readonly generation: number;
+    readonly promotedAt: number;
+    readonly firstWriteAt: number | null;
+    readonly catchUpWaitMs: number;
+  } | null;
+  readonly replication: readonly {
+    readonly name: string;
+    readonly state: string;
+    readonly syncState: string;
+    readonly flushLsn: number | null;
+  }[];
   readonly reportedAt: number;
 }
 
@@ -244,7 +246,13 @@ export interface ClusterView {
 
 export interface FailoverObserved {
   readonly now: number;
-  readonly etcd: { readonly reachable: boolean; readonly renewedAt: number | null; readonly leaseLost: boolean; readonly leader: boolean; readonly campaigning: boolean };
+  readonly etcd: {
+    readonly reachable: boolean;
+    readonly renewedAt: number | null;
+    readonly leaseLost: boolean;
+    readonly leader: boolean;
+    readonly campaigning: boolean;
+  };
   /** null when etcd could not be read in this pass. */
   readonly cluster: ClusterView | null;
   readonly local: LocalView;
@@ -272,7 +280,13 @@ export type FailoverAction =
   | { readonly kind: 'campaign' }
   | { readonly kind: 'resign' }
   | { readonly kind: 'remote-fence'; readonly member: Endpoint }
-  | { readonly kind: 'set-primary'; readonly record: PrimaryRecord; readonly history: HistoryEntry | null; readonly clearSwitchover: boolean; readonly resetSync: boolean }
+  | {
+      readonly kind: 'set-primary';
+      readonly record: PrimaryRecord;
+      readonly history: HistoryEntry | null;
+      readonly clearSwitchover: boolean;
+      readonly resetSync: boolean;
+    }
   | { readonly kind: 'record-history'; readonly entry: HistoryEntry }
   | { readonly kind: 'clear-switchover'; readonly history: HistoryEntry | null }
   | { readonly kind: 'clear-reinit'; readonly name: string };

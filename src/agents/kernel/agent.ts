@@ -13,7 +13,12 @@ export interface Decision<A extends { readonly kind: string }, P> {
   /** The state to publish (what the UI and `/state` show). */
   readonly publish: P;
   /** Events worth journaling beyond the summary (transitions, problems). */
-  readonly events?: readonly { readonly severity: 'info' | 'warn' | 'error'; readonly kind: string; readonly message: string; readonly fields?: Record<string, unknown> }[];
+  readonly events?: readonly {
+    readonly severity: 'info' | 'warn' | 'error';
+    readonly kind: string;
+    readonly message: string;
+    readonly fields?: Record<string, unknown>;
+  }[];
 }
 
 export interface AgentContext {

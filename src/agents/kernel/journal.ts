@@ -13,7 +13,10 @@ export interface JournalEvent {
   readonly fields?: Readonly<Record<string, unknown>>;
 }
 
-export type JournalInput = Omit<JournalEvent, 'seq' | 'time' | 'agent'> & { readonly agent?: string; readonly time?: number };
+export type JournalInput = Omit<JournalEvent, 'seq' | 'time' | 'agent'> & {
+  readonly agent?: string;
+  readonly time?: number;
+};
 
 export interface JournalSlice {
   readonly events: readonly JournalEvent[];
@@ -37,7 +40,8 @@ export class Journal {
     capacity = 2000,
     private readonly now: () => number = Date.now,
   ) {
-    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError('journal capacity must be a positive integer');
+    if (!Number.isInteger(capacity) || capacity < 1)
+      throw new RangeError('journal capacity must be a positive integer');
     this.capacity = capacity;
     this.ring = new Array<JournalEvent | undefined>(capacity);
   }

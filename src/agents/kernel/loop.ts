@@ -115,7 +115,10 @@ export class AgentLoop<C, D, O, A extends { readonly kind: string }, P> {
       this.finishPass(ms, { ok: true, dependencies, ready });
       metrics.pass(definition.name, ms / 1000, 'ok');
       this.recordDecided(decision, ms);
-      return { error: false, ...(decision.requeueAfterMs === undefined ? {} : { requeueAfterMs: decision.requeueAfterMs }) };
+      return {
+        error: false,
+        ...(decision.requeueAfterMs === undefined ? {} : { requeueAfterMs: decision.requeueAfterMs }),
+      };
     } catch (error) {
       const ms = clock.now() - started;
       const kind = errorKind(error);
@@ -128,7 +131,11 @@ export class AgentLoop<C, D, O, A extends { readonly kind: string }, P> {
           severity: 'warn',
           kind: 'pass-failed',
           message: `pass failed (${kind}): ${message}`,
-          fields: { passMs: ms, consecutiveErrors: this.health.consecutiveErrors, ...(decision ? { summary: decision.summary } : {}) },
+          fields: {
+            passMs: ms,
+            consecutiveErrors: this.health.consecutiveErrors,
+            ...(decision ? { summary: decision.summary } : {}),
+          },
         });
       }
       return { error: true };
@@ -150,19 +157,42 @@ export class AgentLoop<C, D, O, A extends { readonly kind: string }, P> {
 
   private finishPass(
     ms: number,
-    result: { ok: true; dependencies: Record<string, boolean>; ready: boolean } | { ok: false; error: { kind: ReturnType<typeof errorKind>; message: string } },
+    result:
+      | { ok: true; dependencies: Record<string, boolean>; ready: boolean }
+      | { ok: false; error: { kind: ReturnType<typeof errorKind>; message: string } },
   ): void {
     const h = this.health;
     const passes = h.passes + 1;
     const lastPassAt = this.p.clock.now();
     if (result.ok) {
       const status: HealthStatus = result.ready ? 'ok' : 'degraded';
-      this.setHealth({ status, live: true, ready: result.ready, passes, consecutiveErrors: 0, lastPassAt, lastPassMs: ms, dependencies: result.dependencies, lastError: undefined, stuckSinceMs: undefined });
+      this.setHealth({
+        status,
+        live: true,
+        ready: result.ready,
+        passes,
+        consecutiveErrors: 0,
+        lastPassAt,
+        lastPassMs: ms,
+        dependencies: result.dependencies,
+        lastError: undefined,
+        stuckSinceMs: undefined,
+      });
       return;
     }
     const consecutiveErrors = h.consecutiveErrors + 1;
     const status: HealthStatus = consecutiveErrors >= 3 ? 'failing' : 'degraded';
-    this.setHealth({ status, live: true, ready: h.ready && consecutiveErrors < 3, passes, consecutiveErrors, lastPassAt, lastPassMs: ms, lastError: result.error, stuckSinceMs: undefined });
+    this.setHealth({
+      status,
+      live: true,
+      ready: h.ready && consecutiveErrors < 3,
+      passes,
+      consecutiveErrors,
+      lastPassAt,
+      lastPassMs: ms,
+      lastError: result.error,
+      stuckSinceMs: undefined,
+    });
   }
 
   private armStuckTimer(started: number): void {

@@ -36,17 +36,32 @@ export async function startAgent<C, D, O, A extends { readonly kind: string }, P
 ): Promise<RunningAgent<C, D, P>> {
   const clock = options.clock ?? systemClock;
   const metrics = options.metrics ?? noMetrics;
-  const store = new AgentStore<P>(definition.name, { journalCapacity: options.journalCapacity ?? 5000, now: () => clock.now() });
+  const store = new AgentStore<P>(definition.name, {
+    journalCapacity: options.journalCapacity ?? 5000,
+    now: () => clock.now(),
+  });
   const log = journalLogger(store.journal, options.logSink, { agent: definition.name });
   const sink = options.logSink;
-  const unforward = sink === undefined ? undefined : store.journal.subscribe((e) => {
-    if (e.kind !== 'log') sink(e.severity, e.message, { agent: definition.name, kind: e.kind, ...e.fields });
-  });
+  const unforward =
+    sink === undefined
+      ? undefined
+      : store.journal.subscribe((e) => {
+          if (e.kind !== 'log') sink(e.severity, e.message, { agent: definition.name, kind: e.kind, ...e.fields });
+        });
   const abort = new AbortController();
   const ctx: AgentContext = { signal: abort.signal, log, clock };
   store.update({ actions: describeActions(definition.actions) });
   const deps = await definition.connect(config, ctx);
-  const loop = new AgentLoop({ definition, config, deps, store, clock, log, metrics, options: { ...defaultLoopOptions, ...options.loop } });
+  const loop = new AgentLoop({
+    definition,
+    config,
+    deps,
+    store,
+    clock,
+    log,
+    metrics,
+    options: { ...defaultLoopOptions, ...options.loop },
+  });
   definition.wakeOn?.(deps, loop.wake, abort.signal);
   const stopped = loop.run(abort.signal);
 
@@ -77,7 +92,12 @@ export async function startAgent<C, D, O, A extends { readonly kind: string }, P
     },
     async invoke(name, args, actor = systemActor): Promise<ActionResult> {
       const { action, parsed } = resolve(name, args);
-      store.record({ severity: 'info', kind: 'action-invoked', message: `${actor.who} via ${actor.via} invoked ${name}`, fields: { action: name, args: parsed, actor } });
+      store.record({
+        severity: 'info',
+        kind: 'action-invoked',
+        message: `${actor.who} via ${actor.via} invoked ${name}`,
+        fields: { action: name, args: parsed, actor },
+      });
       try {
         const result = await action.invoke(actionContext(actor), parsed);
         metrics.action(definition.name, name, result.ok ? 'ok' : 'refused');
@@ -91,7 +111,12 @@ export async function startAgent<C, D, O, A extends { readonly kind: string }, P
         return result;
       } catch (error) {
         metrics.action(definition.name, name, 'error');
-        store.record({ severity: 'error', kind: 'action-failed', message: `${name} failed (${errorKind(error)}): ${errorMessage(error)}`, fields: { action: name, actor } });
+        store.record({
+          severity: 'error',
+          kind: 'action-failed',
+          message: `${name} failed (${errorKind(error)}): ${errorMessage(error)}`,
+          fields: { action: name, actor },
+        });
         throw error;
       }
     },
@@ -120,5 +145,10 @@ export async function startAgent<C, D, O, A extends { readonly kind: string }, P
 }
 
 export function describeActions<C, D, P>(actions: Readonly<Record<string, AnyUserAction<C, D, P>>>): ActionInfo[] {
-  return Object.entries(actions).map(([name, a]) => ({ name, description: a.description, dangerous: a.dangerous, args: a.argsHelp }));
+  return Object.entries(actions).map(([name, a]) => ({
+    name,
+    description: a.description,
+    dangerous: a.dangerous,
+    args: a.argsHelp,
+  }));
 }

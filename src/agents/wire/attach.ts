@@ -2,9 +2,25 @@ import { backoffDelay, defaultBackoff, type BackoffPolicy } from '../kernel/back
 import { systemClock } from '../kernel/clock.js';
 import { PgdeckError, errorMessage } from '../kernel/errors.js';
 import type { JournalEvent } from '../kernel/journal.js';
-import type { ActionPreview, ActionResult, Actor, AgentControl, AgentHandle, AgentSnapshot } from '../kernel/snapshot.js';
+import type {
+  ActionPreview,
+  ActionResult,
+  Actor,
+  AgentControl,
+  AgentHandle,
+  AgentSnapshot,
+} from '../kernel/snapshot.js';
 import { MirrorReader } from './attach-mirror.js';
-import { PROTOCOL_VERSION, actionPath, errorFromWire, eventsQuery, headers, paths, sseEvent, type WireHello } from './protocol.js';
+import {
+  PROTOCOL_VERSION,
+  actionPath,
+  errorFromWire,
+  eventsQuery,
+  headers,
+  paths,
+  sseEvent,
+  type WireHello,
+} from './protocol.js';
 import { SseParser, type SseMessage } from './sse-parser.js';
 
 export interface AttachOptions {
@@ -42,7 +58,10 @@ export function attachAgent<S = unknown>(url: string, opts: AttachOptions = {}):
       case sseEvent.hello: {
         const hello = JSON.parse(message.data) as WireHello;
         if (hello.protocol !== PROTOCOL_VERSION) {
-          throw new PgdeckError('precondition', `the agent speaks wire protocol ${hello.protocol}, this pgdeck speaks ${PROTOCOL_VERSION}: use the same pgdeck version on both ends`);
+          throw new PgdeckError(
+            'precondition',
+            `the agent speaks wire protocol ${hello.protocol}, this pgdeck speaks ${PROTOCOL_VERSION}: use the same pgdeck version on both ends`,
+          );
         }
         if (instance !== undefined && hello.instance !== instance) reader.reset(hello.agent);
         else reader.learnName(hello.agent);
@@ -52,7 +71,8 @@ export function attachAgent<S = unknown>(url: string, opts: AttachOptions = {}):
       }
       case sseEvent.snapshot: {
         const { source } = reader.getSnapshot();
-        if (!source.connected || source.stale || source.lastError !== undefined) reader.setSource({ connected: true, stale: false, lastError: undefined });
+        if (!source.connected || source.stale || source.lastError !== undefined)
+          reader.setSource({ connected: true, stale: false, lastError: undefined });
         reader.applySnapshot(JSON.parse(message.data) as AgentSnapshot<S>);
         return;
       }
@@ -74,9 +94,17 @@ export function attachAgent<S = unknown>(url: string, opts: AttachOptions = {}):
     const idleMs = opts.idleTimeoutMs ?? 45_000;
     let idle = setTimeout(stop, idleMs);
     try {
-      const query = new URLSearchParams({ [eventsQuery.since]: String(reader.lastSeq), [eventsQuery.instance]: instance ?? '' });
+      const query = new URLSearchParams({
+        [eventsQuery.since]: String(reader.lastSeq),
+        [eventsQuery.instance]: instance ?? '',
+      });
       const res = await fetch(`${base}${paths.events}?${query}`, {
-        headers: { ...auth, accept: 'text/event-stream', [headers.lastEventId]: String(reader.lastSeq), [headers.protocol]: String(PROTOCOL_VERSION) },
+        headers: {
+          ...auth,
+          accept: 'text/event-stream',
+          [headers.lastEventId]: String(reader.lastSeq),
+          [headers.protocol]: String(PROTOCOL_VERSION),
+        },
         signal: stream.signal,
       });
       if (!res.ok || res.body === null) throw errorFromWire(res.status, await res.json().catch(() => undefined));
@@ -89,7 +117,8 @@ export function attachAgent<S = unknown>(url: string, opts: AttachOptions = {}):
       }
       throw new PgdeckError('unavailable', 'the agent closed the event stream');
     } catch (error) {
-      if (stream.signal.aborted && !signal.aborted) throw new PgdeckError('timeout', `no data from the agent for ${idleMs} ms`);
+      if (stream.signal.aborted && !signal.aborted)
+        throw new PgdeckError('timeout', `no data from the agent for ${idleMs} ms`);
       throw error;
     } finally {
       clearTimeout(idle);
@@ -120,12 +149,17 @@ export function attachAgent<S = unknown>(url: string, opts: AttachOptions = {}):
     try {
       res = await fetch(`${base}${path}`, {
         method: 'POST',
-        headers: { ...auth, 'content-type': 'application/json', ...(actor === undefined ? {} : { [headers.actor]: actor.who }) },
+        headers: {
+          ...auth,
+          'content-type': 'application/json',
+          ...(actor === undefined ? {} : { [headers.actor]: actor.who }),
+        },
         body: JSON.stringify(args ?? {}),
         signal,
       });
     } catch (error) {
-      if (signal.aborted && !abort.signal.aborted) throw new PgdeckError('timeout', `the agent at ${base} did not answer in time`);
+      if (signal.aborted && !abort.signal.aborted)
+        throw new PgdeckError('timeout', `the agent at ${base} did not answer in time`);
       throw new PgdeckError('unavailable', `cannot reach the agent at ${base}: ${describe(error)}`, { cause: error });
     }
     const body: unknown = await res.json().catch(() => undefined);

@@ -6,7 +6,12 @@ import { headers, wireError } from './protocol.js';
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text), ...extra });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'cache-control': 'no-store',
+    'content-length': Buffer.byteLength(text),
+    ...extra,
+  });
   res.end(text);
 }
 
@@ -28,8 +33,10 @@ export function sendError(res: ServerResponse, error: unknown, extra: Record<str
 export function checkBearer(req: IncomingMessage, token: string | undefined): void {
   const header = req.headers[headers.authorization];
   const match = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
-  if (match?.[1] === undefined) throw new PgdeckError('unauthorized', 'missing bearer token: send "Authorization: Bearer <token>"');
-  if (token === undefined || token === '') throw new PgdeckError('unauthorized', 'this agent has no API token configured: actions are disabled');
+  if (match?.[1] === undefined)
+    throw new PgdeckError('unauthorized', 'missing bearer token: send "Authorization: Bearer <token>"');
+  if (token === undefined || token === '')
+    throw new PgdeckError('unauthorized', 'this agent has no API token configured: actions are disabled');
   const given = createHash('sha256').update(match[1]).digest();
   const expected = createHash('sha256').update(token).digest();
   if (!timingSafeEqual(given, expected)) throw new PgdeckError('unauthorized', 'wrong bearer token');
@@ -38,7 +45,10 @@ export function checkBearer(req: IncomingMessage, token: string | undefined): vo
 /** The audit actor of an API call: `X-Pgdeck-Actor` reduced to safe characters, else `api`. */
 export function actorOf(req: IncomingMessage): Actor {
   const raw = req.headers[headers.actor];
-  const who = (typeof raw === 'string' ? raw : '').replace(/[^A-Za-z0-9._@:/+ -]/g, '').trim().slice(0, 64);
+  const who = (typeof raw === 'string' ? raw : '')
+    .replace(/[^A-Za-z0-9._@:/+ -]/g, '')
+    .trim()
+    .slice(0, 64);
   return { who: who === '' ? 'api' : who, via: 'api' };
 }
 

@@ -92,10 +92,26 @@ export function httpStatus(kind: ErrorKind): number {
 export function wireError(error: PgdeckError): { readonly status: number; readonly body: WireError } {
   const status = httpStatus(error.kind);
   if (status === 500) return { status, body: { error: { code: 'internal', message: 'internal error' } } };
-  return { status, body: { error: { code: error.kind, message: error.message, ...(error.field === undefined ? {} : { field: error.field }) } } };
+  return {
+    status,
+    body: {
+      error: { code: error.kind, message: error.message, ...(error.field === undefined ? {} : { field: error.field }) },
+    },
+  };
 }
 
-const knownKinds: readonly ErrorKind[] = ['config', 'invalid-argument', 'not-found', 'unauthorized', 'conflict', 'precondition', 'unavailable', 'timeout', 'aborted', 'internal'];
+const knownKinds: readonly ErrorKind[] = [
+  'config',
+  'invalid-argument',
+  'not-found',
+  'unauthorized',
+  'conflict',
+  'precondition',
+  'unavailable',
+  'timeout',
+  'aborted',
+  'internal',
+];
 
 /** Turns an error response back into the PgdeckError the remote side threw. */
 export function errorFromWire(status: number, body: unknown): PgdeckError {

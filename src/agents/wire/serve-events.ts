@@ -10,7 +10,12 @@ export interface EventStreamOptions {
 }
 
 /** Where a stream resumes: `Last-Event-ID` wins over `?since=`; another instance's ids start over. */
-export function resumePoint(req: IncomingMessage, query: URLSearchParams, reader: AgentReader, instance: string): { from: number; reset: boolean } {
+export function resumePoint(
+  req: IncomingMessage,
+  query: URLSearchParams,
+  reader: AgentReader,
+  instance: string,
+): { from: number; reset: boolean } {
   const header = req.headers[headers.lastEventId];
   const raw = typeof header === 'string' && header !== '' ? header : query.get(eventsQuery.since);
   const asked = raw === null ? 0 : Number(raw);
@@ -28,7 +33,12 @@ export function resumePoint(req: IncomingMessage, query: URLSearchParams, reader
  * ring. While the socket buffer is full nothing queues up in memory; what was dropped from the ring
  * meanwhile is announced as a gap.
  */
-export function streamEvents(res: ServerResponse, reader: AgentReader, start: { from: number; reset: boolean }, options: EventStreamOptions): () => void {
+export function streamEvents(
+  res: ServerResponse,
+  reader: AgentReader,
+  start: { from: number; reset: boolean },
+  options: EventStreamOptions,
+): () => void {
   const batch = options.batch ?? 256;
   let sentSeq = start.from;
   let sentVersion = -1;

@@ -59,7 +59,10 @@ export async function serveAgent(agent: ServedAgent, opts: ServeOptions = {}): P
       protect();
       const name = decodePathPart(action[1] ?? '');
       const args = await readJsonBody(req, maxBodyBytes);
-      const result = action[2] === undefined ? await agent.control.invoke(name, args, actorOf(req)) : await agent.control.preview(name, args, actorOf(req));
+      const result =
+        action[2] === undefined
+          ? await agent.control.invoke(name, args, actorOf(req))
+          : await agent.control.preview(name, args, actorOf(req));
       sendJson(res, 200, result);
       return;
     }
@@ -94,7 +97,10 @@ export async function serveAgent(agent: ServedAgent, opts: ServeOptions = {}): P
       }
       case paths.events: {
         reads();
-        const stop = streamEvents(res, agent.reader, resumePoint(req, url.searchParams, agent.reader, instance), { instance, heartbeatMs: opts.heartbeatMs ?? 15_000 });
+        const stop = streamEvents(res, agent.reader, resumePoint(req, url.searchParams, agent.reader, instance), {
+          instance,
+          heartbeatMs: opts.heartbeatMs ?? 15_000,
+        });
         streams.add(stop);
         res.once('close', () => streams.delete(stop));
         return;
@@ -111,8 +117,14 @@ export async function serveAgent(agent: ServedAgent, opts: ServeOptions = {}): P
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
       if (error instanceof PayloadTooLarge) sendTooLarge(req, res, error);
-      else if (error instanceof MethodNotAllowed) sendJson(res, 405, { error: { code: error.kind, message: error.message } }, { allow: error.allow });
-      else sendError(res, error, error instanceof PgdeckError && error.kind === 'unauthorized' ? { 'www-authenticate': 'Bearer' } : {});
+      else if (error instanceof MethodNotAllowed)
+        sendJson(res, 405, { error: { code: error.kind, message: error.message } }, { allow: error.allow });
+      else
+        sendError(
+          res,
+          error,
+          error instanceof PgdeckError && error.kind === 'unauthorized' ? { 'www-authenticate': 'Bearer' } : {},
+        );
     });
   });
   server.headersTimeout = 10_000;
@@ -120,7 +132,8 @@ export async function serveAgent(agent: ServedAgent, opts: ServeOptions = {}): P
 
   await new Promise<void>((resolve, reject) => {
     const where = `${opts.host ?? '127.0.0.1'}:${opts.port ?? 0}`;
-    const fail = (error: Error): void => reject(new PgdeckError('unavailable', `cannot serve on ${where}: ${error.message}`, { cause: error }));
+    const fail = (error: Error): void =>
+      reject(new PgdeckError('unavailable', `cannot serve on ${where}: ${error.message}`, { cause: error }));
     server.once('error', fail);
     server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => {
       server.off('error', fail);

@@ -44,7 +44,11 @@ export function startDaemon(spec: DaemonSpec): Daemon {
     closeSync(fd);
   }
   const pid = child.pid;
-  if (pid === undefined) throw new PgdeckError('unavailable', `could not start ${spec.command}: is it installed? (scripts/setup installs it)`);
+  if (pid === undefined)
+    throw new PgdeckError(
+      'unavailable',
+      `could not start ${spec.command}: is it installed? (scripts/setup installs it)`,
+    );
   spec.dir.recordPid(pid);
   const exited = new Promise<number | null>((resolve) => {
     child.once('exit', (code) => {
@@ -83,12 +87,21 @@ export interface WaitWatch {
 }
 
 /** Polls `probe` until it returns true; fails on timeout, abort, or a watched process exiting, with log lines. */
-export async function waitUntil(what: string, probe: () => Promise<boolean>, timeoutMs: number, watch: WaitWatch = {}): Promise<void> {
+export async function waitUntil(
+  what: string,
+  probe: () => Promise<boolean>,
+  timeoutMs: number,
+  watch: WaitWatch = {},
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (watch.signal?.aborted === true) throw new PgdeckError('aborted', `aborted while waiting for ${what}`);
     const dead = watch.processes?.find((p) => !isAlive(p.daemon.pid));
-    if (dead !== undefined) throw new PgdeckError('unavailable', `${dead.name} exited while waiting for ${what}; last log lines:\n${logTail(dead.daemon.logFile, 8)}`);
+    if (dead !== undefined)
+      throw new PgdeckError(
+        'unavailable',
+        `${dead.name} exited while waiting for ${what}; last log lines:\n${logTail(dead.daemon.logFile, 8)}`,
+      );
     if (await probe().catch(() => false)) return;
     if (Date.now() > deadline) {
       const tail = watch.logFile === undefined ? '' : `; last log lines:\n${logTail(watch.logFile, 8)}`;

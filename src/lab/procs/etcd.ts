@@ -32,11 +32,28 @@ export async function startEtcd(options: EtcdOptions = {}): Promise<EtcdServer> 
   const dataDir = join(dir.path, 'data');
   const binary = options.binary ?? process.env.PGDECK_ETCD_BIN ?? 'etcd';
   const args = [
-    '--name', 'lab0', '--data-dir', dataDir,
-    '--listen-client-urls', endpoint, '--advertise-client-urls', endpoint,
-    '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer,
-    '--initial-cluster', `lab0=${peer}`, '--initial-cluster-state', 'new',
-    '--heartbeat-interval', '50', '--election-timeout', '500', '--log-level', 'warn',
+    '--name',
+    'lab0',
+    '--data-dir',
+    dataDir,
+    '--listen-client-urls',
+    endpoint,
+    '--advertise-client-urls',
+    endpoint,
+    '--listen-peer-urls',
+    peer,
+    '--initial-advertise-peer-urls',
+    peer,
+    '--initial-cluster',
+    `lab0=${peer}`,
+    '--initial-cluster-state',
+    'new',
+    '--heartbeat-interval',
+    '50',
+    '--election-timeout',
+    '500',
+    '--log-level',
+    'warn',
   ];
   const timeoutMs = options.startTimeoutMs ?? 20_000;
   let daemon: Daemon | undefined;

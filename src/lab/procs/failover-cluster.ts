@@ -64,7 +64,11 @@ function defaultCommand(): string[] {
   return [process.execPath, '--import', 'tsx', join(root, 'src', 'main.ts')];
 }
 
-async function getJson(url: string, timeoutMs = 500, headers: Record<string, string> = {}): Promise<{ status: number; body: unknown }> {
+async function getJson(
+  url: string,
+  timeoutMs = 500,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: unknown }> {
   const res = await fetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
   return { status: res.status, body: await res.json().catch(() => null) };
 }
@@ -92,9 +96,26 @@ export async function startFailoverCluster(options: FailoverClusterOptions = {})
     writeFileSync(configFile, JSON.stringify({ agents: { failover: { pgParameters: params } } }));
     const args = [
       ...command.slice(1),
-      '--agent', 'failover', '--node', name, '--cluster', options.cluster ?? 'lab', '--etcd', etcd.endpoint,
-      '--data-dir', dataDir, '--pg-port', String(pgPort), '--api-url', apiUrl, '--listen', `127.0.0.1:${apiPort}`,
-      '--log-level', 'info', '--config', configFile,
+      '--agent',
+      'failover',
+      '--node',
+      name,
+      '--cluster',
+      options.cluster ?? 'lab',
+      '--etcd',
+      etcd.endpoint,
+      '--data-dir',
+      dataDir,
+      '--pg-port',
+      String(pgPort),
+      '--api-url',
+      apiUrl,
+      '--listen',
+      `127.0.0.1:${apiPort}`,
+      '--log-level',
+      'info',
+      '--config',
+      configFile,
       ...(options.synchronous === true ? ['--synchronous'] : []),
       ...(options.ttlSeconds === undefined ? [] : ['--ttl', String(options.ttlSeconds)]),
       ...(options.loopIntervalMs === undefined ? [] : ['--loop-interval', String(options.loopIntervalMs)]),
@@ -139,7 +160,12 @@ export async function startFailoverCluster(options: FailoverClusterOptions = {})
       startDaemon: async () => {
         const d = startDaemon({ name, command: command[0]!, args, dir, env });
         daemons.set(name, d);
-        await waitUntil(`failover daemon ${name}`, async () => (await getJson(`${apiUrl}/health`)).status === 200, options.startTimeoutMs ?? 30_000, { logFile: d.logFile, processes: [{ name: `daemon ${name}`, daemon: d }] });
+        await waitUntil(
+          `failover daemon ${name}`,
+          async () => (await getJson(`${apiUrl}/health`)).status === 200,
+          options.startTimeoutMs ?? 30_000,
+          { logFile: d.logFile, processes: [{ name: `daemon ${name}`, daemon: d }] },
+        );
       },
       pgUrl: (database = 'postgres') => `postgresql://postgres@127.0.0.1:${pgPort}/${database}`,
     };
@@ -148,9 +174,13 @@ export async function startFailoverCluster(options: FailoverClusterOptions = {})
 
   /** The primary's own published view (what its actions check) shows every other member streaming. */
   async function primarySeesStreaming(primary: string, others: readonly string[]): Promise<boolean> {
-    const res = await getJson(`${cluster.member(primary).apiUrl}/state`, 500, { authorization: `Bearer ${token}` }).catch(() => null);
+    const res = await getJson(`${cluster.member(primary).apiUrl}/state`, 500, {
+      authorization: `Bearer ${token}`,
+    }).catch(() => null);
     if (res === null || res.status !== 200) return false;
-    const seen = (res.body as { state?: { members?: { name: string; role: string; state: string }[] } } | null)?.state?.members ?? [];
+    const seen =
+      (res.body as { state?: { members?: { name: string; role: string; state: string }[] } } | null)?.state?.members ??
+      [];
     return others.every((name) => seen.some((m) => m.name === name && m.role === 'replica' && m.state === 'streaming'));
   }
 
@@ -164,7 +194,14 @@ export async function startFailoverCluster(options: FailoverClusterOptions = {})
       return m;
     },
     primary: async () => {
-      const answers = await Promise.all(members.map((m) => getJson(`${m.apiUrl}/primary`).then((r) => (r.status === 200 ? m.name : null), () => null)));
+      const answers = await Promise.all(
+        members.map((m) =>
+          getJson(`${m.apiUrl}/primary`).then(
+            (r) => (r.status === 200 ? m.name : null),
+            () => null,
+          ),
+        ),
+      );
       return answers.find((a) => a !== null) ?? null;
     },
     waitHealthy: async (timeoutMs = 120_000) => {
@@ -175,9 +212,22 @@ export async function startFailoverCluster(options: FailoverClusterOptions = {})
           const primary = await cluster.primary();
           if (primary === null) return false;
           const others = members.filter((m) => m.name !== primary);
-          const streaming = await Promise.all(others.map((m) => getJson(`${m.apiUrl}/replica`).then((r) => r.status === 200, () => false)));
+          const streaming = await Promise.all(
+            others.map((m) =>
+              getJson(`${m.apiUrl}/replica`).then(
+                (r) => r.status === 200,
+                () => false,
+              ),
+            ),
+          );
           found = primary;
-          return streaming.every(Boolean) && (await primarySeesStreaming(primary, others.map((m) => m.name)));
+          return (
+            streaming.every(Boolean) &&
+            (await primarySeesStreaming(
+              primary,
+              others.map((m) => m.name),
+            ))
+          );
         },
         timeoutMs,
         { intervalMs: 100 },

@@ -28,28 +28,35 @@ export function kubeApi(server: string, caFile: string, client: KeyPair): KubeAp
     call: (method, path, body, timeoutMs = 10_000) =>
       new Promise((resolve, reject) => {
         const payload = body === undefined ? undefined : JSON.stringify(body);
-        const req = request(new URL(path, server), {
-          method,
-          ca,
-          cert,
-          key,
-          timeout: timeoutMs,
-          headers: { accept: 'application/json', ...(payload === undefined ? {} : { 'content-type': 'application/json' }) },
-        }, (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('error', reject);
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            let parsed: unknown = text;
-            try {
-              parsed = JSON.parse(text);
-            } catch {
-              // plain-text answers (/readyz) stay strings
-            }
-            resolve({ status: res.statusCode ?? 0, body: parsed });
-          });
-        });
+        const req = request(
+          new URL(path, server),
+          {
+            method,
+            ca,
+            cert,
+            key,
+            timeout: timeoutMs,
+            headers: {
+              accept: 'application/json',
+              ...(payload === undefined ? {} : { 'content-type': 'application/json' }),
+            },
+          },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (chunk: Buffer) => chunks.push(chunk));
+            res.on('error', reject);
+            res.on('end', () => {
+              const text = Buffer.concat(chunks).toString('utf8');
+              let parsed: unknown = text;
+              try {
+                parsed = JSON.parse(text);
+              } catch {
+                // plain-text answers (/readyz) stay strings
+              }
+              resolve({ status: res.statusCode ?? 0, body: parsed });
+            });
+          },
+        );
         req.on('timeout', () => req.destroy(new PgdeckError('timeout', `${method} ${path} took over ${timeoutMs} ms`)));
         req.on('error', reject);
         req.end(payload);
@@ -61,7 +68,12 @@ export function kubeApi(server: string, caFile: string, client: KeyPair): KubeAp
 function expectOk(response: KubeResponse, what: string): unknown {
   if (response.status >= 200 && response.status < 300) return response.body;
   const message = (response.body as { message?: string } | undefined)?.message ?? JSON.stringify(response.body);
-  const kind = response.status === 403 || response.status === 401 ? 'unauthorized' : response.status === 409 ? 'conflict' : 'unavailable';
+  const kind =
+    response.status === 403 || response.status === 401
+      ? 'unauthorized'
+      : response.status === 409
+        ? 'conflict'
+        : 'unavailable';
   throw new PgdeckError(kind, `${what}: HTTP ${response.status}: ${message}`);
 }
 
@@ -70,9 +82,10 @@ export type KubeconfigUser = { readonly clientCert: string; readonly clientKey: 
 /** A one-context kubeconfig with inline credentials (certificate files are read and embedded). */
 export function kubeconfigYaml(server: string, caFile: string, name: string, user: KubeconfigUser): string {
   const b64 = (file: string): string => readFileSync(file).toString('base64');
-  const credentials = 'token' in user
-    ? { token: user.token }
-    : { 'client-certificate-data': b64(user.clientCert), 'client-key-data': b64(user.clientKey) };
+  const credentials =
+    'token' in user
+      ? { token: user.token }
+      : { 'client-certificate-data': b64(user.clientCert), 'client-key-data': b64(user.clientKey) };
   return stringify({
     apiVersion: 'v1',
     kind: 'Config',
@@ -91,7 +104,12 @@ export async function createFakeNode(api: KubeApi, name: string, annotation: str
     metadata: {
       name,
       annotations: { [annotation]: 'fake', 'node.alpha.kubernetes.io/ttl': '0' },
-      labels: { type: 'kwok', 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64' },
+      labels: {
+        type: 'kwok',
+        'kubernetes.io/hostname': name,
+        'kubernetes.io/os': 'linux',
+        'kubernetes.io/arch': 'amd64',
+      },
     },
   };
   expectOk(await api.call('POST', '/api/v1/nodes', node), `creating node ${name}`);
@@ -100,7 +118,8 @@ export async function createFakeNode(api: KubeApi, name: string, annotation: str
 export async function countReadyNodes(api: KubeApi): Promise<number> {
   const response = await api.call('GET', '/api/v1/nodes');
   if (response.status !== 200) return 0;
-  const items = (response.body as { items?: { status?: { conditions?: { type: string; status: string }[] } }[] }).items ?? [];
+  const items =
+    (response.body as { items?: { status?: { conditions?: { type: string; status: string }[] } }[] }).items ?? [];
   return items.filter((node) => node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length;
 }
 
@@ -110,11 +129,20 @@ export async function countItems(api: KubeApi, listPath: string): Promise<number
 }
 
 /** A kubeconfig with a bound token from the TokenRequest API for an existing ServiceAccount. */
-export async function mintServiceAccountKubeconfig(api: KubeApi, caFile: string, namespace: string, serviceAccount: string, expirationSeconds: number): Promise<string> {
+export async function mintServiceAccountKubeconfig(
+  api: KubeApi,
+  caFile: string,
+  namespace: string,
+  serviceAccount: string,
+  expirationSeconds: number,
+): Promise<string> {
   const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/serviceaccounts/${encodeURIComponent(serviceAccount)}/token`;
   const body = { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds } };
-  const answer = expectOk(await api.call('POST', path, body), `TokenRequest for ${namespace}/${serviceAccount}`) as { status?: { token?: string } };
+  const answer = expectOk(await api.call('POST', path, body), `TokenRequest for ${namespace}/${serviceAccount}`) as {
+    status?: { token?: string };
+  };
   const token = answer.status?.token;
-  if (token === undefined) throw new PgdeckError('internal', `TokenRequest for ${namespace}/${serviceAccount} returned no token`);
+  if (token === undefined)
+    throw new PgdeckError('internal', `TokenRequest for ${namespace}/${serviceAccount} returned no token`);
   return kubeconfigYaml(api.server, caFile, `${namespace}-${serviceAccount}`, { token });
 }

@@ -17,7 +17,8 @@ export function kubeBinaries(): Readonly<Record<KubeBinary, string>> {
   const configured = process.env.PGDECK_KUBE_BIN;
   if (configured !== undefined && configured !== '') {
     const found = inDir(configured);
-    if (found === undefined) throw new PgdeckError('unavailable', `PGDECK_KUBE_BIN=${configured} lacks one of ${KUBE_BINARIES.join(', ')}`);
+    if (found === undefined)
+      throw new PgdeckError('unavailable', `PGDECK_KUBE_BIN=${configured} lacks one of ${KUBE_BINARIES.join(', ')}`);
     return found;
   }
   const onPath = allOnPath();
@@ -25,7 +26,10 @@ export function kubeBinaries(): Readonly<Record<KubeBinary, string>> {
   const cache = controlPlaneBuildDir();
   const built = cache === undefined ? undefined : inDir(join(cache, 'bin'));
   if (built !== undefined) return built;
-  throw new PgdeckError('unavailable', 'the Kubernetes control plane is not built: run scripts/control-plane/build (or set PGDECK_KUBE_BIN)');
+  throw new PgdeckError(
+    'unavailable',
+    'the Kubernetes control plane is not built: run scripts/control-plane/build (or set PGDECK_KUBE_BIN)',
+  );
 }
 
 /** The cache dir scripts/control-plane/build fills for the pinned versions (it may not exist yet). */
@@ -34,12 +38,16 @@ export function controlPlaneBuildDir(): string | undefined {
   if (file === undefined) return undefined;
   const versions = readEnvFile(file);
   const root = join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'pgdeck', 'control-plane');
-  return join(root, `kubernetes-${versions.KUBERNETES_VERSION}_etcd-${versions.ETCD_VERSION}_kwok-${versions.KWOK_VERSION}`);
+  return join(
+    root,
+    `kubernetes-${versions.KUBERNETES_VERSION}_etcd-${versions.ETCD_VERSION}_kwok-${versions.KWOK_VERSION}`,
+  );
 }
 
 /** KEY=value lines (comments and blanks skipped), as versions.env and the build's stamp file are written. */
 export function readEnvFile(file: string): Readonly<Record<string, string>> {
-  const entries = readFileSync(file, 'utf8').split('\n')
+  const entries = readFileSync(file, 'utf8')
+    .split('\n')
     .map((line) => line.trim())
     .filter((line) => line !== '' && !line.startsWith('#') && line.includes('='))
     .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)] as const);

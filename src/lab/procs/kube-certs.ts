@@ -46,17 +46,59 @@ export async function createKubePki(dir: string, serviceIp: string): Promise<Kub
   const file = (name: string): KeyPair => ({ cert: join(dir, `${name}.crt`), key: join(dir, `${name}.key`) });
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '10', '-config', config];
   const ca = file('ca');
-  await openssl(['req', '-x509', ...ec, '-keyout', ca.key, '-out', ca.cert, '-subj', '/CN=pgdeck-lab-ca',
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+  await openssl([
+    'req',
+    '-x509',
+    ...ec,
+    '-keyout',
+    ca.key,
+    '-out',
+    ca.cert,
+    '-subj',
+    '/CN=pgdeck-lab-ca',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+  ]);
   const leaf = (pair: KeyPair, subject: string, usage: string, san?: string): Promise<void> =>
-    openssl(['req', '-x509', ...ec, '-CA', ca.cert, '-CAkey', ca.key, '-keyout', pair.key, '-out', pair.cert, '-subj', subject,
-      '-addext', 'basicConstraints=critical,CA:FALSE', '-addext', 'keyUsage=critical,digitalSignature',
-      '-addext', `extendedKeyUsage=${usage}`, ...(san === undefined ? [] : ['-addext', `subjectAltName=${san}`])]);
+    openssl([
+      'req',
+      '-x509',
+      ...ec,
+      '-CA',
+      ca.cert,
+      '-CAkey',
+      ca.key,
+      '-keyout',
+      pair.key,
+      '-out',
+      pair.cert,
+      '-subj',
+      subject,
+      '-addext',
+      'basicConstraints=critical,CA:FALSE',
+      '-addext',
+      'keyUsage=critical,digitalSignature',
+      '-addext',
+      `extendedKeyUsage=${usage}`,
+      ...(san === undefined ? [] : ['-addext', `subjectAltName=${san}`]),
+    ]);
   const apiserver = file('apiserver');
-  const sans = ['IP:127.0.0.1', `IP:${serviceIp}`, 'DNS:localhost', 'DNS:kubernetes', 'DNS:kubernetes.default',
-    'DNS:kubernetes.default.svc', 'DNS:kubernetes.default.svc.cluster.local'];
+  const sans = [
+    'IP:127.0.0.1',
+    `IP:${serviceIp}`,
+    'DNS:localhost',
+    'DNS:kubernetes',
+    'DNS:kubernetes.default',
+    'DNS:kubernetes.default.svc',
+    'DNS:kubernetes.default.svc.cluster.local',
+  ];
   const users = Object.keys(CLIENT_SUBJECTS) as KubeClientUser[];
-  const clients = Object.fromEntries(users.map((user) => [user, file(`client-${user}`)])) as Record<KubeClientUser, KeyPair>;
+  const clients = Object.fromEntries(users.map((user) => [user, file(`client-${user}`)])) as Record<
+    KubeClientUser,
+    KeyPair
+  >;
   const serviceAccountKey = join(dir, 'service-account.key');
   const serviceAccountPub = join(dir, 'service-account.pub');
   await Promise.all([
@@ -73,6 +115,10 @@ async function openssl(args: readonly string[]): Promise<void> {
     await run('openssl', [...args]);
   } catch (error) {
     const stderr = (error as { stderr?: string }).stderr ?? String(error);
-    throw new PgdeckError('unavailable', `openssl ${args[0] ?? ''} failed (is openssl installed?): ${stderr.trim().split('\n').slice(-2).join(' ')}`, { cause: error });
+    throw new PgdeckError(
+      'unavailable',
+      `openssl ${args[0] ?? ''} failed (is openssl installed?): ${stderr.trim().split('\n').slice(-2).join(' ')}`,
+      { cause: error },
+    );
   }
 }

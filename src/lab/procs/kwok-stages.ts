@@ -158,4 +158,5 @@ spec:
 `;
 
 /** The multi-document config file passed to `kwok --config`. */
-export const KWOK_STAGES_YAML = [nodeInitialize, podReady, podComplete, podDelete].map((doc) => doc.trim()).join('\n---\n') + '\n';
+export const KWOK_STAGES_YAML =
+  [nodeInitialize, podReady, podComplete, podDelete].map((doc) => doc.trim()).join('\n---\n') + '\n';

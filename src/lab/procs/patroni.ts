@@ -42,7 +42,12 @@ export interface PatroniCluster {
 }
 
 /** Debian's Patroni, N members, one etcd (v3 API), everything on loopback free ports. */
-export async function startPatroniCluster(options: { etcdEndpoint: string; members?: number; timing?: PatroniTiming; synchronous?: boolean }): Promise<PatroniCluster> {
+export async function startPatroniCluster(options: {
+  etcdEndpoint: string;
+  members?: number;
+  timing?: PatroniTiming;
+  synchronous?: boolean;
+}): Promise<PatroniCluster> {
   const runAs = await pgRunAs();
   const dir = createServiceDir('patroni', runAs);
   const scope = `pgdeck-peer-${process.pid}-${Date.now()}`;
@@ -55,13 +60,39 @@ export async function startPatroniCluster(options: { etcdEndpoint: string; membe
     const home = subdir(dir, name, runAs);
     const dataDir = join(home, 'data');
     const file = join(home, 'patroni.yml');
-    writeFileSync(file, stringify(memberConfig({ scope, name, pgPort, apiPort, dataDir, socketDir: home, etcd: options.etcdEndpoint, timing, synchronous: options.synchronous ?? false })));
+    writeFileSync(
+      file,
+      stringify(
+        memberConfig({
+          scope,
+          name,
+          pgPort,
+          apiPort,
+          dataDir,
+          socketDir: home,
+          etcd: options.etcdEndpoint,
+          timing,
+          synchronous: options.synchronous ?? false,
+        }),
+      ),
+    );
     if (runAs !== undefined) chownSync(file, runAs.uid, runAs.gid);
     configs.push({ name, pgPort, apiPort, dataDir, file });
   }
   const daemons = new Map<string, Daemon>();
   const launch = (c: (typeof configs)[number]): void => {
-    daemons.set(c.name, startDaemon({ name: c.name, command: 'patroni', args: [c.file], dir, cwd: join(dir.path, c.name), env: { ...process.env, HOME: join(dir.path, c.name) }, ...(runAs === undefined ? {} : { runAs }) }));
+    daemons.set(
+      c.name,
+      startDaemon({
+        name: c.name,
+        command: 'patroni',
+        args: [c.file],
+        dir,
+        cwd: join(dir.path, c.name),
+        env: { ...process.env, HOME: join(dir.path, c.name) },
+        ...(runAs === undefined ? {} : { runAs }),
+      }),
+    );
   };
   const members: PatroniMember[] = configs.map((c) => ({
     name: c.name,
@@ -82,10 +113,16 @@ export async function startPatroniCluster(options: { etcdEndpoint: string; membe
   }));
   const first = configs[0]!;
   launch(first);
-  await waitUntil('Patroni leader bootstrap', async () => (await role(first.apiPort)) === 'primary', 60_000, { logFile: join(dir.path, `${first.name}.log`) });
+  await waitUntil('Patroni leader bootstrap', async () => (await role(first.apiPort)) === 'primary', 60_000, {
+    logFile: join(dir.path, `${first.name}.log`),
+  });
   for (const c of configs.slice(1)) launch(c);
-  for (const c of configs.slice(1)) await waitUntil(`Patroni replica ${c.name}`, async () => (await role(c.apiPort)) === 'replica', 90_000, { logFile: join(dir.path, `${c.name}.log`) });
-  if (options.synchronous === true) await waitUntil('Patroni synchronous standby', () => hasSyncStandby(first.apiPort), 60_000);
+  for (const c of configs.slice(1))
+    await waitUntil(`Patroni replica ${c.name}`, async () => (await role(c.apiPort)) === 'replica', 90_000, {
+      logFile: join(dir.path, `${c.name}.log`),
+    });
+  if (options.synchronous === true)
+    await waitUntil('Patroni synchronous standby', () => hasSyncStandby(first.apiPort), 60_000);
   const leader = async (): Promise<string | null> => {
     for (const c of configs) if ((await role(c.apiPort).catch(() => null)) === 'primary') return c.name;
     return null;
@@ -97,7 +134,13 @@ export async function startPatroniCluster(options: { etcdEndpoint: string; membe
     ports: configs.map((c) => String(c.pgPort)).join(','),
     leader,
     switchover: async () => {
-      const ctl = startDaemon({ name: 'patronictl', command: 'patronictl', args: ['-c', first.file, 'switchover', '--force', scope], dir, ...(runAs === undefined ? {} : { runAs }) });
+      const ctl = startDaemon({
+        name: 'patronictl',
+        command: 'patronictl',
+        args: ['-c', first.file, 'switchover', '--force', scope],
+        dir,
+        ...(runAs === undefined ? {} : { runAs }),
+      });
       while (isAlive(ctl.pid)) await delay(20);
     },
     destroy: async () => {
@@ -108,7 +151,17 @@ export async function startPatroniCluster(options: { etcdEndpoint: string; membe
   };
 }
 
-function memberConfig(m: { scope: string; name: string; pgPort: number; apiPort: number; dataDir: string; socketDir: string; etcd: string; timing: PatroniTiming; synchronous: boolean }): object {
+function memberConfig(m: {
+  scope: string;
+  name: string;
+  pgPort: number;
+  apiPort: number;
+  dataDir: string;
+  socketDir: string;
+  etcd: string;
+  timing: PatroniTiming;
+  synchronous: boolean;
+}): object {
   return {
     scope: m.scope,
     name: m.name,
@@ -125,7 +178,14 @@ function memberConfig(m: { scope: string; name: string; pgPort: number; apiPort:
         postgresql: {
           use_pg_rewind: true,
           use_slots: true,
-          parameters: { wal_log_hints: 'on', max_wal_senders: 10, max_replication_slots: 10, wal_keep_size: '256MB', hot_standby: 'on', fsync: 'on' },
+          parameters: {
+            wal_log_hints: 'on',
+            max_wal_senders: 10,
+            max_replication_slots: 10,
+            wal_keep_size: '256MB',
+            hot_standby: 'on',
+            fsync: 'on',
+          },
         },
       },
       initdb: [{ encoding: 'UTF8' }, 'data-checksums'],

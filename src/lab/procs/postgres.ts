@@ -50,7 +50,12 @@ export async function startPostgres(options: PgOptions = {}): Promise<PgServer> 
   const runAs = await pgRunAs();
   const dir = createServiceDir('pg', runAs);
   const dataDir = subdir(dir, 'data', runAs);
-  await runPgTool('initdb', ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-sync', '--no-instructions'], runAs, dir.path);
+  await runPgTool(
+    'initdb',
+    ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-sync', '--no-instructions'],
+    runAs,
+    dir.path,
+  );
   return launch(dir, dataDir, runAs, options);
 }
 
@@ -60,24 +65,71 @@ export async function startReplica(primary: PgServer, options: PgOptions = {}): 
   const dir = createServiceDir('pg', runAs);
   const dataDir = join(dir.path, 'data');
   const name = options.name ?? `replica-${primary.port}`;
-  await runPgTool('pg_basebackup', ['-h', primary.host, '-p', String(primary.port), '-U', primary.user, '-D', dataDir, '-R', '-X', 'stream', '-c', 'fast', '--no-sync'], runAs, dir.path);
-  const settings = { primary_conninfo: `'host=${primary.host} port=${primary.port} user=${primary.user} application_name=${name}'`, ...options.settings };
+  await runPgTool(
+    'pg_basebackup',
+    [
+      '-h',
+      primary.host,
+      '-p',
+      String(primary.port),
+      '-U',
+      primary.user,
+      '-D',
+      dataDir,
+      '-R',
+      '-X',
+      'stream',
+      '-c',
+      'fast',
+      '--no-sync',
+    ],
+    runAs,
+    dir.path,
+  );
+  const settings = {
+    primary_conninfo: `'host=${primary.host} port=${primary.port} user=${primary.user} application_name=${name}'`,
+    ...options.settings,
+  };
   return launch(dir, dataDir, runAs, { ...options, name, settings });
 }
 
-async function launch(dir: ServiceDir, dataDir: string, runAs: RunAs | undefined, options: PgOptions): Promise<PgServer> {
+async function launch(
+  dir: ServiceDir,
+  dataDir: string,
+  runAs: RunAs | undefined,
+  options: PgOptions,
+): Promise<PgServer> {
   const port = await freePort();
   const host = '127.0.0.1';
   const name = options.name ?? `pg-${port}`;
-  const settings = { ...baseSettings, port: String(port), unix_socket_directories: `'${dir.path}'`, cluster_name: `'${name}'`, ...options.settings };
-  appendFileSync(join(dataDir, 'postgresql.conf'), `\n# pgdeck lab\n${Object.entries(settings).map(([k, v]) => `${k} = ${v}`).join('\n')}\n`);
+  const settings = {
+    ...baseSettings,
+    port: String(port),
+    unix_socket_directories: `'${dir.path}'`,
+    cluster_name: `'${name}'`,
+    ...options.settings,
+  };
+  appendFileSync(
+    join(dataDir, 'postgresql.conf'),
+    `\n# pgdeck lab\n${Object.entries(settings)
+      .map(([k, v]) => `${k} = ${v}`)
+      .join('\n')}\n`,
+  );
   const timeoutMs = options.startTimeoutMs ?? 30_000;
   let daemon: Daemon | undefined;
   const start = async (): Promise<void> => {
     if (daemon !== undefined && !isAlive(daemon.pid)) await daemon.exited;
-    const started = startDaemon({ name: 'postgres', command: join(pgBinDir(), 'postgres'), args: ['-D', dataDir], dir, ...(runAs === undefined ? {} : { runAs }) });
+    const started = startDaemon({
+      name: 'postgres',
+      command: join(pgBinDir(), 'postgres'),
+      args: ['-D', dataDir],
+      dir,
+      ...(runAs === undefined ? {} : { runAs }),
+    });
     daemon = started;
-    await waitUntil(`PostgreSQL ${name} on ${host}:${port}`, () => isReady(host, port, runAs), timeoutMs, { logFile: started.logFile });
+    await waitUntil(`PostgreSQL ${name} on ${host}:${port}`, () => isReady(host, port, runAs), timeoutMs, {
+      logFile: started.logFile,
+    });
   };
   const stop = async (): Promise<void> => {
     await daemon?.stop(10_000);

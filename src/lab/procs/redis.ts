@@ -21,7 +21,20 @@ export async function startRedis(options: { binary?: string; startTimeoutMs?: nu
   const daemon = startDaemon({
     name: 'redis',
     command: binary,
-    args: ['--port', String(port), '--bind', host, '--save', '', '--appendonly', 'no', '--dir', dir.path, '--protected-mode', 'yes'],
+    args: [
+      '--port',
+      String(port),
+      '--bind',
+      host,
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      dir.path,
+      '--protected-mode',
+      'yes',
+    ],
     dir,
   });
   const stop = async (): Promise<void> => {
@@ -29,12 +42,21 @@ export async function startRedis(options: { binary?: string; startTimeoutMs?: nu
     dir.remove();
   };
   try {
-    await waitUntil(`redis on ${host}:${port}`, () => redisPing(host, port), options.startTimeoutMs ?? 15_000, { logFile: daemon.logFile });
+    await waitUntil(`redis on ${host}:${port}`, () => redisPing(host, port), options.startTimeoutMs ?? 15_000, {
+      logFile: daemon.logFile,
+    });
   } catch (error) {
     await stop();
     throw error;
   }
-  return { host, port, url: `redis://${host}:${port}`, pid: daemon.pid, kill: (sig = 'SIGKILL') => daemon.signal(sig), stop };
+  return {
+    host,
+    port,
+    url: `redis://${host}:${port}`,
+    pid: daemon.pid,
+    kill: (sig = 'SIGKILL') => daemon.signal(sig),
+    stop,
+  };
 }
 
 /** Speaks just enough RESP to ask PING, so the launcher needs no client library. */

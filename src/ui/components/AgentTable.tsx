@@ -41,7 +41,9 @@ function AgentTableView({ rows, selected, focused, width, height }: AgentTablePr
         {fit('READY', 6)}
         SUMMARY
       </Text>
-      {rows.length === 0 ? <Text color="gray">no agents: configure `agents:` in the config file, or run `pgdeck attach URL...`</Text> : null}
+      {rows.length === 0 ? (
+        <Text color="gray">no agents: configure `agents:` in the config file, or run `pgdeck attach URL...`</Text>
+      ) : null}
       {rows.slice(offset, offset + visible).map((row, i) => (
         <Row key={row.key} row={row} selected={focused && offset + i === selected} width={width} />
       ))}

@@ -29,7 +29,9 @@ function EventListView({ rows, selected, focused, height }: EventListProps) {
   const offset = windowStart(rows.length, selected, visible);
   return (
     <Box flexDirection="column" height={height}>
-      <Text bold color={focused ? 'cyan' : 'gray'}>{'  '}EVENTS ({rows.length})</Text>
+      <Text bold color={focused ? 'cyan' : 'gray'}>
+        {'  '}EVENTS ({rows.length})
+      </Text>
       {rows.slice(offset, offset + visible).map((row, i) => (
         <Row key={row.key} row={row} selected={focused && offset + i === selected} />
       ))}

@@ -28,17 +28,37 @@ function HeaderView({ agents, readonly, context, view, now = Date.now }: HeaderP
   return (
     <Box justifyContent="space-between">
       <Text>
-        <Text bold color="cyan">pgdeck</Text>
+        <Text bold color="cyan">
+          pgdeck
+        </Text>
         {where === '' ? '' : <Text color="gray"> {where}</Text>}
         <Text bold> {view}</Text>
         {agents.map((a) => (
-          <Text key={a.agent + (a.source.url ?? '')} color={a.source.stale ? 'gray' : a.health.status === 'ok' ? 'green' : a.health.status === 'starting' ? 'white' : 'yellow'}>
+          <Text
+            key={a.agent + (a.source.url ?? '')}
+            color={
+              a.source.stale
+                ? 'gray'
+                : a.health.status === 'ok'
+                  ? 'green'
+                  : a.health.status === 'starting'
+                    ? 'white'
+                    : 'yellow'
+            }
+          >
             {' '}
             {a.agent}:{a.health.status}
             {a.source.mode === 'attached' ? (a.source.stale ? '(stale)' : '(attached)') : ''}
           </Text>
         ))}
-        {readonly ? <Text color="black" backgroundColor="yellow"> READ-ONLY </Text> : ''}
+        {readonly ? (
+          <Text color="black" backgroundColor="yellow">
+            {' '}
+            READ-ONLY{' '}
+          </Text>
+        ) : (
+          ''
+        )}
       </Text>
       <Text color="gray">{clock(time).slice(0, 5)}</Text>
     </Box>

@@ -15,7 +15,8 @@ export function agentRows(agents: readonly AgentSnapshot[]): AgentRow[] {
   return agents.map((a) => {
     const stale = a.source.stale || !a.source.connected;
     const source = a.source.mode === 'attached' ? `attached${stale ? ' (STALE)' : ''}` : 'in-process';
-    const problem = a.health.lastError === undefined ? '' : ` [${a.health.lastError.kind}: ${a.health.lastError.message}]`;
+    const problem =
+      a.health.lastError === undefined ? '' : ` [${a.health.lastError.kind}: ${a.health.lastError.message}]`;
     return {
       key: `${a.agent}@${a.source.url ?? 'local'}`,
       name: a.agent,
@@ -23,7 +24,13 @@ export function agentRows(agents: readonly AgentSnapshot[]): AgentRow[] {
       health: a.health.status,
       ready: a.health.ready ? 'yes' : 'no',
       summary: `${a.summary}${problem}`,
-      tone: stale ? 'stale' : a.health.status === 'ok' ? 'ok' : a.health.status === 'failing' || a.health.status === 'stopped' ? 'bad' : 'warn',
+      tone: stale
+        ? 'stale'
+        : a.health.status === 'ok'
+          ? 'ok'
+          : a.health.status === 'failing' || a.health.status === 'stopped'
+            ? 'bad'
+            : 'warn',
     };
   });
 }

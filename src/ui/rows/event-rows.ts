@@ -15,7 +15,14 @@ export function eventRows(events: readonly JournalEvent[], limit: number): Event
   for (let i = events.length - 1; i >= 0 && rows.length < limit; i--) {
     const e = events[i]!;
     if (e.severity === 'debug') continue;
-    rows.push({ key: `${e.agent}#${e.seq}`, time: clock(e.time), agent: e.agent, severity: e.severity, kind: e.kind, message: e.message });
+    rows.push({
+      key: `${e.agent}#${e.seq}`,
+      time: clock(e.time),
+      agent: e.agent,
+      severity: e.severity,
+      kind: e.kind,
+      message: e.message,
+    });
   }
   return rows;
 }

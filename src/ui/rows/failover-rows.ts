@@ -18,10 +18,14 @@ export interface MemberRow {
 }
 
 /** The failover agents' published states, read by shape: `state.members` and `state.config` present. */
-export function failoverStates(agents: readonly AgentSnapshot[]): { readonly agent: AgentSnapshot; readonly state: FailoverState }[] {
+export function failoverStates(
+  agents: readonly AgentSnapshot[],
+): { readonly agent: AgentSnapshot; readonly state: FailoverState }[] {
   return agents.flatMap((agent) => {
     const state = agent.state as Partial<FailoverState> | undefined;
-    return Array.isArray(state?.members) && state.config !== undefined ? [{ agent, state: state as FailoverState }] : [];
+    return Array.isArray(state?.members) && state.config !== undefined
+      ? [{ agent, state: state as FailoverState }]
+      : [];
   });
 }
 
@@ -45,7 +49,13 @@ function memberRow(state: FailoverState, m: MemberStatus, now: number, stale: bo
     lag: m.lagBytes === null ? '-' : formatBytes(m.lagBytes),
     lagSeconds: m.lagSeconds === null ? '-' : `${m.lagSeconds.toFixed(1)}s`,
     lastSeen: m.lastSeenAt === null ? 'never' : ago(now - m.lastSeenAt),
-    tone: stale ? 'stale' : !m.healthy || m.state === 'crashed' || m.state === 'unreachable' ? 'bad' : m.state === 'fenced' || (m.lagBytes ?? 0) > state.config.lagBudgetBytes ? 'warn' : 'ok',
+    tone: stale
+      ? 'stale'
+      : !m.healthy || m.state === 'crashed' || m.state === 'unreachable'
+        ? 'bad'
+        : m.state === 'fenced' || (m.lagBytes ?? 0) > state.config.lagBudgetBytes
+          ? 'warn'
+          : 'ok',
   };
 }
 
@@ -53,7 +63,10 @@ function memberRow(state: FailoverState, m: MemberStatus, now: number, stale: bo
 export function leaderLine(state: FailoverState, now: number): string {
   const paused = state.config.paused ? ' | automatic failover PAUSED' : '';
   if (state.leader === null) return `${state.cluster}: no leader${paused}`;
-  const lease = state.leader.leaseExpiresAt === null ? '' : `, lease ${Math.max(0, (state.leader.leaseExpiresAt - now) / 1000).toFixed(1)} s`;
+  const lease =
+    state.leader.leaseExpiresAt === null
+      ? ''
+      : `, lease ${Math.max(0, (state.leader.leaseExpiresAt - now) / 1000).toFixed(1)} s`;
   return `${state.cluster}: leader ${state.leader.name}${lease}, primary ${state.primary ?? 'none'}${state.config.synchronousMode ? ', synchronous' : ''}${paused}`;
 }
 
@@ -96,12 +109,17 @@ export function historyDetail(e: HistoryEntry): string[] {
     `primary: ${e.oldPrimary ?? '?'} -> ${e.newPrimary ?? '?'} on timeline ${e.timeline ?? '?'}`,
     `catch-up wait ${e.catchUpWaitMs} ms; time to first write ${e.timeToFirstWriteMs === null ? 'unknown' : `${e.timeToFirstWriteMs} ms`}; lost ${e.bytesLost === null ? 'unknown' : formatBytes(e.bytesLost)}`,
     'candidates:',
-    ...e.candidates.map((c) => `  ${c.eligible ? '+' : '-'} ${c.name}  lsn ${c.lsn === null ? '-' : formatLsn(c.lsn)}  lag ${c.lagBytes === null ? '-' : formatBytes(c.lagBytes)}  ${c.reason}`),
+    ...e.candidates.map(
+      (c) =>
+        `  ${c.eligible ? '+' : '-'} ${c.name}  lsn ${c.lsn === null ? '-' : formatLsn(c.lsn)}  lag ${c.lagBytes === null ? '-' : formatBytes(c.lagBytes)}  ${c.reason}`,
+    ),
   ];
 }
 
 export function formatLsn(lsn: number): string {
-  return `${Math.floor(lsn / 2 ** 32).toString(16).toUpperCase()}/${(lsn % 2 ** 32).toString(16).toUpperCase()}`;
+  return `${Math.floor(lsn / 2 ** 32)
+    .toString(16)
+    .toUpperCase()}/${(lsn % 2 ** 32).toString(16).toUpperCase()}`;
 }
 
 export function formatBytes(bytes: number): string {

@@ -1,4 +1,5 @@
-export type RowFilter = { readonly ok: true; readonly test: (text: string) => boolean } | { readonly ok: false; readonly error: string };
+export type RowFilter =
+  { readonly ok: true; readonly test: (text: string) => boolean } | { readonly ok: false; readonly error: string };
 
 /** `/pattern` as k9s reads it: a case-insensitive regex; a leading `!` keeps the rows that do not match. */
 export function parseFilter(pattern: string): RowFilter {

@@ -39,21 +39,31 @@ export function offeringAgent(agents: readonly AgentSnapshot[], command: AgentCo
  * Which action, on which agent, with which arguments a key means here: the selected member is the
  * candidate or target; `p` resumes when failover is paused. A string is a reason it cannot run.
  */
-export function planAction(agents: readonly AgentSnapshot[], command: AgentCommand, selectedMember: string | undefined): PlannedAction | string {
+export function planAction(
+  agents: readonly AgentSnapshot[],
+  command: AgentCommand,
+  selectedMember: string | undefined,
+): PlannedAction | string {
   const agent = offeringAgent(agents, command);
   if (agent === undefined) return `no agent offers ${command}`;
   const state = agent.state as Partial<FailoverState> | undefined;
   const member = state?.members?.find((m) => m.name === selectedMember);
   switch (command) {
     case 'failover':
-      if (member === undefined || member.role === 'primary') return 'select a replica in the Failover view (2) to fail over to';
+      if (member === undefined || member.role === 'primary')
+        return 'select a replica in the Failover view (2) to fail over to';
       return { agent: agent.agent, action: 'failover', args: { candidate: member.name } };
     case 'switchover':
-      return { agent: agent.agent, action: 'switchover', args: member !== undefined && member.role !== 'primary' ? { candidate: member.name } : {} };
+      return {
+        agent: agent.agent,
+        action: 'switchover',
+        args: member !== undefined && member.role !== 'primary' ? { candidate: member.name } : {},
+      };
     case 'pause':
       return { agent: agent.agent, action: state?.config?.paused === true ? 'resume' : 'pause', args: {} };
     case 'reinit':
-      if (member === undefined || member.role === 'primary') return 'select a replica in the Failover view (2) to reinit';
+      if (member === undefined || member.role === 'primary')
+        return 'select a replica in the Failover view (2) to reinit';
       return { agent: agent.agent, action: 'reinit', args: { member: member.name } };
     case 'scale-up':
       return { agent: agent.agent, action: 'scale', args: { delta: 1 } };

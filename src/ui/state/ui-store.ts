@@ -62,7 +62,8 @@ export class UiStore {
       if (last !== undefined) this.lastSeq.set(reader.name, last.seq);
       fresh.push(...slice.events);
     }
-    if (fresh.length > 0) this.events = [...this.events, ...fresh].sort((a, b) => a.time - b.time || a.seq - b.seq).slice(-capacity);
+    if (fresh.length > 0)
+      this.events = [...this.events, ...fresh].sort((a, b) => a.time - b.time || a.seq - b.seq).slice(-capacity);
     return { agents: this.readers.map((r) => r.getSnapshot()), events: this.events, version };
   }
 }

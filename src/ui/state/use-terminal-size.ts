@@ -9,7 +9,10 @@ export interface TerminalSize {
 /** The terminal's size, following resizes; `fallback` where the stream has none (tests, pipes). */
 export function useTerminalSize(fallback: TerminalSize): TerminalSize {
   const { stdout } = useStdout();
-  const read = (): TerminalSize => ({ columns: stdout.columns || fallback.columns, rows: stdout.rows || fallback.rows });
+  const read = (): TerminalSize => ({
+    columns: stdout.columns || fallback.columns,
+    rows: stdout.rows || fallback.rows,
+  });
   const [size, setSize] = useState(read);
   useEffect(() => {
     const onResize = (): void => setSize(read());

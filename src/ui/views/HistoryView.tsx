@@ -5,13 +5,25 @@ import { historyDetail, type HistoryRow } from '../rows/failover-rows.js';
 import { windowStart } from '../rows/window.js';
 
 /** The flight recorder: each failover and switchover; enter opens the selected one's detail. */
-function HistoryViewImpl({ rows, selected, detail, height }: { rows: readonly HistoryRow[]; selected: number; detail: boolean; height: number }) {
+function HistoryViewImpl({
+  rows,
+  selected,
+  detail,
+  height,
+}: {
+  rows: readonly HistoryRow[];
+  selected: number;
+  detail: boolean;
+  height: number;
+}) {
   const chosen = rows[selected];
   if (detail && chosen !== undefined) {
     return (
       <Box flexDirection="column" height={height} borderStyle="round" borderColor="cyan" paddingX={1}>
         {historyDetail(chosen.entry).map((line, i) => (
-          <Text key={i} wrap="truncate">{line}</Text>
+          <Text key={i} wrap="truncate">
+            {line}
+          </Text>
         ))}
       </Box>
     );

@@ -19,7 +19,13 @@ export function OverviewView({ agents, events, pane, cursor, width, height }: Ov
   const agentHeight = Math.min(Math.max(2, agents.length + 1), Math.max(2, Math.floor(height / 3)));
   return (
     <Box flexDirection="column" height={height}>
-      <AgentTable rows={agentRows(agents)} selected={cursor.agents} focused={pane === 'agents'} width={width} height={agentHeight} />
+      <AgentTable
+        rows={agentRows(agents)}
+        selected={cursor.agents}
+        focused={pane === 'agents'}
+        width={width}
+        height={agentHeight}
+      />
       <Box height={1} />
       <EventList rows={events} selected={cursor.events} focused={pane === 'events'} height={height - agentHeight - 1} />
     </Box>

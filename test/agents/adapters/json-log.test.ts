@@ -10,10 +10,19 @@ describe('jsonLineSink', () => {
   it('writes one JSON object per line with level, time and fields, secrets masked', () => {
     const out = capture();
     const sink = jsonLineSink('info', out);
-    sink('info', 'connecting to postgres://app:hunter2@db/x', { agent: 'failover', password: 'hunter2', nested: { token: 't' } });
+    sink('info', 'connecting to postgres://app:hunter2@db/x', {
+      agent: 'failover',
+      password: 'hunter2',
+      nested: { token: 't' },
+    });
     sink('warn', 'lag high', { lagBytes: 10 });
     expect(out.lines).toHaveLength(2);
-    expect(out.lines[0]).toMatchObject({ level: 'info', agent: 'failover', password: '********', nested: { token: '********' } });
+    expect(out.lines[0]).toMatchObject({
+      level: 'info',
+      agent: 'failover',
+      password: '********',
+      nested: { token: '********' },
+    });
     expect(out.lines[0]?.['msg']).toBe('connecting to postgres://app:********@db/x');
     expect(typeof out.lines[0]?.['time']).toBe('string');
     expect(JSON.stringify(out.lines)).not.toContain('hunter2');

@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { decideFailover } from '../../../src/agents/failover/decide.js';
 import { fenceAfterMs } from '../../../src/agents/failover/failover-policy.js';
-import type { FailoverAction, FailoverConfig, FailoverObserved, SwitchoverRequest } from '../../../src/agents/failover/types.js';
+import type {
+  FailoverAction,
+  FailoverConfig,
+  FailoverObserved,
+  SwitchoverRequest,
+} from '../../../src/agents/failover/types.js';
 import {
   GENERATION,
   LSN,
@@ -45,7 +50,12 @@ const MiB = 1024 * 1024;
 describe('decideFailover: the leader detects a failed primary', () => {
   it('promotes the replica with the highest fresh LSN when pg0 reports a crash', () => {
     // pg2's stored report is behind pg1, but asked directly it has received more.
-    const d = decide(observed({ cluster: { members: reports({ pg0: crashedReport('pg0') }) }, peers: peers({ pg2: { receivedLsn: 49_500 } }) }));
+    const d = decide(
+      observed({
+        cluster: { members: reports({ pg0: crashedReport('pg0') }) },
+        peers: peers({ pg2: { receivedLsn: 49_500 } }),
+      }),
+    );
 
     const set = single(d, 'set-primary');
     expect(set.record).toEqual({ name: 'pg2', generation: GENERATION + 1, since: NOW, demoting: null });
@@ -71,7 +81,9 @@ describe('decideFailover: the leader detects a failed primary', () => {
   });
 
   it('fails over without a remote fence when postgres and daemon of pg0 refuse connections', () => {
-    const d = decide(observed({ peers: peers({ pg0: { pg: 'refused', api: 'refused', apiEtcdReachable: null, inRecovery: null } }) }));
+    const d = decide(
+      observed({ peers: peers({ pg0: { pg: 'refused', api: 'refused', apiEtcdReachable: null, inRecovery: null } }) }),
+    );
 
     const set = single(d, 'set-primary');
     expect(set.record.name).toBe('pg1');
@@ -81,7 +93,12 @@ describe('decideFailover: the leader detects a failed primary', () => {
   });
 
   it('fences pg0 remotely before promoting when its lease expired and its postgres times out', () => {
-    const d = decide(observed({ cluster: { members: reports({ pg0: null }) }, peers: peers({ pg0: { pg: 'timeout', api: 'timeout', apiEtcdReachable: null, inRecovery: null } }) }));
+    const d = decide(
+      observed({
+        cluster: { members: reports({ pg0: null }) },
+        peers: peers({ pg0: { pg: 'timeout', api: 'timeout', apiEtcdReachable: null, inRecovery: null } }),
+      }),
+    );
 
     const fence = single(d, 'remote-fence');
     expect(fence.member).toEqual(endpoint('pg0'));
@@ -91,13 +108,23 @@ describe('decideFailover: the leader detects a failed primary', () => {
   });
 
   it('does not fail over when pg0 daemon is gone but its postgres still serves as a primary', () => {
-    const d = decide(observed({ cluster: { members: reports({ pg0: null }) }, peers: peers({ pg0: { pg: 'ok', api: 'refused', apiEtcdReachable: null, inRecovery: false } }) }));
+    const d = decide(
+      observed({
+        cluster: { members: reports({ pg0: null }) },
+        peers: peers({ pg0: { pg: 'ok', api: 'refused', apiEtcdReachable: null, inRecovery: false } }),
+      }),
+    );
 
     expect(actionsOf(d, 'set-primary')).toEqual([]);
     expect(actionsOf(d, 'remote-fence')).toEqual([]);
     expect(d.publish.lastProblem).toMatch(/daemon of pg0 is down/);
     // The silent primary stays in the published members, unreachable at its last optime.
-    expect(d.publish.members.find((m) => m.name === 'pg0')).toMatchObject({ role: 'primary', state: 'unreachable', healthy: false, writtenLsn: LSN.pg0 });
+    expect(d.publish.members.find((m) => m.name === 'pg0')).toMatchObject({
+      role: 'primary',
+      state: 'unreachable',
+      healthy: false,
+      writtenLsn: LSN.pg0,
+    });
   });
 
   it('does nothing while pg0 is healthy', () => {
@@ -116,7 +143,15 @@ describe('decideFailover: asynchronous replication and the lag budget', () => {
     const optime = 10 * MiB;
     const d = decide(
       observed({
-        cluster: { optimeLsn: optime, config: dynamicConfig({ lagBudgetBytes: MiB }), members: reports({ pg0: crashedReport('pg0'), pg1: { receivedLsn: optime - 2 * MiB }, pg2: { receivedLsn: optime - MiB / 2 } }) },
+        cluster: {
+          optimeLsn: optime,
+          config: dynamicConfig({ lagBudgetBytes: MiB }),
+          members: reports({
+            pg0: crashedReport('pg0'),
+            pg1: { receivedLsn: optime - 2 * MiB },
+            pg2: { receivedLsn: optime - MiB / 2 },
+          }),
+        },
       }),
     );
 
@@ -132,7 +167,10 @@ describe('decideFailover: asynchronous replication and the lag budget', () => {
     const optime = 10 * MiB;
     const d = decide(
       observed({
-        cluster: { optimeLsn: optime, members: reports({ pg1: { receivedLsn: optime - 2 * MiB }, pg2: { receivedLsn: optime - 3 * MiB } }) },
+        cluster: {
+          optimeLsn: optime,
+          members: reports({ pg1: { receivedLsn: optime - 2 * MiB }, pg2: { receivedLsn: optime - 3 * MiB } }),
+        },
         peers: pg0Refuses,
       }),
     );
@@ -148,20 +186,33 @@ describe('decideFailover: synchronous mode', () => {
   const syncCluster = { config: dynamicConfig({ synchronousMode: true }), sync: { primary: 'pg0', members: ['pg2'] } };
 
   it('promotes the synchronous standby even when another replica has a higher LSN', () => {
-    const d = decide(observed({ cluster: { ...syncCluster, members: reports({ pg0: crashedReport('pg0'), pg1: { receivedLsn: 49_900 }, pg2: { receivedLsn: 48_000 } }) } }));
+    const d = decide(
+      observed({
+        cluster: {
+          ...syncCluster,
+          members: reports({ pg0: crashedReport('pg0'), pg1: { receivedLsn: 49_900 }, pg2: { receivedLsn: 48_000 } }),
+        },
+      }),
+    );
 
     const set = single(d, 'set-primary');
     expect(set.record.name).toBe('pg2');
     expect(set.resetSync).toBe(true);
     expect(set.history?.bytesLost).toBe(0);
-    expect(set.history?.candidates.find((c) => c.name === 'pg1')).toMatchObject({ eligible: false, reason: 'not a synchronous standby' });
+    expect(set.history?.candidates.find((c) => c.name === 'pg1')).toMatchObject({
+      eligible: false,
+      reason: 'not a synchronous standby',
+    });
   });
 
   it('promotes nobody when the synchronous standby is unreachable', () => {
     const d = decide(
       observed({
         cluster: { ...syncCluster, members: reports({ pg1: { receivedLsn: 49_900 } }) },
-        peers: peers({ pg0: { pg: 'refused', api: 'refused', apiEtcdReachable: null, inRecovery: null }, pg2: { pg: 'refused', api: 'refused', apiEtcdReachable: null, inRecovery: null } }),
+        peers: peers({
+          pg0: { pg: 'refused', api: 'refused', apiEtcdReachable: null, inRecovery: null },
+          pg2: { pg: 'refused', api: 'refused', apiEtcdReachable: null, inRecovery: null },
+        }),
       }),
     );
 
@@ -187,7 +238,12 @@ describe('decideFailover: paused', () => {
   const paused = dynamicConfig({ paused: true });
 
   it('does not fail over while automatic failover is paused', () => {
-    const d = decide(observed({ cluster: { config: paused }, peers: peers({ pg0: { pg: 'refused', api: 'refused', apiEtcdReachable: null, inRecovery: null } }) }));
+    const d = decide(
+      observed({
+        cluster: { config: paused },
+        peers: peers({ pg0: { pg: 'refused', api: 'refused', apiEtcdReachable: null, inRecovery: null } }),
+      }),
+    );
 
     expect(actionsOf(d, 'set-primary')).toEqual([]);
     expect(actionsOf(d, 'remote-fence')).toEqual([]);
@@ -207,7 +263,12 @@ describe('decideFailover: paused', () => {
 
 describe('decideFailover: a daemon that is not the leader', () => {
   it('campaigns and never writes the primary record', () => {
-    const d = decide(observed({ etcd: { leader: false, campaigning: false }, cluster: { leaderName: 'pg2', members: reports({ pg0: crashedReport('pg0') }) } }));
+    const d = decide(
+      observed({
+        etcd: { leader: false, campaigning: false },
+        cluster: { leaderName: 'pg2', members: reports({ pg0: crashedReport('pg0') }) },
+      }),
+    );
 
     expect(single(d, 'campaign')).toEqual({ kind: 'campaign' });
     expect(actionsOf(d, 'set-primary')).toEqual([]);
@@ -226,14 +287,30 @@ describe("decideFailover: the primary's own server stops", () => {
 
   it('a server that served this generation and stopped is a crash, even after a "starting" report in between', () => {
     const starting = report('pg0', { role: 'primary', state: 'starting' });
-    const d = decide(observed({ etcd: { leader: false }, cluster: { leaderName: 'pg1' }, local: down, memory: { servedGeneration: GENERATION, lastReport: starting } }), asPg0);
+    const d = decide(
+      observed({
+        etcd: { leader: false },
+        cluster: { leaderName: 'pg1' },
+        local: down,
+        memory: { servedGeneration: GENERATION, lastReport: starting },
+      }),
+      asPg0,
+    );
 
     expect(single(d, 'remember-crash').generation).toBe(GENERATION);
     expect(actionsOf(d, 'start')).toEqual([]);
   });
 
   it('a server that has not served this generation yet is started', () => {
-    const d = decide(observed({ etcd: { leader: false }, cluster: { leaderName: 'pg1' }, local: down, memory: { servedGeneration: GENERATION - 1 } }), asPg0);
+    const d = decide(
+      observed({
+        etcd: { leader: false },
+        cluster: { leaderName: 'pg1' },
+        local: down,
+        memory: { servedGeneration: GENERATION - 1 },
+      }),
+      asPg0,
+    );
 
     expect(single(d, 'start').as).toBe('primary');
     expect(actionsOf(d, 'remember-crash')).toEqual([]);
@@ -243,9 +320,18 @@ describe("decideFailover: the primary's own server stops", () => {
 describe('decideFailover: the local server converges on the primary record', () => {
   it('promotes itself when named primary while still in recovery', () => {
     const record = primaryRecord({ name: 'pg1', generation: GENERATION + 1 });
-    const d = decide(observed({ cluster: { primary: record, members: reports({ pg0: null, pg1: { generation: GENERATION + 1 } }) }, local: { following: 'pg0', status: replicaStatus() } }));
+    const d = decide(
+      observed({
+        cluster: { primary: record, members: reports({ pg0: null, pg1: { generation: GENERATION + 1 } }) },
+        local: { following: 'pg0', status: replicaStatus() },
+      }),
+    );
 
-    expect(single(d, 'promote')).toEqual({ kind: 'promote', generation: GENERATION + 1, catchUpTimeoutMs: dynamicConfig().failoverTimeoutMs });
+    expect(single(d, 'promote')).toEqual({
+      kind: 'promote',
+      generation: GENERATION + 1,
+      catchUpTimeoutMs: dynamicConfig().failoverTimeoutMs,
+    });
     expect(actionsOf(d, 'set-primary')).toEqual([]);
     expect(actionsOf(d, 'fence')).toEqual([]);
     // Promotion runs first; the changed report goes out after it, not an etcd round trip before.
@@ -263,7 +349,9 @@ describe('decideFailover: the local server converges on the primary record', () 
   });
 
   it('leaves a fenced (read-only) former primary alone rather than fencing it again', () => {
-    const d = decide(observed({ local: { dataDir: 'primary', following: null, status: writableStatus({ readOnly: true }) } }));
+    const d = decide(
+      observed({ local: { dataDir: 'primary', following: null, status: writableStatus({ readOnly: true }) } }),
+    );
 
     expect(actionsOf(d, 'fence')).toEqual([]);
     expect(single(d, 'rejoin').from).toEqual(endpoint('pg0'));
@@ -274,7 +362,12 @@ describe('decideFailover: etcd unreachable on a writable primary', () => {
   const config = failoverConfig();
   const fenceAfter = fenceAfterMs(config.initial);
   const offline = (silentMs: number, overrides: Parameters<typeof observed>[0] = {}): FailoverObserved =>
-    observed({ cluster: null, etcd: { reachable: false, renewedAt: NOW - silentMs, leader: false, campaigning: false }, local: { dataDir: 'primary', following: null, status: writableStatus() }, ...overrides });
+    observed({
+      cluster: null,
+      etcd: { reachable: false, renewedAt: NOW - silentMs, leader: false, campaigning: false },
+      local: { dataDir: 'primary', following: null, status: writableStatus() },
+      ...overrides,
+    });
 
   it('keeps serving up to fenceAfterMs after the last lease renewal', () => {
     const d = decide(offline(fenceAfter), config);
@@ -301,7 +394,12 @@ describe('decideFailover: etcd unreachable on a writable primary', () => {
   });
 
   it('does not take a client-side "lease lost" during an outage as proof (etcd extends leases when it returns)', () => {
-    const d = decide(offline(10, { etcd: { reachable: false, renewedAt: NOW - 10, leaseLost: true, leader: false, campaigning: false } }), config);
+    const d = decide(
+      offline(10, {
+        etcd: { reachable: false, renewedAt: NOW - 10, leaseLost: true, leader: false, campaigning: false },
+      }),
+      config,
+    );
 
     expect(actionsOf(d, 'fence')).toEqual([]);
   });
@@ -314,7 +412,14 @@ describe('decideFailover: etcd unreachable on a writable primary', () => {
 });
 
 describe('decideFailover: switchover', () => {
-  const request: SwitchoverRequest = { id: 'sw1', kind: 'switchover', from: 'pg0', to: 'pg2', by: 'alice', at: NOW - 50 };
+  const request: SwitchoverRequest = {
+    id: 'sw1',
+    kind: 'switchover',
+    from: 'pg0',
+    to: 'pg2',
+    by: 'alice',
+    at: NOW - 50,
+  };
 
   it('starts the switchover by marking pg0 as demoting for pg2', () => {
     const d = decide(observed({ cluster: { switchover: request } }));
@@ -330,12 +435,30 @@ describe('decideFailover: switchover', () => {
   });
 
   describe('once pg0 has demoted', () => {
-    const demoting = primaryRecord({ generation: GENERATION + 1, demoting: { to: 'pg2', requestId: 'sw1', startedAt: NOW - 1_000 } });
-    const demotedPg0 = { role: 'primary', state: 'stopped', generation: GENERATION + 1, receivedLsn: null, writtenLsn: null, demoted: { generation: GENERATION + 1, lsn: 1000, timeline: 1 } } as const;
+    const demoting = primaryRecord({
+      generation: GENERATION + 1,
+      demoting: { to: 'pg2', requestId: 'sw1', startedAt: NOW - 1_000 },
+    });
+    const demotedPg0 = {
+      role: 'primary',
+      state: 'stopped',
+      generation: GENERATION + 1,
+      receivedLsn: null,
+      writtenLsn: null,
+      demoted: { generation: GENERATION + 1, lsn: 1000, timeline: 1 },
+    } as const;
     const during = (pg2Lsn: number, now = NOW): FailoverObserved =>
       observed({
         now,
-        cluster: { primary: demoting, switchover: request, members: reports({ pg0: demotedPg0, pg1: { generation: GENERATION + 1 }, pg2: { generation: GENERATION + 1 } }) },
+        cluster: {
+          primary: demoting,
+          switchover: request,
+          members: reports({
+            pg0: demotedPg0,
+            pg1: { generation: GENERATION + 1 },
+            pg2: { generation: GENERATION + 1 },
+          }),
+        },
         peers: peers({ pg0: { pg: 'refused', api: 'ok', inRecovery: null }, pg2: { receivedLsn: pg2Lsn } }),
       });
 

@@ -59,7 +59,12 @@ describe('journal', () => {
 
   it('redacts secrets in messages and fields', () => {
     const journal = new Journal('a');
-    const event = journal.append({ severity: 'warn', kind: 'log', message: 'connect postgres://app:hunter2@db/x password=hunter2', fields: { password: 'hunter2', nested: { apiKey: 'k' } } });
+    const event = journal.append({
+      severity: 'warn',
+      kind: 'log',
+      message: 'connect postgres://app:hunter2@db/x password=hunter2',
+      fields: { password: 'hunter2', nested: { apiKey: 'k' } },
+    });
     expect(JSON.stringify(event)).not.toContain('hunter2');
     expect(event.fields).toEqual({ password: '********', nested: { apiKey: '********' } });
   });

@@ -4,7 +4,13 @@ import { PgdeckError } from '../../../src/agents/kernel/errors.js';
 import type { AgentMetrics } from '../../../src/agents/kernel/metrics.js';
 import { initialHealth } from '../../../src/agents/kernel/snapshot.js';
 import { startAgent, type RunningAgent, type StartOptions } from '../../../src/agents/kernel/runtime.js';
-import { counterAgent, counterConfig, type CounterConfig, type CounterDeps, type CounterState } from '../../fixtures/counter-agent.js';
+import {
+  counterAgent,
+  counterConfig,
+  type CounterConfig,
+  type CounterDeps,
+  type CounterState,
+} from '../../fixtures/counter-agent.js';
 import { delay, gate, waitFor } from '../../helpers/wait-for.js';
 
 let running: RunningAgent<CounterConfig, CounterDeps, CounterState> | undefined;
@@ -14,8 +20,14 @@ afterEach(async () => {
   running = undefined;
 });
 
-async function start(config: Partial<CounterConfig>, options: StartOptions = {}): Promise<RunningAgent<CounterConfig, CounterDeps, CounterState>> {
-  running = await startAgent(counterAgent, counterConfig(config), { ...options, loop: { resyncMs: 60_000, ...options.loop } });
+async function start(
+  config: Partial<CounterConfig>,
+  options: StartOptions = {},
+): Promise<RunningAgent<CounterConfig, CounterDeps, CounterState>> {
+  running = await startAgent(counterAgent, counterConfig(config), {
+    ...options,
+    loop: { resyncMs: 60_000, ...options.loop },
+  });
   return running;
 }
 
@@ -60,7 +72,10 @@ describe('loop driver', () => {
       },
     };
     const plan = ['fail', 'fail', 'fail', 'fail', 'ok', 'fail', 'fail'];
-    const agent = await start({}, { clock, loop: { resyncMs: 5000, backoff: { baseMs: 10, maxMs: 40, jitter: 0.5 }, random: () => 0.5 } });
+    const agent = await start(
+      {},
+      { clock, loop: { resyncMs: 5000, backoff: { baseMs: 10, maxMs: 40, jitter: 0.5 }, random: () => 0.5 } },
+    );
     agent.deps.observeHook = async (call) => {
       if (plan[call - 1] === 'fail') throw new PgdeckError('unavailable', 'memory is down');
     };
@@ -79,7 +94,13 @@ describe('loop driver', () => {
 
   it('reports a stuck pass (pass-stuck event, live=false) and recovers when it ends', async () => {
     const stuckCalls: boolean[] = [];
-    const metrics: AgentMetrics = { pass: () => undefined, error: () => undefined, action: () => undefined, gauge: () => undefined, stuck: (_a, s) => stuckCalls.push(s) };
+    const metrics: AgentMetrics = {
+      pass: () => undefined,
+      error: () => undefined,
+      action: () => undefined,
+      gauge: () => undefined,
+      stuck: (_a, s) => stuckCalls.push(s),
+    };
     const hold = gate();
     const agent = await start({}, { metrics, loop: { stuckAfterMs: 30 } });
     await waitFor(() => agent.store.getSnapshot().health.passes === 1, 'first pass');
@@ -108,7 +129,10 @@ describe('loop driver', () => {
       agent.wake();
       await waitFor(() => agent.deps.observeCalls > before, 'another pass');
     }
-    await waitFor(() => kinds(agent, 'decided') + kinds(agent, 'pass-failed') === agent.deps.observeCalls, 'passes to settle');
+    await waitFor(
+      () => kinds(agent, 'decided') + kinds(agent, 'pass-failed') === agent.deps.observeCalls,
+      'passes to settle',
+    );
     const health = agent.store.getSnapshot().health;
     expect(kinds(agent, 'decided')).toBe(agent.deps.observeCalls - kinds(agent, 'pass-failed'));
     expect(health.passes).toBe(agent.deps.observeCalls);

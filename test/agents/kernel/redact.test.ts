@@ -3,15 +3,35 @@ import { MASK, isSecretKey, redact, redactText } from '../../../src/agents/kerne
 
 describe('redact', () => {
   it('recognises secret keys', () => {
-    for (const key of ['password', 'PGPASSWORD', 'passwd', 'pass', 'db_pass', 'dbPass', 'clientSecret', 'token', 'bearerToken', 'private_key', 'apiKey', 'api-key', 'credentials']) {
+    for (const key of [
+      'password',
+      'PGPASSWORD',
+      'passwd',
+      'pass',
+      'db_pass',
+      'dbPass',
+      'clientSecret',
+      'token',
+      'bearerToken',
+      'private_key',
+      'apiKey',
+      'api-key',
+      'credentials',
+    ]) {
       expect(isSecretKey(key), key).toBe(true);
     }
-    for (const key of ['host', 'port', 'user', 'passes', 'passMs', 'bypass', 'lsn']) expect(isSecretKey(key), key).toBe(false);
+    for (const key of ['host', 'port', 'user', 'passes', 'passMs', 'bypass', 'lsn'])
+      expect(isSecretKey(key), key).toBe(false);
   });
 
   it('masks secret values deeply, in arrays too, and leaves empty ones', () => {
     const input = { user: 'app', password: 's3cret', nested: [{ token: 't0k' }, { host: 'h' }], empty: { secret: '' } };
-    expect(redact(input)).toEqual({ user: 'app', password: MASK, nested: [{ token: MASK }, { host: 'h' }], empty: { secret: '' } });
+    expect(redact(input)).toEqual({
+      user: 'app',
+      password: MASK,
+      nested: [{ token: MASK }, { host: 'h' }],
+      empty: { secret: '' },
+    });
     expect(input.password).toBe('s3cret');
     expect(redact('plain')).toBe('plain');
     expect(redact(null)).toBe(null);

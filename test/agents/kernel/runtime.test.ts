@@ -1,7 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { PgdeckError } from '../../../src/agents/kernel/errors.js';
 import { startAgent, type RunningAgent } from '../../../src/agents/kernel/runtime.js';
-import { counterAgent, counterConfig, type CounterConfig, type CounterDeps, type CounterState } from '../../fixtures/counter-agent.js';
+import {
+  counterAgent,
+  counterConfig,
+  type CounterConfig,
+  type CounterDeps,
+  type CounterState,
+} from '../../fixtures/counter-agent.js';
 import { waitFor } from '../../helpers/wait-for.js';
 
 let agent: RunningAgent<CounterConfig, CounterDeps, CounterState>;
@@ -11,7 +17,10 @@ afterEach(async () => {
 });
 
 async function rejection(promise: Promise<unknown>): Promise<PgdeckError> {
-  const error: unknown = await promise.then(() => undefined, (e: unknown) => e);
+  const error: unknown = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   if (!(error instanceof PgdeckError)) throw new Error(`expected a PgdeckError, got ${String(error)}`);
   return error;
 }
@@ -20,7 +29,12 @@ describe('startAgent control', () => {
   it('lists the actions with their dangerous flag in the snapshot', async () => {
     agent = await startAgent(counterAgent, counterConfig());
     expect(agent.store.getSnapshot().actions).toEqual([
-      { name: 'bump', description: 'raise the target the counter climbs to', dangerous: true, args: '{by: integer 1..1000}' },
+      {
+        name: 'bump',
+        description: 'raise the target the counter climbs to',
+        dangerous: true,
+        args: '{by: integer 1..1000}',
+      },
       { name: 'note', description: 'attach a note to the published state', dangerous: false, args: '{text: string}' },
     ]);
   });
@@ -50,7 +64,10 @@ describe('startAgent control', () => {
     expect(result).toMatchObject({ ok: true, message: 'target is now 5' });
     const events = agent.store.events(0).events;
     const invoked = events.find((e) => e.kind === 'action-invoked');
-    expect(invoked).toMatchObject({ message: 'alice via test invoked bump', fields: { action: 'bump', args: { by: 3 }, actor: { who: 'alice', via: 'test' } } });
+    expect(invoked).toMatchObject({
+      message: 'alice via test invoked bump',
+      fields: { action: 'bump', args: { by: 3 }, actor: { who: 'alice', via: 'test' } },
+    });
     expect(events.find((e) => e.kind === 'action-succeeded')?.seq).toBeGreaterThan(invoked!.seq);
     await waitFor(() => agent.store.getSnapshot().state?.count === 5, 'count 5 after the bump woke the loop');
   });

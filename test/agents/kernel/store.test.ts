@@ -41,7 +41,9 @@ describe('store', () => {
     const remote = new AgentStore('remote');
     remote.update({ summary: 's1' });
     remote.update({ summary: 's2' });
-    const mirror = new AgentStore('remote', { source: { mode: 'attached', connected: true, stale: false, url: 'http://x' } });
+    const mirror = new AgentStore('remote', {
+      source: { mode: 'attached', connected: true, stale: false, url: 'http://x' },
+    });
     mirror.replace(remote.getSnapshot());
     expect(mirror.getSnapshot()).toMatchObject({ version: 2, summary: 's2' });
   });

@@ -18,7 +18,10 @@ afterEach(async () => {
 const fastBackoff = { baseMs: 20, maxMs: 100, jitter: 0.2 };
 
 async function rejection(promise: Promise<unknown>): Promise<PgdeckError> {
-  const error: unknown = await promise.then(() => undefined, (e: unknown) => e);
+  const error: unknown = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   if (!(error instanceof PgdeckError)) throw new Error(`expected a PgdeckError, got ${String(error)}`);
   return error;
 }
@@ -30,7 +33,12 @@ describe('attachAgent against a served agent', () => {
     handle = attachAgent<CounterState>(`${s.server.url}/`, { token: TOKEN, backoff: fastBackoff });
     const h = handle;
     expect(h.name).toBe(new URL(s.server.url).host);
-    expect(h.reader.getSnapshot().source).toMatchObject({ mode: 'attached', url: s.server.url, connected: false, stale: true });
+    expect(h.reader.getSnapshot().source).toMatchObject({
+      mode: 'attached',
+      url: s.server.url,
+      connected: false,
+      stale: true,
+    });
     await waitFor(() => h.reader.getSnapshot().state?.count === 3, 'count 3 in the mirror');
     expect(h.name).toBe('counter');
     expect(h.reader.name).toBe('counter');
@@ -49,18 +57,39 @@ describe('attachAgent against a served agent', () => {
     const s = served;
     handle = attachAgent<CounterState>(s.server.url, { token: TOKEN, backoff: fastBackoff });
     const h = handle;
-    expect(await h.control.preview('bump', { by: 4 })).toMatchObject({ action: 'bump', allowed: true, summary: 'raise target from 0 to 4' });
-    expect(await h.control.invoke('bump', { by: 4 }, { who: 'bob', via: 'tui' })).toMatchObject({ ok: true, message: 'target is now 4' });
+    expect(await h.control.preview('bump', { by: 4 })).toMatchObject({
+      action: 'bump',
+      allowed: true,
+      summary: 'raise target from 0 to 4',
+    });
+    expect(await h.control.invoke('bump', { by: 4 }, { who: 'bob', via: 'tui' })).toMatchObject({
+      ok: true,
+      message: 'target is now 4',
+    });
     await waitFor(() => h.reader.getSnapshot().state?.count === 4, 'count 4 in the mirror');
-    await waitFor(() => h.reader.events(0).events.some((e) => e.kind === 'action-invoked'), 'the audit event in the mirror');
-    expect(h.reader.events(0).events.find((e) => e.kind === 'action-invoked')?.fields).toMatchObject({ actor: { who: 'bob', via: 'api' } });
+    await waitFor(
+      () => h.reader.events(0).events.some((e) => e.kind === 'action-invoked'),
+      'the audit event in the mirror',
+    );
+    expect(h.reader.events(0).events.find((e) => e.kind === 'action-invoked')?.fields).toMatchObject({
+      actor: { who: 'bob', via: 'api' },
+    });
     expect(await rejection(h.control.invoke('explode', {}))).toMatchObject({ kind: 'not-found' });
-    expect(await rejection(h.control.invoke('bump', { by: -1 }))).toMatchObject({ kind: 'invalid-argument', field: 'by' });
-    expect(await rejection(h.control.invoke('note', { text: 'explode' }))).toMatchObject({ kind: 'internal', message: 'internal error' });
+    expect(await rejection(h.control.invoke('bump', { by: -1 }))).toMatchObject({
+      kind: 'invalid-argument',
+      field: 'by',
+    });
+    expect(await rejection(h.control.invoke('note', { text: 'explode' }))).toMatchObject({
+      kind: 'internal',
+      message: 'internal error',
+    });
     const wrong = attachAgent(s.server.url, { token: 'wrong', backoff: fastBackoff });
     try {
       expect(await rejection(wrong.control.invoke('note', { text: 'x' }))).toMatchObject({ kind: 'unauthorized' });
-      await waitFor(() => wrong.reader.getSnapshot().source.lastError === 'wrong bearer token', 'the stream error in the source');
+      await waitFor(
+        () => wrong.reader.getSnapshot().source.lastError === 'wrong bearer token',
+        'the stream error in the source',
+      );
       expect(wrong.reader.getSnapshot().source).toMatchObject({ connected: false, stale: true });
     } finally {
       await wrong.close();
@@ -78,7 +107,10 @@ describe('attachAgent against a served agent', () => {
     await waitFor(() => h.reader.getSnapshot().source.stale, 'stale');
     expect(h.reader.getSnapshot().source.connected).toBe(false);
     expect(h.reader.getSnapshot().state?.count).toBe(2);
-    await waitFor(() => /ECONNREFUSED|closed/.test(h.reader.getSnapshot().source.lastError ?? ''), 'a connection error');
+    await waitFor(
+      () => /ECONNREFUSED|closed/.test(h.reader.getSnapshot().source.lastError ?? ''),
+      'a connection error',
+    );
     served = await serveCounter({ target: 5 }, { token: TOKEN, port });
     await waitFor(() => h.reader.getSnapshot().state?.count === 5, 'the new instance state', 3000);
     expect(h.reader.getSnapshot().source).toMatchObject({ connected: true, stale: false });

@@ -34,10 +34,19 @@ describe('GET /events', () => {
     const client = await open(s.server.url);
     await client.until(() => client.journalSeqs().at(-1) === lastSeq(s), 'the journal so far');
     expect(client.messages[0]?.event).toBe('hello');
-    expect(parse<WireHello>(client.messages[0])).toMatchObject({ protocol: 1, agent: 'counter', instance: s.server.instance, resumeFrom: 0, reset: false });
+    expect(parse<WireHello>(client.messages[0])).toMatchObject({
+      protocol: 1,
+      agent: 'counter',
+      instance: s.server.instance,
+      resumeFrom: 0,
+      reset: false,
+    });
     expect(client.messages[1]?.event).toBe('snapshot');
     s.agent.store.update({ summary: 'changed by the test' });
-    await client.until((m) => m.some((x) => x.event === 'snapshot' && parse<{ summary: string }>(x).summary === 'changed by the test'), 'the new snapshot');
+    await client.until(
+      (m) => m.some((x) => x.event === 'snapshot' && parse<{ summary: string }>(x).summary === 'changed by the test'),
+      'the new snapshot',
+    );
     record(s, 1, 'fresh');
     await client.until(() => client.journalSeqs().at(-1) === lastSeq(s), 'the new event');
     const seqs = client.journalSeqs();
@@ -124,7 +133,9 @@ describe('GET /events', () => {
     res.resume();
     await done;
     res.destroy();
-    const snapshots = messages.filter((m) => m.event === 'snapshot').map((m) => parse<{ summary: string; version: number }>(m));
+    const snapshots = messages
+      .filter((m) => m.event === 'snapshot')
+      .map((m) => parse<{ summary: string; version: number }>(m));
     expect(snapshots.length).toBeLessThan(150);
     expect(snapshots.at(-1)?.summary).toBe('round 199');
     const seqs = messages.filter((m) => m.event === 'journal').map((m) => Number(m.id));

@@ -21,10 +21,24 @@ afterEach(async () => {
 
 /** Starts test/fixtures/headless-counter.ts as its own process and returns the URL it prints. */
 async function startHeadless(port: number, target: number): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/headless-counter.ts', '--port', String(port), '--token', TOKEN, '--target', String(target)], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'test/fixtures/headless-counter.ts',
+      '--port',
+      String(port),
+      '--token',
+      TOKEN,
+      '--target',
+      String(target),
+    ],
+    {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   children.add(child);
   const lines = createInterface({ input: child.stdout! });
   const exited = once(child, 'exit').then(([code]) => {
@@ -45,7 +59,10 @@ describe('attachAgent against a headless process', () => {
     expect(h.name).toBe('counter');
     expect(h.reader.getSnapshot().source).toMatchObject({ mode: 'attached', connected: true, stale: false });
 
-    expect(await h.control.invoke('bump', { by: 2 }, { who: 'carol', via: 'cli' })).toMatchObject({ ok: true, message: 'target is now 5' });
+    expect(await h.control.invoke('bump', { by: 2 }, { who: 'carol', via: 'cli' })).toMatchObject({
+      ok: true,
+      message: 'target is now 5',
+    });
     await waitFor(() => h.reader.getSnapshot().state?.count === 5, 'count 5 after the bump');
     const res = await fetch(`${first.url}/count`);
     expect(await res.json()).toEqual({ count: 5 });

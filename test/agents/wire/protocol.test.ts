@@ -26,7 +26,10 @@ describe('wire protocol', () => {
   it('falls back to the status when the body is not a wire error', () => {
     expect(errorFromWire(404, 'oops')).toMatchObject({ kind: 'not-found', message: 'HTTP 404' });
     expect(errorFromWire(502, undefined)).toMatchObject({ kind: 'internal', message: 'HTTP 502' });
-    expect(errorFromWire(409, { error: { code: 'made-up', message: 'm' } })).toMatchObject({ kind: 'conflict', message: 'm' });
+    expect(errorFromWire(409, { error: { code: 'made-up', message: 'm' } })).toMatchObject({
+      kind: 'conflict',
+      message: 'm',
+    });
   });
 
   it('escapes action names in paths', () => {

@@ -38,10 +38,16 @@ describe('serveAgent: auth', () => {
     const { server, agent } = await start();
     const missing = await post(`${server.url}/actions/bump`, '{"by":1}', { token: null });
     expect(missing.status).toBe(401);
-    expect(missing.body.error).toMatchObject({ code: 'unauthorized', message: expect.stringContaining('missing bearer token') });
+    expect(missing.body.error).toMatchObject({
+      code: 'unauthorized',
+      message: expect.stringContaining('missing bearer token'),
+    });
     expect(missing.headers.get('www-authenticate')).toBe('Bearer');
     const wrong = await post(`${server.url}/actions/bump`, '{"by":1}', { token: 'nope' });
-    expect(wrong).toMatchObject({ status: 401, body: { error: { code: 'unauthorized', message: 'wrong bearer token' } } });
+    expect(wrong).toMatchObject({
+      status: 401,
+      body: { error: { code: 'unauthorized', message: 'wrong bearer token' } },
+    });
     const almost = await post(`${server.url}/actions/bump/preview`, '{"by":1}', { token: `${TOKEN}x` });
     expect(almost.status).toBe(401);
     expect(agent.deps.target).toBe(0);
@@ -58,7 +64,13 @@ describe('serveAgent: auth', () => {
     expect(state).toMatchObject({ status: 200, body: { agent: 'counter', summary: expect.any(String) } });
     expect(state.headers.get('x-pgdeck-instance')).toBe(server.instance);
     const list = await call(`${server.url}/actions`);
-    expect(list.body).toMatchObject({ agent: 'counter', actions: [{ name: 'bump', dangerous: true }, { name: 'note', dangerous: false }] });
+    expect(list.body).toMatchObject({
+      agent: 'counter',
+      actions: [
+        { name: 'bump', dangerous: true },
+        { name: 'note', dangerous: false },
+      ],
+    });
     await served?.close();
     const open = await start({}, { token: TOKEN, openReads: true });
     expect((await call(`${open.server.url}/state`, { token: null })).status).toBe(200);
@@ -88,11 +100,17 @@ describe('serveAgent: auth', () => {
 describe('serveAgent: errors', () => {
   it('answers 400 for bad JSON and non-JSON bodies, naming the field for bad arguments', async () => {
     const { server, agent } = await start();
-    expect(await post(`${server.url}/actions/bump`, '{"by":')).toMatchObject({ status: 400, body: { error: { code: 'invalid-argument', message: 'request body is not valid JSON' } } });
+    expect(await post(`${server.url}/actions/bump`, '{"by":')).toMatchObject({
+      status: 400,
+      body: { error: { code: 'invalid-argument', message: 'request body is not valid JSON' } },
+    });
     const text = await post(`${server.url}/actions/bump`, 'by=1', { headers: { 'content-type': 'text/plain' } });
     expect(text).toMatchObject({ status: 400, body: { error: { code: 'invalid-argument' } } });
     const bad = await post(`${server.url}/actions/bump`, '{"by":"ten"}');
-    expect(bad).toMatchObject({ status: 400, body: { error: { code: 'invalid-argument', field: 'by', message: expect.stringMatching(/^by: /) } } });
+    expect(bad).toMatchObject({
+      status: 400,
+      body: { error: { code: 'invalid-argument', field: 'by', message: expect.stringMatching(/^by: /) } },
+    });
     const preview = await post(`${server.url}/actions/bump/preview`, '{"by":0}');
     expect(preview.body.error?.field).toBe('by');
     expect(agent.deps.target).toBe(0);
@@ -100,9 +118,15 @@ describe('serveAgent: errors', () => {
 
   it('answers 404 for unknown actions and paths, 405 for the wrong method', async () => {
     const { server } = await start();
-    expect(await post(`${server.url}/actions/explode`, '{}')).toMatchObject({ status: 404, body: { error: { code: 'not-found', message: 'agent counter has no action "explode"' } } });
+    expect(await post(`${server.url}/actions/explode`, '{}')).toMatchObject({
+      status: 404,
+      body: { error: { code: 'not-found', message: 'agent counter has no action "explode"' } },
+    });
     expect(await call(`${server.url}/nowhere`)).toMatchObject({ status: 404, body: { error: { code: 'not-found' } } });
-    expect(await post(`${server.url}/actions/%E0%A4%A`, '{}')).toMatchObject({ status: 400, body: { error: { code: 'invalid-argument' } } });
+    expect(await post(`${server.url}/actions/%E0%A4%A`, '{}')).toMatchObject({
+      status: 400,
+      body: { error: { code: 'invalid-argument' } },
+    });
     const wrongMethod = await call(`${server.url}/actions/bump`);
     expect(wrongMethod.status).toBe(405);
     expect(wrongMethod.headers.get('allow')).toBe('POST');
@@ -118,12 +142,19 @@ describe('serveAgent: errors', () => {
   it('answers 413 for an oversized body, declared or streamed', async () => {
     const { server, agent } = await start({}, { token: TOKEN, maxBodyBytes: 1024 });
     const big = JSON.stringify({ text: 'x'.repeat(2000) });
-    expect(await post(`${server.url}/actions/note`, big)).toMatchObject({ status: 413, body: { error: { code: 'invalid-argument' } } });
+    expect(await post(`${server.url}/actions/note`, big)).toMatchObject({
+      status: 413,
+      body: { error: { code: 'invalid-argument' } },
+    });
     const streamed = await new Promise<number>((resolve, reject) => {
-      const req = request(`${server.url}/actions/note`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' } }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      });
+      const req = request(
+        `${server.url}/actions/note`,
+        { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' } },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
       req.on('error', reject);
       req.write('{"text":"');
       for (let i = 0; i < 4; i++) req.write('y'.repeat(512));
@@ -139,14 +170,20 @@ describe('serveAgent: probes and routes', () => {
     const { server, agent } = await start({ down: ['disk'] });
     await waitFor(() => agent.store.getSnapshot().health.passes > 0, 'first pass');
     const health = await call(`${server.url}/health`, { token: null });
-    expect(health).toMatchObject({ status: 200, body: { agent: 'counter', protocol: 1, health: { live: true, ready: false } } });
+    expect(health).toMatchObject({
+      status: 200,
+      body: { agent: 'counter', protocol: 1, health: { live: true, ready: false } },
+    });
     expect((await call(`${server.url}/ready`, { token: null })).status).toBe(503);
     agent.deps.reachable = { memory: true, disk: true };
     agent.wake();
     await waitFor(() => agent.store.getSnapshot().health.ready, 'ready');
     expect((await call(`${server.url}/ready`, { token: null })).status).toBe(200);
     await agent.close();
-    expect(await call(`${server.url}/health`, { token: null })).toMatchObject({ status: 503, body: { health: { live: false, status: 'stopped' } } });
+    expect(await call(`${server.url}/health`, { token: null })).toMatchObject({
+      status: 503,
+      body: { health: { live: false, status: 'stopped' } },
+    });
   });
 
   it('serves /metrics in Prometheus text without a token', async () => {
