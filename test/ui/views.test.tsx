@@ -120,6 +120,7 @@ describe('failover rows', () => {
       [
         {
           agent: 'failover',
+          identity: { kind: 'failover', entity: 'main', instance: 'main/pg0', label: 'pg0' },
           version: 1,
           updatedAt: NOW,
           health: { status: 'ok', live: true, ready: true, passes: 1, consecutiveErrors: 0, dependencies: {} },

@@ -20,6 +20,7 @@ export const failoverAgent: AgentDefinition<
   description: 'etcd-based HA daemon for one PostgreSQL server: leader election, failover, switchover, fencing',
   configSchema: failoverConfigSchema,
   cliOptions: failoverCliOptions,
+  identify: (config) => ({ entity: config.cluster, instance: `${config.cluster}/${config.node}`, label: config.node }),
   connect: connectFailover,
   observe: (deps) => observeFailover(deps),
   decide: decideFailover,

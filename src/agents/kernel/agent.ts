@@ -1,7 +1,7 @@
 import type { Clock } from './clock.js';
 import type { Logger } from './logger.js';
 import type { Schema } from './schema.js';
-import type { ActionPreview, ActionResult, Actor, AgentSnapshot } from './snapshot.js';
+import type { ActionPreview, ActionResult, Actor, AgentIdentity, AgentSnapshot } from './snapshot.js';
 
 /** What `decide` returns: the whole policy of one pass, computed without I/O. */
 export interface Decision<A extends { readonly kind: string }, P> {
@@ -68,6 +68,8 @@ export interface AgentDefinition<C, D, O, A extends { readonly kind: string }, P
   readonly description: string;
   readonly configSchema: Schema<C>;
   readonly cliOptions: readonly CliOption[];
+  /** Which entity and instance this configuration runs (see AgentIdentity); the kind is `name`. */
+  identify(config: C): Omit<AgentIdentity, 'kind'>;
   /** Builds the adapters. Must not fail because a dependency is down: outages are observed data. */
   connect(config: C, ctx: AgentContext): Promise<D>;
   observe(deps: D, signal: AbortSignal): Promise<O>;

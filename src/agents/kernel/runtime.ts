@@ -39,6 +39,7 @@ export async function startAgent<C, D, O, A extends { readonly kind: string }, P
   const store = new AgentStore<P>(definition.name, {
     journalCapacity: options.journalCapacity ?? 5000,
     now: () => clock.now(),
+    identity: { kind: definition.name, ...definition.identify(config) },
   });
   const log = journalLogger(store.journal, options.logSink, { agent: definition.name });
   const sink = options.logSink;

@@ -36,8 +36,37 @@ export interface SourceInfo {
   readonly lastError?: string;
 }
 
+/**
+ * Who published a snapshot. The console merges the instances that share `kind` and `entity` into one
+ * entity (one failover cluster out of its daemons) and sends an action to an instance of the selected
+ * row's own entity.
+ */
+export interface AgentIdentity {
+  /** The agent's definition name: `failover`, `citus-sync`. */
+  readonly kind: string;
+  /** The real thing this instance belongs to, shared by its peers: a failover cluster's name. */
+  readonly entity: string;
+  /** Unique among all instances of this kind: `main/pg0` (cluster/member), a pod name for a replica. */
+  readonly instance: string;
+  /** Short name for a source column: `pg0`. */
+  readonly label: string;
+}
+
+/** Who leads the instances of an entity, for agents with a leader (the kube-lease gate, failover's etcd election). */
+export interface LeadershipInfo {
+  /** This instance leads now. */
+  readonly leading: boolean;
+  /** The current holder's instance name, null when nobody holds it or it is unknown. */
+  readonly holder: string | null;
+  /** When the holder's lease runs out unless renewed (ms since epoch). */
+  readonly until?: number;
+}
+
 export interface AgentSnapshot<S = unknown> {
+  /** The agent's definition name (same as `identity.kind`). */
   readonly agent: string;
+  readonly identity: AgentIdentity;
+  readonly leadership?: LeadershipInfo;
   readonly version: number;
   readonly updatedAt: number;
   readonly health: AgentHealth;

@@ -1,7 +1,13 @@
 import { Journal, type JournalInput, type JournalSlice, type JournalEvent } from './journal.js';
-import { initialHealth, type AgentReader, type AgentSnapshot, type SourceInfo } from './snapshot.js';
+import {
+  initialHealth,
+  type AgentIdentity,
+  type AgentReader,
+  type AgentSnapshot,
+  type SourceInfo,
+} from './snapshot.js';
 
-type SnapshotPatch<S> = Partial<Omit<AgentSnapshot<S>, 'agent' | 'version' | 'updatedAt'>>;
+type SnapshotPatch<S> = Partial<Omit<AgentSnapshot<S>, 'agent' | 'identity' | 'version' | 'updatedAt'>>;
 
 /**
  * The agent's published face: an immutable snapshot replaced on change, plus the bounded journal.
@@ -15,12 +21,13 @@ export class AgentStore<S = unknown> implements AgentReader<S> {
 
   constructor(
     readonly name: string,
-    options: { journalCapacity?: number; now?: () => number; source?: SourceInfo } = {},
+    options: { journalCapacity?: number; now?: () => number; source?: SourceInfo; identity?: AgentIdentity } = {},
   ) {
     this.now = options.now ?? Date.now;
     this.journal = new Journal(name, options.journalCapacity, this.now);
     const snapshot: AgentSnapshot<S> = {
       agent: name,
+      identity: options.identity ?? { kind: name, entity: name, instance: name, label: name },
       version: 0,
       updatedAt: this.now(),
       health: initialHealth,
