@@ -11,6 +11,7 @@ import type {
   DynamicConfig,
   FailoverConfig,
   FailoverState,
+  MemberReport,
   MemberStatus,
   PrimaryRecord,
   SwitchoverRequest,
@@ -31,6 +32,24 @@ function state(ctx: Ctx): FailoverState {
   if (!s.etcdReachable)
     throw new PgdeckError('unavailable', 'etcd is unreachable: no change can be made until it is back');
   return s;
+}
+
+/**
+ * The published state with each member's role, state and position taken from its own latest report in
+ * etcd: the snapshot can be a pass behind the member (a replica that started streaming a moment ago).
+ */
+async function freshState(ctx: Ctx): Promise<FailoverState> {
+  const s = state(ctx);
+  const entries = await ctx.deps.session.readAll();
+  if (entries === null)
+    throw new PgdeckError('unavailable', 'etcd is unreachable: no change can be made until it is back');
+  const members = s.members.map((m): MemberStatus => {
+    const raw = entries.get(`members/${m.name}`)?.value;
+    if (raw === undefined) return m;
+    const report = JSON.parse(raw) as MemberReport;
+    return { ...m, role: report.role, state: report.state, receivedLsn: report.receivedLsn };
+  });
+  return { ...s, members };
 }
 
 function primaryOf(s: FailoverState): MemberStatus {
@@ -143,7 +162,7 @@ const switchover: Action<z.infer<typeof candidateArgs>> = {
   args: candidateArgs,
   argsHelp: '{candidate?: member name}',
   preview: async (ctx, args): Promise<ActionPreview> => {
-    const { primary, candidate } = pick(state(ctx), args.candidate, true);
+    const { primary, candidate } = pick(await freshState(ctx), args.candidate, true);
     return {
       action: 'switchover',
       allowed: true,
@@ -159,7 +178,7 @@ const switchover: Action<z.infer<typeof candidateArgs>> = {
     };
   },
   invoke: async (ctx, args) => {
-    const { primary, candidate } = pick(state(ctx), args.candidate, true);
+    const { primary, candidate } = pick(await freshState(ctx), args.candidate, true);
     return request(ctx, 'switchover', primary.name, candidate.name);
   },
 };
