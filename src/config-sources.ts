@@ -1,61 +1,65 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
 import type { CliOption } from './agents/kernel/agent.js';
+import { PgdeckError } from './agents/kernel/errors.js';
 
 /** Where a config value came from, for error messages and `config show`. */
 export type Source = `flag --${string}` | `env ${string}` | `file ${string}` | 'default';
 
-export interface EnvName {
-  readonly env: string;
-  readonly key: string;
-  readonly type: 'string' | 'number' | 'boolean';
-}
-
 /**
- * Environment names pgdeck reads, including those existing deployments of the tools it replaces
- * already set (citus membership managers, the queue autoscaler, Kubernetes downward API).
+ * The global section's flags and environment names: only what every face uses. An option with
+ * `flag: ''` is read from the environment only (a token never goes on a command line).
  */
-export const ENV_NAMES: readonly EnvName[] = [
-  { env: 'PGDECK_LISTEN', key: 'listen', type: 'string' },
-  { env: 'PGDECK_TOKEN', key: 'token', type: 'string' },
-  { env: 'PGDECK_TOKEN_FILE', key: 'tokenFile', type: 'string' },
-  { env: 'PGDECK_LOG_LEVEL', key: 'logLevel', type: 'string' },
-  { env: 'PGDECK_READONLY', key: 'readonly', type: 'boolean' },
-  { env: 'POD_NAMESPACE', key: 'kube.namespace', type: 'string' },
-  { env: 'LABEL_SELECTOR', key: 'kube.labelSelector', type: 'string' },
-  { env: 'CITUS_HOST', key: 'citus.host', type: 'string' },
-  { env: 'POSTGRES_USER', key: 'citus.user', type: 'string' },
-  { env: 'POSTGRES_PASSWORD', key: 'citus.password', type: 'string' },
-  { env: 'POSTGRES_DB', key: 'citus.database', type: 'string' },
-  { env: 'SCAN_INTERVAL_SECONDS', key: 'citus.scanIntervalSeconds', type: 'number' },
-  { env: 'REDIS_HOST', key: 'redis.host', type: 'string' },
-  { env: 'REDIS_PORT', key: 'redis.port', type: 'number' },
-  { env: 'REDIS_STREAM', key: 'redis.stream', type: 'string' },
-  { env: 'REDIS_CONSUMER_GROUP', key: 'redis.consumerGroup', type: 'string' },
-  { env: 'OTTO_AGENT_IMAGE', key: 'autoscaler.agentImage', type: 'string' },
-];
-
-/** Global flags: flag name -> config key. */
-export const GLOBAL_FLAGS: readonly CliOption[] = [
+export const GLOBAL_OPTIONS: readonly CliOption[] = [
   {
     flag: 'listen',
     key: 'listen',
     type: 'string',
     describe: 'host:port the headless API listens on (loopback unless given)',
+    env: ['PGDECK_LISTEN'],
   },
+  { flag: '', key: 'token', type: 'string', describe: 'API bearer token', env: ['PGDECK_TOKEN'], secret: true },
   {
     flag: 'token-file',
     key: 'tokenFile',
     type: 'string',
     describe: 'file holding the API bearer token (or set PGDECK_TOKEN)',
+    env: ['PGDECK_TOKEN_FILE'],
   },
-  { flag: 'log-level', key: 'logLevel', type: 'string', describe: 'debug | info | warn | error' },
+  {
+    flag: 'log-level',
+    key: 'logLevel',
+    type: 'string',
+    describe: 'debug | info | warn | error | silent',
+    env: ['PGDECK_LOG_LEVEL'],
+  },
   {
     flag: 'readonly',
     key: 'readonly',
     type: 'boolean',
     describe: 'hide and refuse every action that changes something',
+    env: ['PGDECK_READONLY'],
   },
-  { flag: 'context', key: 'kube.context', type: 'string', describe: 'kubeconfig context' },
-  { flag: 'namespace', key: 'kube.namespace', type: 'string', describe: 'Kubernetes namespace (POD_NAMESPACE)' },
+  { flag: 'context', key: 'kube.context', type: 'string', describe: 'kubeconfig context', env: ['PGDECK_CONTEXT'] },
+  {
+    flag: 'namespace',
+    key: 'kube.namespace',
+    type: 'string',
+    describe: 'Kubernetes namespace',
+    env: ['PGDECK_NAMESPACE', 'POD_NAMESPACE'],
+  },
+  {
+    flag: 'color',
+    key: 'color',
+    type: 'boolean',
+    describe: 'colors in the console (--no-color or NO_COLOR=1 turns them off)',
+    env: ['PGDECK_COLOR'],
+  },
+];
+
+/** Variables whose mere presence (non-empty) sets a key, as https://no-color.org asks of NO_COLOR. */
+export const PRESENCE_ENV: readonly { readonly env: string; readonly key: string; readonly value: unknown }[] = [
+  { env: 'NO_COLOR', key: 'color', value: false },
 ];
 
 /** A tree of plain values, and where each leaf came from. */
@@ -75,6 +79,14 @@ export class Layered {
     }
     node[parts[parts.length - 1]!] = value;
     this.sources.set(key, source);
+  }
+
+  /** Makes `key` an empty object unless it is one, without recording a source (an agent run with defaults). */
+  ensureObject(key: string): void {
+    const current = this.get(key);
+    if (typeof current === 'object' && current !== null && !Array.isArray(current)) return;
+    this.set(key, {}, 'default');
+    this.sources.delete(key);
   }
 
   /** Sets every leaf of a plain object (a YAML file) under `prefix`. */
@@ -97,12 +109,13 @@ export class Layered {
       );
   }
 
-  /** The source of `key` or of the nearest parent that has one. */
+  /** The source of `key`, of the nearest parent that has one, or else of the first value under it. */
   sourceOf(key: string): Source {
     for (let parts = key.split('.'); parts.length > 0; parts = parts.slice(0, -1)) {
       const found = this.sources.get(parts.join('.'));
       if (found !== undefined) return found;
     }
+    for (const [k, source] of this.sources) if (k.startsWith(`${key}.`)) return source;
     return 'default';
   }
 }
@@ -116,4 +129,32 @@ export function coerce(raw: unknown, type: 'string' | 'number' | 'boolean'): unk
     if (/^(0|false|no|off)$/i.test(raw)) return false;
   }
   return raw;
+}
+
+/** `failover-timeout` -> `failoverTimeout`, the second name yargs gives a flag. */
+export function camel(flag: string): string {
+  return flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+/** The YAML config file as a plain mapping; an unreadable or malformed file is one line naming it. */
+export function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new PgdeckError('config', `config: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (error) {
+    throw new PgdeckError(
+      'config',
+      `config: ${path} is not valid YAML: ${String((error as Error).message).split('\n')[0]}`,
+    );
+  }
+  if (doc === null || doc === undefined) return {};
+  if (typeof doc !== 'object' || Array.isArray(doc))
+    throw new PgdeckError('config', `config: ${path} must be a YAML mapping of keys to values`);
+  return doc as Record<string, unknown>;
 }

@@ -1,25 +1,21 @@
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { AnyAgentDefinition, CliOption } from './agents/kernel/agent.js';
-import { PgdeckError } from './agents/kernel/errors.js';
-import { MASK, isSecretKey } from './agents/kernel/redact.js';
-import type { SchemaIssue } from './agents/kernel/schema.js';
-import { ENV_NAMES, GLOBAL_FLAGS, Layered, coerce, type Source } from './config-sources.js';
+import { PLANNED_AGENTS, agentFlagProblems, flagValue, knownAgentOptions } from './config-agents.js';
+import { ConfigError, issueLine, issueLines, type DetailedIssue } from './config-issues.js';
+import { schemaPaths } from './config-keys.js';
+import { GLOBAL_OPTIONS, Layered, PRESENCE_ENV, coerce, readConfigFile, type Source } from './config-sources.js';
 
 const hostPort = z.string().regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'expected host:port');
-const port = z
-  .number({ error: 'expected a number from 1 to 65535' })
-  .int()
-  .min(1, 'expected a number from 1 to 65535')
-  .max(65535, 'expected a number from 1 to 65535');
 
+/** Only what every face uses; each agent's settings live in its own section under `agents:`. */
 export const globalSchema = z.strictObject({
   listen: hostPort.prefault('127.0.0.1:8008'),
   token: z.string().min(16, 'must be at least 16 characters').optional(),
   tokenFile: z.string().optional(),
   logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).prefault('info'),
-  readonly: z.boolean({ error: 'expected true or false' }).prefault(false),
+  readonly: z.boolean().prefault(false),
+  color: z.boolean().prefault(true),
   kube: z
     .strictObject({
       context: z.string().optional(),
@@ -27,44 +23,23 @@ export const globalSchema = z.strictObject({
         .string()
         .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'expected a DNS-1123 label')
         .prefault('default'),
-      labelSelector: z.string().optional(),
     })
     .prefault({}),
-  citus: z
-    .strictObject({
-      host: z.string().min(1).optional(),
-      port: port.prefault(5432),
-      user: z.string().min(1).prefault('postgres'),
-      password: z.string().optional(),
-      database: z.string().min(1).prefault('postgres'),
-      scanIntervalSeconds: z
-        .number({ error: 'expected a number of seconds' })
-        .positive('expected a positive number of seconds')
-        .prefault(10),
-    })
-    .prefault({}),
-  redis: z
-    .strictObject({
-      host: z.string().min(1).prefault('127.0.0.1'),
-      port: port.prefault(6379),
-      stream: z.string().min(1).prefault('scale-events'),
-      consumerGroup: z.string().min(1).prefault('pgdeck-autoscaler'),
-    })
-    .prefault({}),
-  autoscaler: z.strictObject({ agentImage: z.string().min(1).optional() }).prefault({}),
   attach: z.array(z.url({ error: 'expected an http(s) URL' })).prefault([]),
   agents: z.record(z.string(), z.record(z.string(), z.unknown())).prefault({}),
 });
 
-export type GlobalConfig = z.infer<typeof globalSchema>;
+export type GlobalConfig = Omit<z.infer<typeof globalSchema>, 'agents'>;
 
 export interface LoadedConfig {
   readonly global: GlobalConfig;
   /** The bearer token from `token` or `tokenFile`, if any. */
   readonly token: string | undefined;
-  /** Each configured (or requested) agent's validated config. */
+  /** Each running agent's validated section: the one `--agent` runs, or the configured ones. */
   readonly agents: Readonly<Record<string, unknown>>;
   readonly sources: ReadonlyMap<string, Source>;
+  /** Keys whose options are declared secret (masked beside every key named like a secret). */
+  readonly secrets: ReadonlySet<string>;
   readonly file: string | undefined;
 }
 
@@ -74,49 +49,75 @@ export interface LoadInput {
   readonly env: NodeJS.ProcessEnv;
   readonly configFile?: string;
   readonly definitions: Readonly<Record<string, AnyAgentDefinition>>;
-  /** Agents to validate even when the file does not mention them (the one `--agent` runs). */
-  readonly want?: readonly string[];
+  /** The agent `--agent` runs; without it, every agent configured under `agents:` runs. */
+  readonly agent?: string;
+  /** The command line as typed: `--flag=value` of a boolean flag is read from it (yargs turns `=maybe` into false). */
+  readonly argv?: readonly string[];
 }
 
-/** flags > environment > YAML file > defaults; every error is one line naming the key. */
+/** flags > environment > YAML file > defaults; every problem is reported at once, one line each naming its key. */
 export function loadConfig(input: LoadInput): LoadedConfig {
   const layers = new Layered();
   if (input.configFile !== undefined) layers.setTree(readConfigFile(input.configFile), `file ${input.configFile}`);
-  applyOptions(
-    layers,
-    '',
-    ENV_NAMES.map((e) => ({ flag: '', key: e.key, type: e.type, describe: '', env: [e.env] })),
-    input,
-  );
-  applyOptions(layers, '', GLOBAL_FLAGS, input);
-  const fileAgents = Object.keys((layers.get('agents') as Record<string, unknown> | undefined) ?? {});
-  for (const name of fileAgents)
-    if (!Object.hasOwn(input.definitions, name))
-      throw configError(
-        `agents.${name}`,
-        layers.sourceOf(`agents.${name}`),
-        `unknown agent; known agents: ${Object.keys(input.definitions).join(', ') || '(none)'}`,
-      );
-  const names = [...new Set([...fileAgents, ...(input.want ?? [])])];
-  for (const name of names) applyOptions(layers, `agents.${name}`, input.definitions[name]?.cliOptions ?? [], input);
-  if (names.length > 0 && layers.get('agents') === undefined) layers.set('agents', {}, 'default');
-  for (const name of names) if (layers.get(`agents.${name}`) === undefined) layers.set(`agents.${name}`, {}, 'default');
-
-  const parsed = globalSchema.safeParse(layers.value);
-  if (!parsed.success) throw fromIssues(parsed.error.issues, '', layers);
-  const agents: Record<string, unknown> = {};
-  for (const name of names) {
-    const result = input.definitions[name]!.configSchema.safeParse(parsed.data.agents[name] ?? {});
-    if (!result.success) throw fromIssues(result.error.issues, `agents.${name}`, layers);
-    agents[name] = result.data;
+  applyOptions(layers, '', GLOBAL_OPTIONS, input);
+  const built = (name: string): boolean => Object.hasOwn(input.definitions, name);
+  const configured = Object.keys(asRecord(layers.get('agents')));
+  const lines = configured.filter((name) => !built(name)).map((name) => unknownAgent(name, layers, input));
+  if (input.agent !== undefined && !built(input.agent)) lines.push(unknownAgentFlag(input.agent, input));
+  const running = input.agent === undefined ? configured.filter(built) : [input.agent].filter(built);
+  lines.push(...agentFlagProblems(input.flags, knownAgentOptions(input.definitions), running, input.agent, built));
+  const sections = [...new Set([...configured.filter(built), ...running])];
+  const secrets = new Set(GLOBAL_OPTIONS.filter((o) => o.secret === true).map((o) => o.key));
+  for (const name of sections) {
+    if ((layers.get(`agents.${name}`) ?? null) === null) layers.ensureObject(`agents.${name}`);
+    if (!running.includes(name)) continue;
+    const options = input.definitions[name]!.cliOptions;
+    applyOptions(layers, `agents.${name}`, options, input);
+    for (const o of options) if (o.secret === true) secrets.add(`agents.${name}.${o.key}`);
   }
-  return {
-    global: parsed.data,
-    token: resolveToken(parsed.data, layers),
-    agents,
-    sources: layers.sources,
-    file: input.configFile,
-  };
+  const globalKnown = schemaPaths(globalSchema);
+  const parsed = globalSchema.safeParse(layers.value);
+  if (!parsed.success)
+    lines.push(
+      ...issueLines(parsed.error.issues, '', { layers, secrets, known: globalKnown, options: GLOBAL_OPTIONS }),
+    );
+  const agents: Record<string, unknown> = {};
+  for (const name of sections) {
+    const ctx = { layers, secrets, globalKnown, runs: running.includes(name) };
+    const section = validateSection(name, input.definitions[name]!, ctx, lines);
+    if (section !== undefined) agents[name] = section;
+  }
+  const token = parsed.success && lines.length === 0 ? resolveToken(parsed.data, layers, lines) : undefined;
+  if (!parsed.success || lines.length > 0) throw new ConfigError(lines, fieldOf(lines[0]));
+  const { agents: _sections, ...global } = parsed.data;
+  return { global, token, agents, sources: layers.sources, secrets, file: input.configFile };
+}
+
+/**
+ * One agent's section through its schema: the validated section when it runs and is valid. A
+ * configured agent that does not run here is still held to its keys, not to the values it would need.
+ */
+function validateSection(
+  name: string,
+  definition: AnyAgentDefinition,
+  ctx: { layers: Layered; secrets: ReadonlySet<string>; globalKnown: readonly string[]; runs: boolean },
+  lines: string[],
+): unknown {
+  const prefix = `agents.${name}`;
+  const section = ctx.layers.get(prefix);
+  if (typeof section !== 'object' || section === null || Array.isArray(section)) return undefined;
+  const result = definition.configSchema.safeParse(section);
+  if (result.success) return ctx.runs ? result.data : undefined;
+  const known = [
+    ...schemaPaths(definition.configSchema, prefix),
+    ...definition.cliOptions.map((o) => `${prefix}.${o.key}`),
+    ...ctx.globalKnown,
+  ];
+  const issues = (result.error.issues as readonly DetailedIssue[]).filter(
+    (i) => ctx.runs || i.code === 'unrecognized_keys',
+  );
+  lines.push(...issueLines(issues, prefix, { ...ctx, known, options: definition.cliOptions }));
+  return undefined;
 }
 
 function applyOptions(layers: Layered, prefix: string, options: readonly CliOption[], input: LoadInput): void {
@@ -125,71 +126,58 @@ function applyOptions(layers: Layered, prefix: string, options: readonly CliOpti
     const env = o.env?.find((name) => input.env[name] !== undefined && input.env[name] !== '');
     if (env !== undefined) layers.set(key(o), coerce(input.env[env], o.type), `env ${env}`);
   }
+  if (prefix === '')
+    for (const p of PRESENCE_ENV)
+      if (input.env[p.env] !== undefined && input.env[p.env] !== '') layers.set(p.key, p.value, `env ${p.env}`);
   for (const o of options) {
     if (o.flag === '') continue;
-    const raw = input.flags[o.flag] ?? input.flags[camel(o.flag)];
+    const raw = (o.type === 'boolean' ? typedBoolean(input.argv, o.flag) : undefined) ?? flagValue(input.flags, o.flag);
     if (raw !== undefined) layers.set(key(o), coerce(raw, o.type), `flag --${o.flag}`);
   }
 }
 
-function readConfigFile(path: string): Record<string, unknown> {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new PgdeckError('config', `config: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
-  }
-  let doc: unknown;
-  try {
-    doc = parseYaml(text);
-  } catch (error) {
-    throw new PgdeckError(
-      'config',
-      `config: ${path} is not valid YAML: ${String((error as Error).message).split('\n')[0]}`,
-    );
-  }
-  if (doc === null || doc === undefined) return {};
-  if (typeof doc !== 'object' || Array.isArray(doc))
-    throw new PgdeckError('config', `config: ${path} must be a YAML mapping of keys to values`);
-  return doc as Record<string, unknown>;
+/** The last `--flag=value` of a boolean flag as typed, before any `--`. */
+function typedBoolean(argv: readonly string[] | undefined, flag: string): string | undefined {
+  const end = argv?.indexOf('--') ?? -1;
+  const typed = (end === -1 ? argv : argv?.slice(0, end)) ?? [];
+  return typed
+    .filter((a) => a.startsWith(`--${flag}=`))
+    .map((a) => a.slice(flag.length + 3))
+    .pop();
 }
 
-function resolveToken(config: GlobalConfig, layers: Layered): string | undefined {
+function unknownAgent(name: string, layers: Layered, input: LoadInput): string {
+  const known = Object.keys(input.definitions).join(', ') || '(none)';
+  const why = Object.hasOwn(PLANNED_AGENTS, name) ? `the ${name} agent is not built yet` : 'unknown agent';
+  return issueLine(`agents.${name}`, layers.sourceOf(`agents.${name}`), `${why}; known agents: ${known}`);
+}
+
+function unknownAgentFlag(name: string, input: LoadInput): string {
+  const known = Object.keys(input.definitions).join(', ') || '(none)';
+  const planned = Object.hasOwn(PLANNED_AGENTS, name) ? ' (not built yet)' : '';
+  return `--agent: unknown agent "${name}"${planned}; known agents: ${known}`;
+}
+
+/** `config: agents.failover.node (--node): ...` -> `agents.failover.node`. */
+function fieldOf(line: string | undefined): string | undefined {
+  return /^config: ([^\s:]+)/.exec(line ?? '')?.[1];
+}
+
+function asRecord(value: unknown): Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+}
+
+function resolveToken(config: z.infer<typeof globalSchema>, layers: Layered, lines: string[]): string | undefined {
   if (config.token !== undefined) return config.token;
   if (config.tokenFile === undefined) return undefined;
+  const source = layers.sourceOf('tokenFile');
   let token: string;
   try {
     token = readFileSync(config.tokenFile, 'utf8').trim();
   } catch {
-    throw configError('tokenFile', layers.sourceOf('tokenFile'), `cannot read ${config.tokenFile}`);
+    lines.push(issueLine('tokenFile', source, `cannot read ${config.tokenFile}`));
+    return undefined;
   }
-  if (token.length < 16)
-    throw configError('tokenFile', layers.sourceOf('tokenFile'), 'the token in it must be at least 16 characters');
+  if (token.length < 16) lines.push(issueLine('tokenFile', source, 'the token in it must be at least 16 characters'));
   return token;
-}
-
-function fromIssues(issues: readonly SchemaIssue[], prefix: string, layers: Layered): PgdeckError {
-  const issue = issues[0];
-  const path = [prefix, ...(issue?.path ?? []).map(String)].filter((p) => p !== '').join('.');
-  const unknown = (issue as { keys?: string[] } | undefined)?.keys;
-  const key =
-    unknown !== undefined && unknown.length > 0
-      ? [path, unknown[0]].filter((p) => p !== '').join('.')
-      : path || '(root)';
-  const source = layers.sourceOf(key);
-  const raw = isSecretKey(key.split('.').pop() ?? key) ? MASK : layers.get(key);
-  const got =
-    unknown !== undefined
-      ? 'unknown key'
-      : `${(issue?.message ?? 'invalid value').replace(/^Invalid input: /, '')}${raw === undefined ? '' : `, got ${JSON.stringify(raw)}`}`;
-  return configError(key, source, got);
-}
-
-function configError(key: string, source: Source, message: string): PgdeckError {
-  const where = source === 'default' ? '' : ` (${source.replace(/^flag /, '').replace(/^env /, '')})`;
-  return new PgdeckError('config', `config: ${key}${where}: ${message}`, { field: key });
-}
-
-function camel(flag: string): string {
-  return flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 }

@@ -1,29 +1,30 @@
 #!/usr/bin/env -S node --max-semi-space-size=2
 import { userInfo } from 'node:os';
-import yargs, { type Argv } from 'yargs';
+import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import type { CliOption } from './agents/kernel/agent.js';
 import { startAgent } from './agents/kernel/runtime.js';
 import type { AgentHandle } from './agents/kernel/snapshot.js';
 import { AGENTS } from './agents/registry.js';
 import { parseArgPairs, runAction } from './cli/action.js';
 import { renderConfig } from './cli/config-show.js';
-import { UsageError, exitCodeFor, oneLine } from './cli/exit.js';
+import { UsageError, errorLines, exitCodeFor } from './cli/exit.js';
+import { addAgentOptions, packageVersion, yargsOptions } from './cli/flags.js';
 import { runHeadless } from './cli/headless.js';
 import { fetchSnapshots, renderStatus, type OutputFormat } from './cli/status.js';
-import { GLOBAL_FLAGS } from './config-sources.js';
+import { GLOBAL_OPTIONS } from './config-sources.js';
 import { loadConfig, type LoadedConfig } from './config.js';
 
 /** The composition root: the only place that picks in-process or attached agents, headless or TUI. */
 async function main(argv: readonly string[]): Promise<number> {
   let code = 0;
-  const load = (args: Record<string, unknown>, want: string[] = []): LoadedConfig =>
+  const load = (args: Record<string, unknown>): LoadedConfig =>
     loadConfig({
       flags: args,
       env: process.env,
       ...(typeof args.config === 'string' ? { configFile: args.config } : {}),
       definitions: AGENTS,
-      want,
+      ...(typeof args.agent === 'string' ? { agent: args.agent } : {}),
+      argv,
     });
   const write = (text: string): void => {
     process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
@@ -33,25 +34,15 @@ async function main(argv: readonly string[]): Promise<number> {
     .scriptName('pgdeck')
     .usage('$0 [--agent NAME]  terminal ops console for PostgreSQL fleets on Kubernetes')
     .option('config', { type: 'string', describe: 'YAML config file (flags > env > file > defaults)' })
-    .options(flagOptions(GLOBAL_FLAGS, 'Global options:'))
+    .options(yargsOptions(GLOBAL_OPTIONS, 'Global options:'))
     .command(
       '$0',
       'open the console, running the agents configured under `agents:` in-process (or run one headless with --agent)',
-      (y) =>
-        addAgentOptions(
-          y.option('agent', {
-            type: 'string',
-            describe: `run one agent headless: ${Object.keys(AGENTS).join(', ') || '(none registered)'}`,
-          }),
-        ),
+      (y) => addAgentOptions(y, AGENTS),
       async (args) => {
         if (typeof args.agent === 'string') {
-          const definition = Object.hasOwn(AGENTS, args.agent) ? AGENTS[args.agent] : undefined;
-          if (definition === undefined)
-            throw new UsageError(
-              `--agent: unknown agent "${args.agent}"; known agents: ${Object.keys(AGENTS).join(', ') || '(none)'}`,
-            );
-          code = await runHeadless(definition, load(args, [args.agent]), { signals: process });
+          const config = load(args);
+          code = await runHeadless(AGENTS[args.agent]!, config, { signals: process });
           return;
         }
         const config = load(args);
@@ -85,11 +76,14 @@ async function main(argv: readonly string[]): Promise<number> {
     )
     .command(
       'config <what>',
-      'configuration: `pgdeck config show` prints the effective config with secrets masked',
+      'configuration: `pgdeck config show [--agent NAME]` prints the effective config per section, secrets masked',
       (y) =>
-        y
-          .positional('what', { choices: ['show'] as const, demandOption: true })
-          .option('output', { alias: 'o', choices: ['yaml', 'json'] as const, default: 'yaml' as const }),
+        addAgentOptions(
+          y
+            .positional('what', { choices: ['show'] as const, demandOption: true })
+            .option('output', { alias: 'o', choices: ['yaml', 'json'] as const, default: 'yaml' as const }),
+          AGENTS,
+        ),
       (args) => {
         write(renderConfig(load(args), args.output));
       },
@@ -124,7 +118,7 @@ async function main(argv: readonly string[]): Promise<number> {
     .strict()
     .help()
     .alias('help', 'h')
-    .version(false)
+    .version(packageVersion())
     .wrap(Math.min(110, process.stdout.columns ?? 100))
     .exitProcess(false)
     .fail((message, error) => {
@@ -139,28 +133,13 @@ async function main(argv: readonly string[]): Promise<number> {
     await cli.parseAsync();
     return code;
   } catch (error) {
-    process.stderr.write(`${oneLine(error)}\n`);
+    process.stderr.write(
+      errorLines(error)
+        .map((line) => `${line}\n`)
+        .join(''),
+    );
     return exitCodeFor(error);
   }
-}
-
-function flagOptions(
-  options: readonly CliOption[],
-  group: string,
-): Record<string, { type: CliOption['type']; describe: string; group: string }> {
-  return Object.fromEntries(
-    options.map((o) => [
-      o.flag,
-      { type: o.type, describe: o.env === undefined ? o.describe : `${o.describe} [env ${o.env.join(', ')}]`, group },
-    ]),
-  );
-}
-
-function addAgentOptions<T>(y: Argv<T>): Argv<T> {
-  let out = y;
-  for (const [name, definition] of Object.entries(AGENTS))
-    out = out.options(flagOptions(definition.cliOptions, `${name} agent options:`)) as unknown as Argv<T>;
-  return out;
 }
 
 async function inProcess(config: LoadedConfig): Promise<AgentHandle[]> {
@@ -180,6 +159,7 @@ async function runUi(config: LoadedConfig, local: AgentHandle[], urls: readonly 
     await startUi({
       handles,
       readonly: config.global.readonly,
+      color: config.global.color,
       context: {
         ...(config.global.kube.context === undefined ? {} : { kubeContext: config.global.kube.context }),
         namespace: config.global.kube.namespace,

@@ -7,6 +7,8 @@ import { UiStore } from './state/ui-store.js';
 export interface StartUiOptions {
   readonly handles: readonly AgentHandle[];
   readonly readonly: boolean;
+  /** Colors on (false from `--no-color`, `NO_COLOR` or `color: false` in the config). */
+  readonly color: boolean;
   readonly context: { readonly kubeContext?: string; readonly namespace?: string };
   readonly stdin?: NodeJS.ReadStream;
   readonly stdout?: NodeJS.WriteStream;

@@ -16,7 +16,7 @@ describe('pgdeck --agent NAME (headless mode)', () => {
       flags: { listen: `127.0.0.1:${port}`, 'log-level': 'silent' },
       env: { PGDECK_TOKEN: TOKEN },
       definitions,
-      want: ['counter'],
+      agent: 'counter',
     });
     const signals = new EventEmitter();
     const running = runHeadless(counterAgent, config, { signals });

@@ -1,4 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 
@@ -21,12 +24,62 @@ function expectOneLineError(result: { code: number | null; stderr: string }, cod
   expect(result.stderr).not.toMatch(/^\s+at /m);
 }
 
-describe('pgdeck CLI: user mistakes exit 2 with one line', () => {
+function expectErrorLines(result: { code: number | null; stderr: string }, lines: readonly string[]): void {
+  expect(result.code).toBe(2);
+  expect(result.stderr.trimEnd().split('\n')).toEqual(lines);
+}
+
+function yamlFile(text: string): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'pgdeck-cli-')), 'pgdeck.yaml');
+  writeFileSync(file, text);
+  return file;
+}
+
+describe('pgdeck CLI: user mistakes exit 2 with one line each', () => {
   it('a bad environment value names the key and the variable', () => {
     expectOneLineError(
-      pgdeck(['config', 'show'], { REDIS_PORT: 'abc' }),
+      pgdeck(['config', 'show'], { PGDECK_LISTEN: 'nowhere' }),
       2,
-      'pgdeck: config: redis.port (REDIS_PORT): expected a number from 1 to 65535, got "abc"',
+      'pgdeck: config: listen (PGDECK_LISTEN): expected host:port, got "nowhere"',
+    );
+  });
+
+  it('--ttl two says it expected a number', () => {
+    expectErrorLines(pgdeck(['--agent', 'failover', '--node', 'pg0', '--data-dir', '/d', '--ttl', 'two']), [
+      'pgdeck: config: agents.failover.initial.ttlSeconds (--ttl): expected a number, got "two"',
+    ]);
+  });
+
+  it('with --agent failover, a flag of another agent names its owner', () => {
+    expectErrorLines(pgdeck(['--agent', 'failover', '--node', 'pg0', '--data-dir', '/d', '--redis-host', 'r']), [
+      'pgdeck: --redis-host is a flag of the autoscaler agent, not of failover',
+    ]);
+  });
+
+  it('an unknown nested key in the file is named by its path', () => {
+    const file = yamlFile('agents:\n  failover:\n    node: pg0\n    dataDir: /d\n    ttlSeconds: 3\n');
+    expectErrorLines(pgdeck(['--agent', 'failover', '--config', file]), [
+      `pgdeck: config: agents.failover.ttlSeconds (file ${file}): unknown key (did you mean agents.failover.initial.ttlSeconds?)`,
+    ]);
+  });
+
+  it('every problem at once, one line each, no stack trace', () => {
+    const file = yamlFile('listen: nowhere\nkube:\n  namspace: x\n');
+    const result = pgdeck(['--agent', 'failover', '--config', file, '--synchronous=maybe', '--log-level', 'xml'], {
+      POD_NAMESPACE: 'Bad_NS',
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).not.toMatch(/^\s+at /m);
+    expect(result.stderr.trimEnd().split('\n').sort()).toEqual(
+      [
+        'pgdeck: config: agents.failover.node: required (--node, or env PGDECK_NODE or PATRONI_NAME)',
+        'pgdeck: config: agents.failover.dataDir: required (--data-dir, or env PGDATA or PATRONI_POSTGRESQL_DATA_DIR)',
+        `pgdeck: config: listen (file ${file}): expected host:port, got "nowhere"`,
+        'pgdeck: config: logLevel (--log-level): expected one of debug, info, warn, error, silent, got "xml"',
+        `pgdeck: config: kube.namspace (file ${file}): unknown key (did you mean kube.namespace?)`,
+        'pgdeck: config: kube.namespace (POD_NAMESPACE): expected a DNS-1123 label, got "Bad_NS"',
+        'pgdeck: config: agents.failover.initial.synchronousMode (--synchronous): expected true or false, got "maybe"',
+      ].sort(),
     );
   });
 
@@ -67,22 +120,54 @@ describe('pgdeck CLI: help, completion, config show', () => {
     expect(result.stdout).toContain('_pgdeck_yargs_completions');
   });
 
-  it('config show masks secrets and says where values came from', () => {
-    const result = pgdeck(['config', 'show', '-o', 'json'], {
-      POSTGRES_PASSWORD: 'hunter2-very-secret',
-      PGDECK_TOKEN: 'a-token-of-twenty-chars',
-      CITUS_HOST: 'coord',
-    });
+  it('--version prints the package version', () => {
+    const result = pgdeck(['--version']);
     expect(result.code).toBe(0);
-    expect(result.stdout).not.toContain('hunter2');
+    const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
+    expect(result.stdout.trim()).toBe(version);
+  });
+
+  it('config show prints each section, secrets masked, and where values came from', () => {
+    const file = yamlFile('agents:\n  failover:\n    dataDir: /srv/pg\n');
+    const result = pgdeck(
+      ['config', 'show', '-o', 'json', '--agent', 'failover', '--node', 'pg1', '--ttl', '4', '--config', file],
+      { PGDECK_TOKEN: 'a-token-of-twenty-chars', POD_NAMESPACE: 'pg-prod', POSTGRES_PASSWORD: 'hunter2-secret' },
+    );
+    expect(result.code).toBe(0);
     expect(result.stdout).not.toContain('a-token-of-twenty-chars');
+    expect(result.stdout).not.toContain('hunter2');
     const doc = JSON.parse(result.stdout) as {
-      config: { citus: { host: string; password: string }; token: string };
+      file: string;
+      global: { token: string; kube: { namespace: string }; color: boolean };
+      agents: Record<string, { node: string; dataDir: string; initial: { ttlSeconds: number } }>;
       sources: Record<string, string>;
     };
-    expect(doc.config.citus).toMatchObject({ host: 'coord', password: '********' });
-    expect(doc.config.token).toBe('********');
-    expect(doc.sources['citus.password']).toBe('env POSTGRES_PASSWORD');
+    expect(doc.file).toBe(file);
+    expect(doc.global).toMatchObject({ token: '********', kube: { namespace: 'pg-prod' }, color: true });
+    expect(Object.keys(doc.agents)).toEqual(['failover']);
+    expect(doc.agents.failover).toMatchObject({ node: 'pg1', dataDir: '/srv/pg', initial: { ttlSeconds: 4 } });
+    expect(doc.sources).toEqual({
+      token: 'env PGDECK_TOKEN',
+      'kube.namespace': 'env POD_NAMESPACE',
+      'agents.failover.dataDir': `file ${file}`,
+      'agents.failover.node': 'flag --node',
+      'agents.failover.initial.ttlSeconds': 'flag --ttl',
+    });
+  });
+
+  it('NO_COLOR and --no-color make color a global false; PGDECK_* names fill the global section', () => {
+    const show = (args: string[], env: NodeJS.ProcessEnv): { color: boolean; readonly: boolean; logLevel: string } => {
+      const result = pgdeck(['config', 'show', '-o', 'json', ...args], env);
+      expect(result.code).toBe(0);
+      return (JSON.parse(result.stdout) as { global: { color: boolean; readonly: boolean; logLevel: string } }).global;
+    };
+    expect(show([], { NO_COLOR: '1' }).color).toBe(false);
+    expect(show(['--no-color'], { NO_COLOR: '' }).color).toBe(false);
+    expect(show([], { NO_COLOR: '', PGDECK_READONLY: 'true', PGDECK_LOG_LEVEL: 'debug' })).toMatchObject({
+      color: true,
+      readonly: true,
+      logLevel: 'debug',
+    });
   });
 });
 

@@ -2,7 +2,11 @@ import { z } from 'zod';
 import type { CliOption } from '../kernel/agent.js';
 import type { DynamicConfig, FailoverConfig } from './types.js';
 
-/** Dynamic settings kept in etcd; a change is validated here and refused with a message when wrong. */
+/**
+ * Dynamic settings kept in etcd; a change is validated here and refused with a message when wrong.
+ * The `config` action names an unknown setting itself, so this schema lets one through to it; the
+ * config file's `initial` section is the strict form.
+ */
 export const dynamicConfigSchema = z
   .object({
     ttlSeconds: z.number().int().min(1).max(120).default(2),
@@ -30,7 +34,7 @@ const etcdList = z.union([z.string(), z.array(z.string())]).transform((v, ctx) =
   return list;
 });
 
-export const failoverConfigSchema = z.object({
+export const failoverConfigSchema = z.strictObject({
   node: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/i, 'a member name: letters, digits, - and _'),
   cluster: z
     .string()
@@ -47,7 +51,7 @@ export const failoverConfigSchema = z.object({
     .default(''),
   noFailover: z.boolean().default(false),
   pgParameters: z.record(z.string(), z.string()).default({}),
-  initial: dynamicConfigSchema.default(dynamicConfigSchema.parse({})),
+  initial: dynamicConfigSchema.strict().default(dynamicConfigSchema.parse({})),
   probeTimeoutMs: z.number().int().min(50).max(30_000).default(500),
 }) satisfies z.ZodType<FailoverConfig, unknown>;
 
@@ -67,9 +71,22 @@ export const failoverCliOptions: readonly CliOption[] = [
     describe: 'etcd endpoints, comma-separated',
     env: ['PGDECK_ETCD', 'PATRONI_ETCD3_HOSTS'],
   },
-  { flag: 'data-dir', key: 'dataDir', type: 'string', describe: 'PostgreSQL data directory', env: ['PGDATA'] },
+  {
+    flag: 'data-dir',
+    key: 'dataDir',
+    type: 'string',
+    describe: 'PostgreSQL data directory',
+    env: ['PGDATA', 'PATRONI_POSTGRESQL_DATA_DIR'],
+  },
   { flag: 'pg-host', key: 'pgHost', type: 'string', describe: 'address PostgreSQL listens on and peers connect to' },
   { flag: 'pg-port', key: 'pgPort', type: 'number', describe: 'PostgreSQL port', env: ['PGPORT'] },
+  {
+    flag: 'pg-user',
+    key: 'pgUser',
+    type: 'string',
+    describe: 'PostgreSQL superuser the daemon connects as',
+    env: ['PATRONI_SUPERUSER_USERNAME'],
+  },
   { flag: 'api-url', key: 'apiUrl', type: 'string', describe: 'URL peers use to reach this daemon (http://host:port)' },
   { flag: 'nofailover', key: 'noFailover', type: 'boolean', describe: 'never promote this member automatically' },
   {
