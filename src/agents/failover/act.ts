@@ -1,26 +1,31 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { PgLink } from '../adapters/pg.js';
+import type { ActContext, WatchContext } from '../kernel/context.js';
 import { PgdeckError, errorMessage } from '../kernel/errors.js';
-import type { FailoverDeps } from './deps.js';
-import type { DaemonMemory, Endpoint, FailoverAction, MemberReport } from './types.js';
+import type { Logger } from '../kernel/logger.js';
+import type { FailoverDeps, FailoverMemory } from './deps.js';
+import type { Endpoint, FailoverAction, MemberReport } from './types.js';
 
 const startTimeoutMs = 120_000;
+/** How often the freeze guard's timer ticks. */
+const freezeCheckEveryMs = 50;
+/** A gap between two ticks longer than this share of the lease TTL means the process was frozen. */
+const frozenLeaseShare = 0.6;
 
-function remember(deps: FailoverDeps, patch: Partial<DaemonMemory>): void {
-  deps.memory = { ...deps.memory, ...patch };
-}
+type Ctx = ActContext<FailoverMemory>;
 
-async function publish(deps: FailoverDeps, report: MemberReport): Promise<void> {
+async function publish(deps: FailoverDeps, ctx: Ctx, report: MemberReport): Promise<void> {
+  const ttl = deps.session.ttl;
   await deps.session.putLeased(`members/${report.name}`, JSON.stringify(report));
   const serving = report.role === 'primary' && (report.state === 'running' || report.state === 'fenced');
-  remember(deps, serving ? { lastReport: report, servedGeneration: report.generation } : { lastReport: report });
+  ctx.remember({ lastReport: report, reportTtl: ttl, ...(serving ? { servedGeneration: report.generation } : {}) });
 }
 
 /** Publishes a changed report at once (before a long step or right after a promotion), not next pass. */
-async function republish(deps: FailoverDeps, patch: Partial<MemberReport>): Promise<void> {
-  const last = deps.memory.lastReport;
+async function republish(deps: FailoverDeps, ctx: Ctx, patch: Partial<MemberReport>): Promise<void> {
+  const last = ctx.memory.lastReport;
   if (last === null) return;
-  await publish(deps, { ...last, ...patch, reportedAt: Date.now() }).catch(() => undefined);
+  await publish(deps, ctx, { ...last, ...patch, reportedAt: Date.now() }).catch(() => undefined);
 }
 
 async function ready(deps: FailoverDeps): Promise<boolean> {
@@ -28,23 +33,28 @@ async function ready(deps: FailoverDeps): Promise<boolean> {
   return true;
 }
 
-async function start(deps: FailoverDeps): Promise<void> {
+async function start(deps: FailoverDeps, ctx: Ctx): Promise<void> {
   try {
     await deps.pg.start(() => ready(deps), startTimeoutMs);
   } catch (error) {
-    remember(deps, { startFailures: deps.memory.startFailures + 1 });
+    ctx.remember({ startFailures: ctx.memory.startFailures + 1 });
     throw error;
   }
-  remember(deps, { startFailures: 0 });
+  ctx.remember({ startFailures: 0 });
 }
 
-async function busy(deps: FailoverDeps, what: 'cloning' | 'rewinding', work: () => Promise<void>): Promise<void> {
-  remember(deps, { busy: what });
-  await republish(deps, { state: what });
+async function busy(
+  deps: FailoverDeps,
+  ctx: Ctx,
+  what: 'cloning' | 'rewinding',
+  work: () => Promise<void>,
+): Promise<void> {
+  ctx.remember({ busy: what });
+  await republish(deps, ctx, { state: what });
   try {
     await work();
   } finally {
-    remember(deps, { busy: null });
+    ctx.remember({ busy: null });
   }
 }
 
@@ -63,6 +73,7 @@ async function retrying<T>(work: () => Promise<T>, forMs = 5000): Promise<T> {
 
 async function firstWrite(
   deps: FailoverDeps,
+  ctx: Ctx,
   generation: number,
   began: number,
   promotedAt: number,
@@ -72,12 +83,12 @@ async function firstWrite(
   await retrying(() => deps.local.firstWrite());
   const firstWriteAt = Date.now();
   const promoted = { generation, promotedAt, firstWriteAt, catchUpWaitMs };
-  remember(deps, { promoted, crashedGeneration: null, demoted: null });
-  deps.ctx.log.info(
+  ctx.remember({ promoted, crashedGeneration: null, demoted: null });
+  ctx.log.info(
     `primary of generation ${generation}: first write ${firstWriteAt - began} ms after the decision reached this node`,
     { generation, catchUpWaitMs },
   );
-  await republish(deps, {
+  await republish(deps, ctx, {
     role: 'primary',
     state: 'running',
     promoted,
@@ -87,7 +98,7 @@ async function firstWrite(
   });
 }
 
-async function promote(deps: FailoverDeps, generation: number, catchUpTimeoutMs: number): Promise<void> {
+async function promote(deps: FailoverDeps, ctx: Ctx, generation: number, catchUpTimeoutMs: number): Promise<void> {
   const began = Date.now();
   let replayed: number | null = -1;
   for (;;) {
@@ -112,61 +123,59 @@ async function promote(deps: FailoverDeps, generation: number, catchUpTimeoutMs:
       throw new PgdeckError('timeout', 'promotion did not finish within 60 s; see the postgres log');
     await delay(5);
   }
-  await firstWrite(deps, generation, began, Date.now(), catchUpWaitMs);
+  await firstWrite(deps, ctx, generation, began, Date.now(), catchUpWaitMs);
 }
 
-async function rejoin(deps: FailoverDeps, from: Endpoint, forceClone: boolean): Promise<void> {
-  await busy(deps, forceClone ? 'cloning' : 'rewinding', async () => {
+async function rejoin(deps: FailoverDeps, ctx: Ctx, from: Endpoint, forceClone: boolean): Promise<void> {
+  await busy(deps, ctx, forceClone ? 'cloning' : 'rewinding', async () => {
     await deps.pg.stop('fast', 10_000);
     if (forceClone) await deps.pg.clone(from);
     else {
       try {
         await deps.pg.rewind(from);
       } catch (error) {
-        deps.ctx.log.warn(`pg_rewind failed, re-cloning from ${from.name}: ${errorMessage(error)}`);
+        ctx.log.warn(`pg_rewind failed, re-cloning from ${from.name}: ${errorMessage(error)}`);
         await deps.pg.clone(from);
       }
     }
     try {
-      await start(deps);
+      await start(deps, ctx);
     } catch (error) {
-      deps.ctx.log.warn(
+      ctx.log.warn(
         `${deps.config.node} did not start after pg_rewind, re-cloning from ${from.name}: ${errorMessage(error)}`,
       );
       await deps.pg.stop('immediate', 5000);
       await deps.pg.clone(from);
-      await start(deps);
+      await start(deps, ctx);
     }
-    remember(deps, { crashedGeneration: null, demoted: null, promoted: null });
+    ctx.remember({ crashedGeneration: null, demoted: null, promoted: null });
   });
 }
 
-async function fence(deps: FailoverDeps, reason: string): Promise<void> {
-  deps.ctx.log.warn(`fencing: ${reason}`);
+async function fence(deps: FailoverDeps, log: Logger, reason: string): Promise<void> {
+  log.warn(`fencing: ${reason}`);
   try {
     await deps.local.fence();
   } catch (error) {
-    deps.ctx.log.warn(`fencing by SQL failed (${errorMessage(error)}): stopping postgres`);
+    log.warn(`fencing by SQL failed (${errorMessage(error)}): stopping postgres`);
     await deps.pg.stop('fast', 2000);
   }
 }
 
 /**
- * Best effort, not awaited: a frozen server would hold the promotion for the whole probe timeout, and
- * one that answers is fenced within milliseconds anyway (its own daemon fences it too when it wakes).
+ * Best effort, run in the background: a frozen server would hold the promotion for the whole probe
+ * timeout, and one that answers is fenced within milliseconds anyway (its own daemon fences it too).
  */
-async function remoteFence(deps: FailoverDeps, member: Endpoint): Promise<void> {
+async function remoteFence(deps: FailoverDeps, log: Logger, member: Endpoint): Promise<void> {
   const link = new PgLink(
     { host: member.host, port: member.port, user: deps.config.pgUser, database: 'postgres' },
     deps.config.probeTimeoutMs,
   );
   try {
     await link.fence();
-    deps.ctx.log.warn(`fenced ${member.name} remotely: its postgres still answered`);
+    log.warn(`fenced ${member.name} remotely: its postgres still answered`);
   } catch (error) {
-    deps.ctx.log.info(
-      `remote fence of ${member.name} not possible (${errorMessage(error)}); it cannot answer writes either`,
-    );
+    log.info(`remote fence of ${member.name} not possible (${errorMessage(error)}); it cannot answer writes either`);
   } finally {
     await link.close();
   }
@@ -174,11 +183,11 @@ async function remoteFence(deps: FailoverDeps, member: Endpoint): Promise<void> 
 
 async function asLeader(
   deps: FailoverDeps,
+  log: Logger,
   puts: Record<string, string>,
   deletes: readonly string[] = [],
 ): Promise<void> {
-  if (!(await deps.session.putAsLeader(puts, deletes)))
-    deps.ctx.log.warn('leadership lost before the write: nothing written');
+  if (!(await deps.session.putAsLeader(puts, deletes))) log.warn('leadership lost before the write: nothing written');
 }
 
 /**
@@ -187,30 +196,36 @@ async function asLeader(
  * slip a commit through), before the loop's next pass reads etcd: a failover may have happened meanwhile.
  * The next pass rejoins it, or, if it is still the primary, has the leader fail over or restart it.
  */
-export function freezeGuard(deps: FailoverDeps): ReturnType<typeof setInterval> {
-  let last = Date.now();
-  const timer = setInterval(() => {
-    const now = Date.now();
-    const gap = now - last;
-    last = now;
-    const report = deps.memory.lastReport;
-    if (gap < deps.session.ttl * 600 || report === null || report.role !== 'primary' || report.state !== 'running')
-      return;
-    deps.ctx.log.warn(
-      `fencing: this daemon was frozen for ${gap} ms, long enough for its ${deps.session.ttl} s lease to lapse; immediate shutdown`,
-    );
-    void deps.pg.stop('immediate', 5000).then(() => deps.wake());
-  }, 50);
-  timer.unref();
-  return timer;
+export function guardAgainstFreeze(deps: FailoverDeps, ctx: WatchContext<FailoverMemory>): void {
+  ctx.spawn('freeze-guard', async (signal) => {
+    let last = ctx.clock.now();
+    while (!signal.aborted) {
+      await ctx.clock.sleep(freezeCheckEveryMs, signal);
+      const now = ctx.clock.now();
+      const gap = now - last;
+      last = now;
+      const report = ctx.memory.lastReport;
+      const ttl = deps.session.ttl;
+      const frozen = gap >= ttl * 1000 * frozenLeaseShare;
+      if (signal.aborted || !frozen || report === null || report.role !== 'primary' || report.state !== 'running')
+        continue;
+      ctx.log.warn(
+        `fencing: this daemon was frozen for ${gap} ms, long enough for its ${ttl} s lease to lapse; immediate shutdown`,
+      );
+      await deps.pg
+        .stop('immediate', 5000)
+        .catch((error: unknown) => ctx.log.warn(`immediate shutdown failed: ${errorMessage(error)}`));
+      ctx.wake();
+    }
+  });
 }
 
 /** Carries out one decided action; each is idempotent, so a crash between two is repaired next pass. */
-export async function actFailover(deps: FailoverDeps, action: FailoverAction): Promise<void> {
+export async function actFailover(deps: FailoverDeps, action: FailoverAction, ctx: Ctx): Promise<void> {
   const { session, pg, config } = deps;
   switch (action.kind) {
     case 'publish':
-      return publish(deps, action.report);
+      return publish(deps, ctx, action.report);
     case 'initialize': {
       const now = Date.now();
       const won = await session.createIfAbsent('initialize', {
@@ -220,27 +235,27 @@ export async function actFailover(deps: FailoverDeps, action: FailoverAction): P
       });
       if (!won) return;
       if (pg.local().dataDir === 'empty') await pg.initdb();
-      await start(deps);
+      await start(deps, ctx);
       return;
     }
     case 'clone':
-      return busy(deps, 'cloning', async () => {
+      return busy(deps, ctx, 'cloning', async () => {
         await pg.clone(action.from);
-        await start(deps);
+        await start(deps, ctx);
       });
     case 'start':
-      return start(deps);
+      return start(deps, ctx);
     case 'promote':
-      return promote(deps, action.generation, action.catchUpTimeoutMs);
+      return promote(deps, ctx, action.generation, action.catchUpTimeoutMs);
     case 'first-write': {
       const now = Date.now();
-      return firstWrite(deps, action.generation, now, now, 0);
+      return firstWrite(deps, ctx, action.generation, now, now, 0);
     }
     case 'follow':
       pg.follow(action.to);
       return;
     case 'fence':
-      return fence(deps, action.reason);
+      return fence(deps, ctx.log, action.reason);
     case 'unfence':
       return deps.local.unfence();
     case 'demote': {
@@ -248,19 +263,19 @@ export async function actFailover(deps: FailoverDeps, action: FailoverAction): P
       await pg.stop('fast', 10_000);
       const cp = await pg.shutdownCheckpoint();
       const demoted = { generation: action.generation, lsn: cp.lsn, timeline: cp.timeline };
-      remember(deps, { demoted });
-      await republish(deps, { state: 'stopped', demoted });
+      ctx.remember({ demoted });
+      await republish(deps, ctx, { state: 'stopped', demoted });
       return;
     }
     case 'rejoin':
-      return rejoin(deps, action.from, false);
+      return rejoin(deps, ctx, action.from, false);
     case 'reclone':
-      return rejoin(deps, action.from, true);
+      return rejoin(deps, ctx, action.from, true);
     case 'set-sync-standbys': {
       pg.setSyncStandbys(action.names);
       await delay(50);
       const s = await deps.local.status();
-      remember(deps, { ssnLsn: s.currentLsn });
+      ctx.remember({ ssnLsn: s.currentLsn });
       return;
     }
     case 'write-sync':
@@ -268,7 +283,7 @@ export async function actFailover(deps: FailoverDeps, action: FailoverAction): P
     case 'write-optime':
       return session.put('optime', JSON.stringify({ lsn: action.lsn }));
     case 'remember-crash':
-      remember(deps, { crashedGeneration: action.generation });
+      ctx.remember({ crashedGeneration: action.generation });
       return;
     case 'campaign':
       session.campaignFor(config.node);
@@ -276,19 +291,20 @@ export async function actFailover(deps: FailoverDeps, action: FailoverAction): P
     case 'resign':
       return session.resign();
     case 'remote-fence':
-      void remoteFence(deps, action.member);
+      ctx.spawn('remote-fence', () => remoteFence(deps, ctx.log, action.member));
       return;
     case 'set-primary': {
       const puts: Record<string, string> = { primary: JSON.stringify(action.record) };
       if (action.history !== null) puts[`history/${action.history.id}`] = JSON.stringify(action.history);
       if (action.resetSync) puts.sync = JSON.stringify({ primary: action.record.name, members: [] });
-      return asLeader(deps, puts, action.clearSwitchover ? ['switchover'] : []);
+      return asLeader(deps, ctx.log, puts, action.clearSwitchover ? ['switchover'] : []);
     }
     case 'record-history':
-      return asLeader(deps, { [`history/${action.entry.id}`]: JSON.stringify(action.entry) });
+      return asLeader(deps, ctx.log, { [`history/${action.entry.id}`]: JSON.stringify(action.entry) });
     case 'clear-switchover':
       return asLeader(
         deps,
+        ctx.log,
         action.history === null ? {} : { [`history/${action.history.id}`]: JSON.stringify(action.history) },
         ['switchover'],
       );

@@ -1,7 +1,7 @@
 import { request } from 'node:http';
 import { EtcdSession } from '../adapters/etcd.js';
 import { PgLink } from '../adapters/pg.js';
-import type { AgentContext } from '../kernel/agent.js';
+import type { AgentContext } from '../kernel/context.js';
 import { PostgresControl } from './postgres-control.js';
 import type { DaemonMemory, Endpoint, FailoverConfig, LinkStatus, PeerView } from './types.js';
 
@@ -20,17 +20,47 @@ export interface FailoverDeps {
   readonly pg: PostgresControl;
   readonly local: PgLink;
   readonly peers: Map<string, PeerProbe>;
-  readonly endpoints: Map<string, Endpoint>;
-  memory: DaemonMemory;
-  notStreamingSince: number | null;
-  wake: () => void;
-  readonly ctx: AgentContext;
+}
+
+/**
+ * What the daemon remembers between passes, kept by the kernel: what its actions recorded (DaemonMemory),
+ * since when its standby has not streamed, and where every member ever reported can be reached (kept
+ * after its report expires).
+ */
+export interface FailoverMemory extends DaemonMemory {
+  readonly notStreamingSince: number | null;
+  readonly endpoints: Readonly<Record<string, Endpoint>>;
+  /** The lease TTL (s) the last report was published under. */
+  readonly reportTtl: number | null;
+}
+
+export const initialFailoverMemory: FailoverMemory = {
+  crashedGeneration: null,
+  demoted: null,
+  promoted: null,
+  lastReport: null,
+  busy: null,
+  ssnLsn: null,
+  startFailures: 0,
+  servedGeneration: null,
+  notStreamingSince: null,
+  endpoints: {},
+  reportTtl: null,
+};
+
+/**
+ * The part of the memory that `decide` sees (FailoverObserved.memory). A report published under a lease
+ * of another TTL went with that lease (the TTL changed): as far as decide knows, none was published.
+ */
+export function daemonMemory(memory: FailoverMemory, ttl: number): DaemonMemory {
+  const { notStreamingSince: _since, endpoints: _endpoints, reportTtl, ...daemon } = memory;
+  return reportTtl === ttl ? daemon : { ...daemon, lastReport: null };
 }
 
 export const clusterPrefix = (cluster: string): string => `/pgdeck/${cluster}/`;
 
 export async function connectFailover(config: FailoverConfig, ctx: AgentContext): Promise<FailoverDeps> {
-  const wake = (): void => deps.wake();
+  const { wake } = ctx;
   const session = new EtcdSession({
     endpoints: config.etcd,
     prefix: clusterPrefix(config.cluster),
@@ -53,31 +83,11 @@ export async function connectFailover(config: FailoverConfig, ctx: AgentContext)
     config.probeTimeoutMs,
     wake,
   );
-  const deps: FailoverDeps = {
-    config,
-    session,
-    pg,
-    local,
-    peers: new Map(),
-    endpoints: new Map(),
-    memory: {
-      crashedGeneration: null,
-      demoted: null,
-      promoted: null,
-      lastReport: null,
-      busy: null,
-      ssnLsn: null,
-      startFailures: 0,
-      servedGeneration: null,
-    },
-    notStreamingSince: null,
-    wake: () => undefined,
-    ctx,
-  };
-  return deps;
+  return { config, session, pg, local, peers: new Map() };
 }
 
-export function peerFor(deps: FailoverDeps, endpoint: Endpoint, apiUrl: string): PeerProbe {
+/** The kept-open probe of a peer, opened (or reopened at a new address) on first use; `wake` on its changes. */
+export function peerFor(deps: FailoverDeps, endpoint: Endpoint, apiUrl: string, wake: () => void): PeerProbe {
   const known = deps.peers.get(endpoint.name);
   if (known !== undefined && known.endpoint.host === endpoint.host && known.endpoint.port === endpoint.port) {
     if (apiUrl !== '') known.apiUrl = apiUrl;
@@ -90,7 +100,7 @@ export function peerFor(deps: FailoverDeps, endpoint: Endpoint, apiUrl: string):
     link: new PgLink(
       { host: endpoint.host, port: endpoint.port, user: deps.config.pgUser, database: 'postgres' },
       deps.config.probeTimeoutMs,
-      () => deps.wake(),
+      wake,
     ),
     view: {
       name: endpoint.name,

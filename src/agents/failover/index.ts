@@ -1,46 +1,57 @@
 import type { AgentDefinition } from '../kernel/agent.js';
-import { actFailover, freezeGuard } from './act.js';
+import type { WatchContext } from '../kernel/context.js';
+import { actFailover, guardAgainstFreeze } from './act.js';
 import { failoverActions } from './actions.js';
 import { failoverCliOptions, failoverConfigSchema } from './config.js';
 import { decideFailover } from './decide.js';
-import { connectFailover, type FailoverDeps } from './deps.js';
+import { connectFailover, initialFailoverMemory, type FailoverDeps, type FailoverMemory } from './deps.js';
 import { failoverRoutes } from './endpoints.js';
-import { observeFailover } from './observe.js';
+import { memorizeFailover, observeFailover } from './observe.js';
 import type { FailoverAction, FailoverConfig, FailoverObserved, FailoverState } from './types.js';
 
-/** The failover node daemon: one per PostgreSQL server, coordinated through etcd. */
+/** The etcd watch is retried this often until it is established (it re-establishes itself after that). */
+const watchRetryMs = 1000;
+
+function watchEtcd(deps: FailoverDeps, ctx: WatchContext<FailoverMemory>): void {
+  ctx.spawn('etcd-watch', async (signal) => {
+    while (!signal.aborted) {
+      try {
+        await deps.session.watch();
+        return;
+      } catch {
+        await ctx.clock.sleep(watchRetryMs, signal);
+      }
+    }
+  });
+}
+
+/**
+ * The failover node daemon: one per PostgreSQL server, coordinated through etcd. It keeps its own etcd
+ * election (it is the HA mechanism itself), so it declares no `leaderElection`.
+ */
 export const failoverAgent: AgentDefinition<
   FailoverConfig,
   FailoverDeps,
   FailoverObserved,
   FailoverAction,
-  FailoverState
+  FailoverState,
+  FailoverMemory
 > = {
   name: 'failover',
   description: 'etcd-based HA daemon for one PostgreSQL server: leader election, failover, switchover, fencing',
   configSchema: failoverConfigSchema,
   cliOptions: failoverCliOptions,
   identify: (config) => ({ entity: config.cluster, instance: `${config.cluster}/${config.node}`, label: config.node }),
+  initialMemory: () => initialFailoverMemory,
   connect: connectFailover,
-  observe: (deps) => observeFailover(deps),
+  observe: observeFailover,
+  memorize: memorizeFailover,
   decide: decideFailover,
-  act: (deps, action) => actFailover(deps, action),
+  act: actFailover,
   reachability: (o) => ({ etcd: o.cluster !== null, postgres: o.local.status !== null }),
-  wakeOn: (deps, wake, signal) => {
-    deps.wake = wake;
-    const watch = (): void => {
-      if (!signal.aborted) deps.session.watch().catch(() => setTimeout(watch, 1000).unref());
-    };
-    watch();
-    const guard = freezeGuard(deps);
-    signal.addEventListener(
-      'abort',
-      () => {
-        clearInterval(guard);
-        deps.wake = () => undefined;
-      },
-      { once: true },
-    );
+  wakeOn: (deps, ctx) => {
+    watchEtcd(deps, ctx);
+    guardAgainstFreeze(deps, ctx);
   },
   routes: failoverRoutes,
   actions: failoverActions,

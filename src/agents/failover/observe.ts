@@ -1,8 +1,10 @@
 import type { EtcdEntry } from '../adapters/etcd.js';
-import { peerFor, probePeer, type FailoverDeps } from './deps.js';
+import type { ObserveContext } from '../kernel/context.js';
+import { daemonMemory, peerFor, probePeer, type FailoverDeps, type FailoverMemory } from './deps.js';
 import { primaryFailure } from './failover-policy.js';
 import type {
   ClusterView,
+  Endpoint,
   DynamicConfig,
   FailoverObserved,
   HistoryEntry,
@@ -25,7 +27,7 @@ function parse<T>(entry: EtcdEntry | undefined): T | null {
   }
 }
 
-function clusterView(entries: Map<string, EtcdEntry>, deps: FailoverDeps): ClusterView {
+function clusterView(entries: Map<string, EtcdEntry>, known: Readonly<Record<string, Endpoint>>): ClusterView {
   const members: MemberReport[] = [];
   const history: HistoryEntry[] = [];
   const reinit: string[] = [];
@@ -40,7 +42,8 @@ function clusterView(entries: Map<string, EtcdEntry>, deps: FailoverDeps): Clust
     } else if (key.startsWith('reinit/')) reinit.push(key.slice('reinit/'.length));
     else if (key.startsWith('election/leader/')) campaigns.push(entry);
   }
-  for (const m of members) deps.endpoints.set(m.name, { name: m.name, host: m.host, port: m.port });
+  const endpoints = { ...known };
+  for (const m of members) endpoints[m.name] = { name: m.name, host: m.host, port: m.port };
   const leader = campaigns.sort((a, b) => a.createRevision - b.createRevision)[0];
   return {
     initializedBy: entries.get('initialize')?.value ?? null,
@@ -54,11 +57,12 @@ function clusterView(entries: Map<string, EtcdEntry>, deps: FailoverDeps): Clust
     history: history.sort((a, b) => b.startedAt - a.startedAt),
     leaderName: leader?.value ?? null,
     campaigners: campaigns.length,
-    endpoints: Object.fromEntries(deps.endpoints),
+    endpoints,
   };
 }
 
-async function localView(deps: FailoverDeps): Promise<LocalView> {
+/** The local server; `since` is when the memory last saw its standby stop streaming. */
+async function localView(deps: FailoverDeps, since: number | null): Promise<LocalView> {
   const proc = deps.pg.local();
   const ssn = /\((.*)\)/.exec(proc.syncStandbyNames)?.[1] ?? '';
   const base = {
@@ -68,17 +72,13 @@ async function localView(deps: FailoverDeps): Promise<LocalView> {
     following: proc.following,
     syncStandbyNames: ssn === '' ? [] : ssn.split(',').map((n) => n.trim().replace(/^"|"$/g, '')),
   };
-  if (!proc.running) {
-    deps.notStreamingSince = null;
-    return { ...base, notStreamingSince: null, status: null };
-  }
+  if (!proc.running) return { ...base, notStreamingSince: null, status: null };
   try {
     const s = await deps.local.status();
     const streaming = s.receiverStatus === 'streaming';
-    deps.notStreamingSince = s.inRecovery && !streaming ? (deps.notStreamingSince ?? Date.now()) : null;
     return {
       ...base,
-      notStreamingSince: deps.notStreamingSince,
+      notStreamingSince: s.inRecovery && !streaming ? (since ?? Date.now()) : null,
       status: {
         inRecovery: s.inRecovery,
         timeline: s.timeline,
@@ -91,30 +91,34 @@ async function localView(deps: FailoverDeps): Promise<LocalView> {
       },
     };
   } catch {
-    return { ...base, notStreamingSince: deps.notStreamingSince, status: null };
+    return { ...base, notStreamingSince: since, status: null };
   }
 }
 
-/** Reads etcd, the local server and the peers once into a snapshot; outages are data. */
-export async function observeFailover(deps: FailoverDeps): Promise<FailoverObserved> {
+/**
+ * Reads etcd, the local server and the peers once into a snapshot; outages are data. Reads the memory
+ * and never writes it: the kernel keeps what `memorize` takes from the snapshot.
+ */
+export async function observeFailover(
+  deps: FailoverDeps,
+  ctx: ObserveContext<FailoverMemory>,
+): Promise<FailoverObserved> {
   const { session, config } = deps;
+  const { memory } = ctx;
   const entries = await session.readAll();
   const ttl = parse<DynamicConfig>(entries?.get('config'))?.ttlSeconds;
-  if (ttl !== undefined && (await session.setTtl(ttl))) {
-    deps.ctx.log.info(`lease TTL is now ${ttl} s (dynamic config)`);
-    deps.memory = { ...deps.memory, lastReport: null };
-  }
+  if (ttl !== undefined && (await session.setTtl(ttl))) ctx.log.info(`lease TTL is now ${ttl} s (dynamic config)`);
   if (entries !== null) await session.ensureLease().catch(() => undefined);
-  const cluster = entries === null ? null : clusterView(entries, deps);
+  const cluster = entries === null ? null : clusterView(entries, memory.endpoints);
   for (const m of cluster?.members ?? [])
-    if (m.name !== config.node) peerFor(deps, { name: m.name, host: m.host, port: m.port }, m.apiUrl);
-  for (const [name, endpoint] of deps.endpoints)
-    if (name !== config.node && !deps.peers.has(name)) peerFor(deps, endpoint, '');
+    if (m.name !== config.node) peerFor(deps, { name: m.name, host: m.host, port: m.port }, m.apiUrl, ctx.wake);
+  for (const [name, endpoint] of Object.entries(cluster?.endpoints ?? memory.endpoints))
+    if (name !== config.node && !deps.peers.has(name)) peerFor(deps, endpoint, '', ctx.wake);
   const state = session.snapshot();
   const urgent = state.leader && cluster !== null && needsFreshPositions(cluster, deps);
   const now = Date.now();
   const [local] = await Promise.all([
-    localView(deps),
+    localView(deps, memory.notStreamingSince),
     ...[...deps.peers.values()]
       .filter(
         (p) =>
@@ -135,7 +139,15 @@ export async function observeFailover(deps: FailoverDeps): Promise<FailoverObser
     cluster,
     local,
     peers: [...deps.peers.values()].filter((p) => p.endpoint.name !== config.node).map((p) => p.view),
-    memory: deps.memory,
+    memory: daemonMemory(memory, session.ttl),
+  };
+}
+
+/** What the next pass must know of this one: since when the standby has not streamed, the members' addresses. */
+export function memorizeFailover(o: FailoverObserved): Partial<FailoverMemory> {
+  return {
+    notStreamingSince: o.local.notStreamingSince,
+    ...(o.cluster === null ? {} : { endpoints: o.cluster.endpoints }),
   };
 }
 

@@ -1,5 +1,6 @@
-import type { Clock } from './clock.js';
-import type { Logger } from './logger.js';
+import type { ActContext, AgentContext, ObserveContext, WatchContext } from './context.js';
+import type { DecisionEvent } from './journal.js';
+import type { AnyKeyedReconciler } from './reconcile.js';
 import type { Schema } from './schema.js';
 import type { ActionPreview, ActionResult, Actor, AgentIdentity, AgentSnapshot } from './snapshot.js';
 
@@ -13,18 +14,7 @@ export interface Decision<A extends { readonly kind: string }, P> {
   /** The state to publish (what the UI and `/state` show). */
   readonly publish: P;
   /** Events worth journaling beyond the summary (transitions, problems). */
-  readonly events?: readonly {
-    readonly severity: 'info' | 'warn' | 'error';
-    readonly kind: string;
-    readonly message: string;
-    readonly fields?: Record<string, unknown>;
-  }[];
-}
-
-export interface AgentContext {
-  readonly signal: AbortSignal;
-  readonly log: Logger;
-  readonly clock: Clock;
+  readonly events?: readonly DecisionEvent[];
 }
 
 export interface ActionContext<C, D, P> extends AgentContext {
@@ -32,8 +22,6 @@ export interface ActionContext<C, D, P> extends AgentContext {
   readonly deps: D;
   readonly snapshot: AgentSnapshot<P>;
   readonly actor: Actor;
-  /** Wake the loop so the change is observed at once. */
-  readonly wake: () => void;
 }
 
 export interface UserAction<C, D, P, Args> {
@@ -48,9 +36,9 @@ export interface UserAction<C, D, P, Args> {
 
 /** A flag of `pgdeck --agent NAME`, mapped onto a key of the agent's config (flags > env > file). */
 export interface CliOption {
-  /** kebab-case flag name without dashes: `node`, `failover-timeout`. */
+  /** kebab-case flag name without dashes: `node`, `pg-port`. */
   readonly flag: string;
-  /** Dotted key in the agent's config: `node`, `failoverTimeoutMs`, `postgres.port`. */
+  /** Dotted key in the agent's config: `node`, `probeTimeoutMs`, `postgres.port`. */
   readonly key: string;
   readonly type: 'string' | 'number' | 'boolean';
   readonly describe: string;
@@ -59,11 +47,15 @@ export interface CliOption {
   readonly secret?: boolean;
 }
 
+/** The memory of an agent that remembers nothing between passes. */
+export type NoMemory = Record<never, never>;
+
 /**
  * One agent: observe -> pure decide -> act, plus its user actions. Generic over its config C,
- * dependencies D (adapters), observed snapshot O, action union A and published state P.
+ * dependencies D (adapters), observed snapshot O, action union A, published state P and memory M
+ * (what must survive passes: kept by the kernel, read by observe, recorded by act).
  */
-export interface AgentDefinition<C, D, O, A extends { readonly kind: string }, P> {
+export interface AgentCore<C, D, O, A extends { readonly kind: string }, P, M> {
   readonly name: string;
   readonly description: string;
   readonly configSchema: Schema<C>;
@@ -72,18 +64,40 @@ export interface AgentDefinition<C, D, O, A extends { readonly kind: string }, P
   identify(config: C): Omit<AgentIdentity, 'kind'>;
   /** Builds the adapters. Must not fail because a dependency is down: outages are observed data. */
   connect(config: C, ctx: AgentContext): Promise<D>;
-  observe(deps: D, signal: AbortSignal): Promise<O>;
+  observe(deps: D, ctx: ObserveContext<M>): Promise<O>;
+  /** What of this observation the next pass must know (since when a standby stopped streaming); pure. */
+  memorize?(observed: O): Partial<M>;
   decide(observed: O, now: number, config: C): Decision<A, P>;
-  act(deps: D, action: A, signal: AbortSignal): Promise<void>;
+  act(deps: D, action: A, ctx: ActContext<M>): Promise<void>;
   /** Which dependencies the last observation reached: readiness needs all of them. */
   reachability(observed: O): Record<string, boolean>;
-  /** Watches that wake the loop early; must stop when the signal aborts. */
-  wakeOn?(deps: D, wake: () => void, signal: AbortSignal): void;
+  /** Watches that wake the loop early or enqueue keys; background work goes through `ctx.spawn`. */
+  wakeOn?(deps: D, ctx: WatchContext<M>): void;
+  /** Agents that manage many objects: each key is reconciled on its own through the kernel's work queue. */
+  readonly reconcile?: AnyKeyedReconciler<C, D, O, M>;
+  /**
+   * With `kube-lease`, observe and decide run and publish on every replica, but `act` (and keyed act)
+   * runs only on the replica holding the lease; startAgent needs a `leaderElector` then.
+   */
+  readonly leaderElection?: 'kube-lease';
   /** Extra HTTP routes for headless mode (`/primary`, `/replica`, `/history`). */
   routes?(deps: D, reader: () => AgentSnapshot<P>): readonly AgentRoute[];
   readonly actions: Readonly<Record<string, AnyUserAction<C, D, P>>>;
   close(deps: D): Promise<void>;
 }
+
+/** `initialMemory` may be left out only when an empty object is a valid memory. */
+type MemoryDeclaration<C, M> = NoMemory extends M ? { initialMemory?(config: C): M } : { initialMemory(config: C): M };
+
+export type AgentDefinition<C, D, O, A extends { readonly kind: string }, P, M extends object = NoMemory> = AgentCore<
+  C,
+  D,
+  O,
+  A,
+  P,
+  M
+> &
+  MemoryDeclaration<C, M>;
 
 export interface AgentRoute {
   readonly method: 'GET';
@@ -95,4 +109,4 @@ export interface AgentRoute {
 export type AnyUserAction<C, D, P> = UserAction<C, D, P, any>;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the registry holds agents of any shape
-export type AnyAgentDefinition = AgentDefinition<any, any, any, { readonly kind: string }, any>;
+export type AnyAgentDefinition = AgentDefinition<any, any, any, { readonly kind: string }, any, any>;

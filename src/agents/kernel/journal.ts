@@ -7,7 +7,7 @@ export interface JournalEvent {
   readonly time: number;
   readonly agent: string;
   readonly severity: Severity;
-  /** Stable machine name: `decided`, `pass-failed`, `action-invoked`, `failover-started`, ... */
+  /** Stable machine name: `decided`, `pass-failed`, `action-invoked`, `promotion-started`, ... */
   readonly kind: string;
   readonly message: string;
   readonly fields?: Readonly<Record<string, unknown>>;
@@ -17,6 +17,14 @@ export type JournalInput = Omit<JournalEvent, 'seq' | 'time' | 'agent'> & {
   readonly agent?: string;
   readonly time?: number;
 };
+
+/** An event a decision asks the kernel to journal (transitions, problems), beyond its summary. */
+export interface DecisionEvent {
+  readonly severity: 'info' | 'warn' | 'error';
+  readonly kind: string;
+  readonly message: string;
+  readonly fields?: Record<string, unknown>;
+}
 
 export interface JournalSlice {
   readonly events: readonly JournalEvent[];

@@ -1,14 +1,17 @@
-import type { AgentDefinition, Decision } from './agent.js';
+import type { AgentCore, Decision } from './agent.js';
 import { backoffDelay, defaultBackoff, type BackoffPolicy } from './backoff.js';
 import type { Clock } from './clock.js';
+import type { PassContexts } from './context.js';
 import { errorKind, errorMessage } from './errors.js';
-import type { Logger } from './logger.js';
+import type { ActGate } from './leader-gate.js';
+import type { AgentMemory } from './memory.js';
 import type { AgentMetrics } from './metrics.js';
 import type { AgentHealth, HealthStatus } from './snapshot.js';
 import type { AgentStore } from './store.js';
+import { Waiter } from './waiter.js';
 
 export interface LoopOptions {
-  /** Run a pass at least this often even when nothing wakes the loop. */
+  /** Run a pass at least this often even when nothing wakes the loop (and resync each key this often). */
   readonly resyncMs: number;
   readonly backoff: BackoffPolicy;
   /** A pass running longer than this is reported stuck (liveness fails until it ends). */
@@ -23,98 +26,92 @@ export const defaultLoopOptions: LoopOptions = {
   random: Math.random,
 };
 
-export interface LoopParams<C, D, O, A extends { readonly kind: string }, P> {
-  readonly definition: AgentDefinition<C, D, O, A, P>;
+export type LoopDefinition<C, D, O, A extends { readonly kind: string }, P, M> = Pick<
+  AgentCore<C, D, O, A, P, M>,
+  'name' | 'observe' | 'memorize' | 'decide' | 'act' | 'reachability'
+>;
+
+export interface LoopParams<C, D, O, A extends { readonly kind: string }, P, M extends object> {
+  readonly definition: LoopDefinition<C, D, O, A, P, M>;
   readonly config: C;
   readonly deps: D;
   readonly store: AgentStore<P>;
   readonly clock: Clock;
-  readonly log: Logger;
   readonly metrics: AgentMetrics;
   readonly options: LoopOptions;
+  readonly memory: AgentMemory<M>;
+  readonly contexts: PassContexts<M>;
+  /** Lets act run only on the leader (always, for agents without leader election). */
+  readonly gate: ActGate;
+  /** Called after each successful pass with its observation (a keyed agent lists its keys from it). */
+  readonly afterPass?: (observed: O) => void;
 }
 
 /**
- * The level-triggered loop driver: every pass observes, decides and acts; wake-ups only shorten the
- * wait and coalesce into one pass; errors back off exponentially with jitter up to a cap; each pass
- * is timed and ends with exactly one `decided` or `pass-failed` event. It never exits while its
- * signal is live.
+ * The level-triggered loop driver: every pass observes (reading the memory), decides and acts
+ * (recording into it; only while the gate is open); wake-ups only shorten the wait and coalesce into
+ * one pass; errors back off exponentially with jitter up to a cap; each pass is timed and ends with
+ * exactly one `decided` or `pass-failed` event. It never exits while its signal is live.
  */
-export class AgentLoop<C, D, O, A extends { readonly kind: string }, P> {
-  private woken = false;
-  private release: (() => void) | undefined;
+export class AgentLoop<C, D, O, A extends { readonly kind: string }, P, M extends object> {
+  private readonly waiter: Waiter;
   private lastSummary = '';
   private health: AgentHealth;
   private stuckTimer: ReturnType<typeof setTimeout> | undefined;
   private stuck = false;
 
-  constructor(private readonly p: LoopParams<C, D, O, A, P>) {
+  constructor(private readonly p: LoopParams<C, D, O, A, P, M>) {
     this.health = p.store.getSnapshot().health;
+    this.waiter = new Waiter(p.clock);
   }
 
   /** Asks for a pass as soon as possible; many calls before it starts make one pass. */
-  wake = (): void => {
-    this.woken = true;
-    this.release?.();
-  };
+  wake = (): void => this.waiter.poke();
 
   async run(signal: AbortSignal): Promise<void> {
     const { options, clock } = this.p;
-    const onAbort = (): void => this.release?.();
-    signal.addEventListener('abort', onAbort, { once: true });
     try {
       while (!signal.aborted) {
-        this.woken = false;
+        this.waiter.clear();
         const outcome = await this.pass(signal);
         if (signal.aborted) break;
         if (outcome.error) {
           await clock.sleep(backoffDelay(options.backoff, this.health.consecutiveErrors, options.random), signal);
           continue;
         }
-        if (this.woken) continue;
         const waitMs = Math.min(outcome.requeueAfterMs ?? options.resyncMs, options.resyncMs);
-        await this.waitForWake(waitMs, signal);
+        await this.waiter.wait(waitMs, signal);
       }
     } finally {
-      signal.removeEventListener('abort', onAbort);
       this.setHealth({ status: 'stopped', live: false, ready: false });
     }
   }
 
-  private async waitForWake(ms: number, signal: AbortSignal): Promise<void> {
-    if (this.woken || signal.aborted) return;
-    const inner = new AbortController();
-    this.release = () => inner.abort();
-    const onOuter = (): void => inner.abort();
-    signal.addEventListener('abort', onOuter, { once: true });
-    try {
-      await this.p.clock.sleep(ms, inner.signal);
-    } finally {
-      signal.removeEventListener('abort', onOuter);
-      this.release = undefined;
-    }
-  }
-
   private async pass(signal: AbortSignal): Promise<{ error: boolean; requeueAfterMs?: number }> {
-    const { definition, store, clock, metrics } = this.p;
+    const { definition, store, clock, metrics, gate, contexts, memory } = this.p;
     const started = clock.now();
     this.armStuckTimer(started);
     let decision: Decision<A, P> | undefined;
     try {
-      const observed = await definition.observe(this.p.deps, signal);
+      const observed = await definition.observe(this.p.deps, contexts.observe());
+      const remembered = definition.memorize?.(observed);
+      if (remembered !== undefined) memory.merge(remembered);
       const dependencies = definition.reachability(observed);
       decision = definition.decide(observed, clock.now(), this.p.config);
       store.update({ state: decision.publish, summary: decision.summary });
       for (const event of decision.events ?? []) store.record(event);
-      for (const action of decision.actions) {
-        if (signal.aborted) break;
-        await definition.act(this.p.deps, action, signal);
-      }
+      const withheld = decision.actions.length > 0 && !gate.leading();
+      if (!withheld)
+        for (const action of decision.actions) {
+          if (signal.aborted || !gate.leading()) break;
+          await definition.act(this.p.deps, action, contexts.act());
+        }
       const ms = clock.now() - started;
       const ready = Object.values(dependencies).every(Boolean);
       this.finishPass(ms, { ok: true, dependencies, ready });
       metrics.pass(definition.name, ms / 1000, 'ok');
-      this.recordDecided(decision, ms);
+      this.p.afterPass?.(observed);
+      this.recordDecided(decision, ms, withheld);
       return {
         error: false,
         ...(decision.requeueAfterMs === undefined ? {} : { requeueAfterMs: decision.requeueAfterMs }),
@@ -144,14 +141,15 @@ export class AgentLoop<C, D, O, A extends { readonly kind: string }, P> {
     }
   }
 
-  private recordDecided(decision: Decision<A, P>, ms: number): void {
-    const quiet = decision.actions.length === 0 && decision.summary === this.lastSummary;
+  /** A standby (not leading) withholds its actions: repeating them is no news either. */
+  private recordDecided(decision: Decision<A, P>, ms: number, withheld: boolean): void {
+    const quiet = (decision.actions.length === 0 || withheld) && decision.summary === this.lastSummary;
     this.lastSummary = decision.summary;
     this.p.store.record({
       severity: quiet ? 'debug' : 'info',
       kind: 'decided',
       message: decision.summary,
-      fields: { passMs: ms, actions: decision.actions.map((a) => a.kind) },
+      fields: { passMs: ms, actions: decision.actions.map((a) => a.kind), ...(withheld ? { standby: true } : {}) },
     });
   }
 

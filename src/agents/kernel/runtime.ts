@@ -1,12 +1,18 @@
-import type { ActionContext, AgentContext, AgentDefinition, AnyUserAction } from './agent.js';
+import type { AgentDefinition, ActionContext } from './agent.js';
 import { systemClock, type Clock } from './clock.js';
-import { PgdeckError, errorKind, errorMessage } from './errors.js';
+import type { AgentContext, PassContexts, WatchContext } from './context.js';
+import { agentControl, describeActions } from './control.js';
+import { PgdeckError } from './errors.js';
+import { KeyedRunner, defaultKeyedOptions, type KeyedOptions } from './keyed-runner.js';
+import { LeaderGate, ungated, type ActGate } from './leader-gate.js';
+import type { LeaderElectorFactory } from './leader.js';
 import { journalLogger, type LineSink } from './logger.js';
 import { AgentLoop, defaultLoopOptions, type LoopOptions } from './loop.js';
+import { AgentMemory } from './memory.js';
 import { noMetrics, type AgentMetrics } from './metrics.js';
-import { describeIssues } from './schema.js';
-import type { ActionInfo, ActionPreview, ActionResult, Actor, AgentControl, AgentHandle } from './snapshot.js';
+import type { Actor, AgentHandle } from './snapshot.js';
 import { AgentStore } from './store.js';
+import { TaskGroup } from './task-group.js';
 
 export interface StartOptions {
   readonly clock?: Clock;
@@ -14,32 +20,50 @@ export interface StartOptions {
   /** Extra log sink (JSON lines in headless mode); the journal always gets the lines. */
   readonly logSink?: LineSink;
   readonly loop?: Partial<LoopOptions>;
+  readonly keyed?: Partial<KeyedOptions>;
   readonly journalCapacity?: number;
+  /** Builds the elector of an agent that declares `leaderElection` (the composition root picks the backend). */
+  readonly leaderElector?: LeaderElectorFactory;
 }
 
-export interface RunningAgent<C, D, P> extends AgentHandle<P> {
+export interface RunningAgent<C, D, P, M = unknown> extends AgentHandle<P> {
   readonly store: AgentStore<P>;
   readonly deps: D;
   readonly config: C;
   readonly wake: () => void;
-  /** Resolves when the loop has stopped (after `close()`). */
+  /** Keyed agents: reconcile this key soon. Single-pass agents: wake. */
+  readonly enqueue: (key: string) => void;
+  /** The agent's memory now. */
+  readonly memory: () => M;
+  /** Resolves when the loop (and a keyed agent's reconciles) have stopped, after `close()`. */
   readonly stopped: Promise<void>;
 }
 
-const systemActor: Actor = { who: 'unknown', via: 'api' };
-
-/** Starts one agent in this process: connects its adapters, runs its loop, serves its actions. */
-export async function startAgent<C, D, O, A extends { readonly kind: string }, P>(
-  definition: AgentDefinition<C, D, O, A, P>,
+/**
+ * Starts one agent in this process: connects its adapters, runs its loop (and, for a keyed agent, its
+ * work queue), keeps its memory, gates its actions on leadership, serves its actions. `close()` stops
+ * the work and waits for it and for every background task, then releases the leadership, then closes
+ * the adapters.
+ */
+export async function startAgent<C, D, O, A extends { readonly kind: string }, P, M extends object>(
+  definition: AgentDefinition<C, D, O, A, P, M>,
   config: C,
   options: StartOptions = {},
-): Promise<RunningAgent<C, D, P>> {
+): Promise<RunningAgent<C, D, P, M>> {
   const clock = options.clock ?? systemClock;
   const metrics = options.metrics ?? noMetrics;
+  const identity = { kind: definition.name, ...definition.identify(config) };
+  const elect = definition.leaderElection === undefined ? undefined : options.leaderElector;
+  if (definition.leaderElection !== undefined && elect === undefined)
+    throw new PgdeckError(
+      'config',
+      `agent ${definition.name} elects a leader (${definition.leaderElection}) but no leader elector was given`,
+    );
+  const loopOptions = { ...defaultLoopOptions, ...options.loop };
   const store = new AgentStore<P>(definition.name, {
     journalCapacity: options.journalCapacity ?? 5000,
     now: () => clock.now(),
-    identity: { kind: definition.name, ...definition.identify(config) },
+    identity,
   });
   const log = journalLogger(store.journal, options.logSink, { agent: definition.name });
   const sink = options.logSink;
@@ -49,22 +73,89 @@ export async function startAgent<C, D, O, A extends { readonly kind: string }, P
       : store.journal.subscribe((e) => {
           if (e.kind !== 'log') sink(e.severity, e.message, { agent: definition.name, kind: e.kind, ...e.fields });
         });
-  const abort = new AbortController();
-  const ctx: AgentContext = { signal: abort.signal, log, clock };
+  const work = new AbortController();
+  const election = new AbortController();
+  const tasks = new TaskGroup(work.signal, log);
+  let runner: KeyedRunner<C, D, O, M> | undefined;
+  // adapters built by connect() get `wake` before the loop exists: until then there is nothing to wake
+  let wakeLoop: () => void = () => undefined;
+  const wake = (): void => wakeLoop();
+  const ctx: AgentContext = { signal: work.signal, log, clock, metrics, wake, spawn: tasks.spawn };
+  const declared = definition as { initialMemory?: (config: C) => M };
+  const memory = new AgentMemory<M>(declared.initialMemory?.(config) ?? ({} as M));
+  const leaderGate =
+    elect === undefined
+      ? undefined
+      : new LeaderGate({
+          elector: elect(definition.name, identity.instance),
+          work: work.signal,
+          store,
+          clock,
+          backoff: loopOptions.backoff,
+          random: loopOptions.random,
+          onLead: () => {
+            wake();
+            runner?.enqueueAll();
+          },
+        });
+  const gate: ActGate = leaderGate ?? ungated(work.signal);
+  const contexts: PassContexts<M> = {
+    observe: () => ({ ...ctx, memory: memory.current }),
+    act: () => ({
+      ...ctx,
+      signal: gate.term,
+      get memory() {
+        return memory.current;
+      },
+      remember: (patch) => memory.merge(patch),
+    }),
+  };
   store.update({ actions: describeActions(definition.actions) });
-  const deps = await definition.connect(config, ctx);
+  const deps = await definition.connect(config, ctx).catch((error: unknown) => {
+    work.abort();
+    throw error;
+  });
+  const reconciler = definition.reconcile;
+  if (reconciler !== undefined)
+    runner = new KeyedRunner({
+      name: definition.name,
+      reconciler,
+      config,
+      deps,
+      store,
+      clock,
+      metrics,
+      gate,
+      contexts,
+      loop: loopOptions,
+      options: { ...defaultKeyedOptions, ...options.keyed },
+    });
+  const keyed = runner;
   const loop = new AgentLoop({
     definition,
     config,
     deps,
     store,
     clock,
-    log,
     metrics,
-    options: { ...defaultLoopOptions, ...options.loop },
+    options: loopOptions,
+    memory,
+    contexts,
+    gate,
+    ...(keyed === undefined || reconciler === undefined ? {} : { afterPass: (o: O) => keyed.sync(reconciler.keys(o)) }),
   });
-  definition.wakeOn?.(deps, loop.wake, abort.signal);
-  const stopped = loop.run(abort.signal);
+  wakeLoop = loop.wake;
+  const enqueue = keyed?.enqueue ?? wake;
+  const watch: WatchContext<M> = {
+    ...ctx,
+    get memory() {
+      return memory.current;
+    },
+    enqueue,
+  };
+  definition.wakeOn?.(deps, watch);
+  const elected = leaderGate?.run(election.signal);
+  const stopped = Promise.all([loop.run(work.signal), keyed?.run(work.signal)]).then(() => undefined);
 
   const actionContext = (actor: Actor): ActionContext<C, D, P> => ({
     ...ctx,
@@ -72,56 +163,15 @@ export async function startAgent<C, D, O, A extends { readonly kind: string }, P
     deps,
     snapshot: store.getSnapshot(),
     actor,
-    wake: loop.wake,
   });
-
-  const resolve = (name: string, args: unknown): { action: AnyUserAction<C, D, P>; parsed: unknown } => {
-    const action = Object.hasOwn(definition.actions, name) ? definition.actions[name] : undefined;
-    if (action === undefined) throw new PgdeckError('not-found', `agent ${definition.name} has no action "${name}"`);
-    const result = action.args.safeParse(args ?? {});
-    if (!result.success) {
-      const { field, message } = describeIssues(result.error.issues);
-      throw new PgdeckError('invalid-argument', `${field}: ${message}`, { field });
-    }
-    return { action, parsed: result.data };
-  };
-
-  const control: AgentControl = {
-    async preview(name, args, actor = systemActor): Promise<ActionPreview> {
-      const { action, parsed } = resolve(name, args);
-      return action.preview(actionContext(actor), parsed);
-    },
-    async invoke(name, args, actor = systemActor): Promise<ActionResult> {
-      const { action, parsed } = resolve(name, args);
-      store.record({
-        severity: 'info',
-        kind: 'action-invoked',
-        message: `${actor.who} via ${actor.via} invoked ${name}`,
-        fields: { action: name, args: parsed, actor },
-      });
-      try {
-        const result = await action.invoke(actionContext(actor), parsed);
-        metrics.action(definition.name, name, result.ok ? 'ok' : 'refused');
-        store.record({
-          severity: result.ok ? 'info' : 'warn',
-          kind: result.ok ? 'action-succeeded' : 'action-refused',
-          message: `${name}: ${result.message}`,
-          fields: { action: name, actor, ...result.fields },
-        });
-        loop.wake();
-        return result;
-      } catch (error) {
-        metrics.action(definition.name, name, 'error');
-        store.record({
-          severity: 'error',
-          kind: 'action-failed',
-          message: `${name} failed (${errorKind(error)}): ${errorMessage(error)}`,
-          fields: { action: name, actor },
-        });
-        throw error;
-      }
-    },
-  };
+  const control = agentControl({
+    name: definition.name,
+    actions: definition.actions,
+    store,
+    metrics,
+    context: actionContext,
+    wake,
+  });
 
   let closing: Promise<void> | undefined;
   return {
@@ -131,25 +181,21 @@ export async function startAgent<C, D, O, A extends { readonly kind: string }, P
     store,
     deps,
     config,
-    wake: loop.wake,
+    wake,
+    enqueue,
+    memory: () => memory.current,
     stopped,
     close: () => {
       closing ??= (async () => {
-        abort.abort();
+        work.abort();
         await stopped;
+        await tasks.idle();
+        election.abort();
+        await elected;
         await definition.close(deps);
         unforward?.();
       })();
       return closing;
     },
   };
-}
-
-export function describeActions<C, D, P>(actions: Readonly<Record<string, AnyUserAction<C, D, P>>>): ActionInfo[] {
-  return Object.entries(actions).map(([name, a]) => ({
-    name,
-    description: a.description,
-    dangerous: a.dangerous,
-    args: a.argsHelp,
-  }));
 }

@@ -38,13 +38,13 @@ export interface SourceInfo {
 
 /**
  * Who published a snapshot. The console merges the instances that share `kind` and `entity` into one
- * entity (one failover cluster out of its daemons) and sends an action to an instance of the selected
+ * entity (one PostgreSQL cluster out of its daemons) and sends an action to an instance of the selected
  * row's own entity.
  */
 export interface AgentIdentity {
-  /** The agent's definition name: `failover`, `citus-sync`. */
+  /** The agent's definition name: `citus-sync`, `autoscaler`. */
   readonly kind: string;
-  /** The real thing this instance belongs to, shared by its peers: a failover cluster's name. */
+  /** The real thing this instance belongs to, shared by its peers: a cluster's name. */
   readonly entity: string;
   /** Unique among all instances of this kind: `main/pg0` (cluster/member), a pod name for a replica. */
   readonly instance: string;
@@ -52,7 +52,7 @@ export interface AgentIdentity {
   readonly label: string;
 }
 
-/** Who leads the instances of an entity, for agents with a leader (the kube-lease gate, failover's etcd election). */
+/** Who leads the instances of an entity, for agents with a leader (the kube-lease gate, an agent's own election). */
 export interface LeadershipInfo {
   /** This instance leads now. */
   readonly leading: boolean;
@@ -62,11 +62,38 @@ export interface LeadershipInfo {
   readonly until?: number;
 }
 
+export type KeyPhase = 'pending' | 'ok' | 'retrying' | 'gave-up';
+
+/** One key of a keyed agent, as its last reconcile left it. */
+export interface KeyStatus {
+  readonly key: string;
+  readonly phase: KeyPhase;
+  /** The summary of the last successful reconcile, or the failure. */
+  readonly summary: string;
+  /** Consecutive failed reconciles. */
+  readonly attempts: number;
+  readonly lastAt?: number;
+  /** When it runs next (absent once given up). */
+  readonly nextAt?: number;
+  readonly lastError?: { readonly kind: ErrorKind; readonly message: string };
+}
+
+/** What a keyed agent's reconciles look like: counts of every key, and a bounded list, the troubled first. */
+export interface ReconcileStatus {
+  readonly total: number;
+  readonly counts: Readonly<Record<KeyPhase, number>>;
+  readonly keys: readonly KeyStatus[];
+  /** Keys left out of `keys` to keep the snapshot small. */
+  readonly omitted: number;
+}
+
 export interface AgentSnapshot<S = unknown> {
   /** The agent's definition name (same as `identity.kind`). */
   readonly agent: string;
   readonly identity: AgentIdentity;
   readonly leadership?: LeadershipInfo;
+  /** Keyed agents only: the status of their keys, aggregated by the kernel. */
+  readonly reconciles?: ReconcileStatus;
   readonly version: number;
   readonly updatedAt: number;
   readonly health: AgentHealth;

@@ -1,5 +1,6 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, expectTypeOf, it } from 'vitest';
 import type { Clock } from '../../../src/agents/kernel/clock.js';
+import type { ObserveContext } from '../../../src/agents/kernel/context.js';
 import { PgdeckError } from '../../../src/agents/kernel/errors.js';
 import type { AgentMetrics } from '../../../src/agents/kernel/metrics.js';
 import { initialHealth } from '../../../src/agents/kernel/snapshot.js';
@@ -9,6 +10,7 @@ import {
   counterConfig,
   type CounterConfig,
   type CounterDeps,
+  type CounterMemory,
   type CounterState,
 } from '../../fixtures/counter-agent.js';
 import { delay, gate, waitFor } from '../../helpers/wait-for.js';
@@ -172,5 +174,39 @@ describe('loop driver', () => {
     agent.wake();
     await waitFor(() => agent.store.getSnapshot().health.ready, 'ready');
     expect(agent.store.getSnapshot().health.status).toBe('ok');
+  });
+
+  it('hands the next observe what act recorded and what memorize took from the last observation', async () => {
+    const agent = await start({ target: 3, step: 1 });
+    await waitFor(() => agent.store.getSnapshot().state?.count === 3, 'count 3, seen by a fourth observe');
+    expect(agent.deps.seen.slice(0, 4)).toEqual([
+      { increments: 0, lastObservedCount: null },
+      { increments: 1, lastObservedCount: 0 },
+      { increments: 2, lastObservedCount: 1 },
+      { increments: 3, lastObservedCount: 2 },
+    ]);
+    expect(agent.memory()).toEqual({ increments: 3, lastObservedCount: 3 });
+    expect(agent.deps.seen.every((m) => Object.isFrozen(m))).toBe(true);
+  });
+
+  it('gives observe no way to write the memory', async () => {
+    expectTypeOf<ObserveContext<CounterMemory>>().not.toHaveProperty('remember');
+    const contexts: object[] = [];
+    running = await startAgent(
+      {
+        ...counterAgent,
+        observe: async (deps, ctx) => {
+          contexts.push(ctx);
+          return counterAgent.observe(deps, ctx);
+        },
+      },
+      counterConfig(),
+      { loop: { resyncMs: 60_000 } },
+    );
+    await waitFor(() => contexts.length >= 1, 'an observe');
+    expect('remember' in contexts[0]!).toBe(false);
+    expect(() => {
+      (contexts[0] as { memory: { increments: number } }).memory.increments = 99;
+    }).toThrow(TypeError);
   });
 });

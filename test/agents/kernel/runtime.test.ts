@@ -8,7 +8,7 @@ import {
   type CounterDeps,
   type CounterState,
 } from '../../fixtures/counter-agent.js';
-import { waitFor } from '../../helpers/wait-for.js';
+import { delay, waitFor } from '../../helpers/wait-for.js';
 
 let agent: RunningAgent<CounterConfig, CounterDeps, CounterState>;
 
@@ -78,5 +78,40 @@ describe('startAgent control', () => {
     await agent.close();
     expect(agent.deps.closed).toBe(true);
     expect(agent.store.getSnapshot().health.status).toBe('stopped');
+  });
+
+  it('owns background tasks: the agent signal ends them, a failure is journaled, close waits before closing the adapters', async () => {
+    const order: string[] = [];
+    let ticks = 0;
+    agent = await startAgent(
+      {
+        ...counterAgent,
+        wakeOn: (_deps, ctx) => {
+          ctx.spawn('ticker', async (signal) => {
+            while (!signal.aborted) {
+              ticks += 1;
+              await ctx.clock.sleep(5, signal);
+            }
+            await delay(20);
+            order.push('ticker ended');
+          });
+          ctx.spawn('broken', async () => {
+            throw new Error('boom');
+          });
+        },
+        close: async (deps) => {
+          order.push('adapters closed');
+          deps.closed = true;
+        },
+      },
+      counterConfig(),
+    );
+    await waitFor(() => ticks >= 3, 'three ticks');
+    await waitFor(
+      () => agent.store.events(0).events.some((e) => e.message === 'background task broken failed (internal): boom'),
+      'the failure in the journal',
+    );
+    await agent.close();
+    expect(order).toEqual(['ticker ended', 'adapters closed']);
   });
 });
