@@ -95,11 +95,7 @@ export class RedisLink {
       this.retryDelayMs = delay;
       options.onChange();
     });
-    this.client.on('error', (error: unknown) => {
-      const { kind, message } = redisError(error, this.context('connect'));
-      this.lastError = { kind, message, at: options.clock.now() };
-      options.onChange();
-    });
+    this.client.on('error', (error: unknown) => this.record(redisError(error, this.context('connect'))));
   }
 
   state(): RedisLinkState {
@@ -128,7 +124,9 @@ export class RedisLink {
    */
   failure(error: unknown, command: string, stream?: string, group?: string): PgdeckError {
     const failed = redisError(error, this.context(command, stream, group));
-    return failed.kind === 'unavailable' ? this.downError(failed) : failed;
+    if (failed.kind === 'unavailable') return this.downError(failed);
+    if (failed.kind === 'timeout') this.record(failed);
+    return failed;
   }
 
   /** Why the connection is down, or `fallback` when it is up or nothing went wrong yet. */
@@ -178,6 +176,12 @@ export class RedisLink {
     this.client.disconnect(false);
     this.retryDelayMs = null;
     this.mark(false);
+  }
+
+  /** A connection error, or a call timing out on a connection that looks up (a frozen server). */
+  private record(error: PgdeckError): void {
+    this.lastError = { kind: error.kind, message: error.message, at: this.options.clock.now() };
+    this.options.onChange();
   }
 
   private mark(connected: boolean): void {

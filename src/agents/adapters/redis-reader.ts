@@ -124,9 +124,14 @@ export class BlockingReader {
     } catch (error) {
       if (current.cut === 'aborted' || current.cut === 'closed') throw aborted(request);
       if (current.cut === 'watchdog')
-        throw new PgdeckError(
-          'timeout',
-          `redis at ${this.link.address} did not answer a read blocking ${blockMs} ms within ${blockMs + WATCHDOG_GRACE_MS} ms; reconnecting`,
+        throw this.link.failure(
+          new PgdeckError(
+            'timeout',
+            `redis at ${this.link.address} did not answer a read blocking ${blockMs} ms within ${blockMs + WATCHDOG_GRACE_MS} ms; reconnecting`,
+          ),
+          'XREADGROUP',
+          stream,
+          group,
         );
       throw this.link.failure(error, 'XREADGROUP', stream, group);
     } finally {

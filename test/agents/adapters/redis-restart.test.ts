@@ -104,4 +104,32 @@ describe('RedisStreams across a Redis restart', () => {
     expect(await streams.waitConnected(10_000)).toBe(true);
     expect((await streams.groups('down')).map((g) => g.name)).toEqual(['g']);
   });
+
+  it('a frozen Redis (SIGSTOP) times calls and blocked reads out instead of hanging them', async () => {
+    const server = redis();
+    const commandTimeoutMs = 300;
+    const streams = clients.streams(server, { commandTimeoutMs });
+    expect(await streams.waitConnected(5000)).toBe(true);
+    await streams.ensureGroup('frozen', 'g');
+    const blockMs = 200;
+    const reading = rejection(streams.read({ stream: 'frozen', group: 'g', consumer: 'c', count: 1, blockMs }));
+    await untilBlocked(clients.raw(server), 'test-reader');
+    server.kill('SIGSTOP');
+    try {
+      const startedAt = performance.now();
+      const call = await rejection(streams.length('frozen'));
+      expect(call.kind).toBe('timeout');
+      expect(performance.now() - startedAt).toBeLessThan(commandTimeoutMs + 500);
+      expect(streams.state()).toMatchObject({ lastError: { kind: 'timeout' } });
+      const read = await reading;
+      expect(read.kind).toBe('timeout');
+      expect(read.message).toContain(`did not answer a read blocking ${blockMs} ms`);
+      expect(streams.state().reader.lastError).toMatchObject({ kind: 'timeout' });
+      expect(performance.now() - startedAt).toBeLessThan(blockMs + 5000);
+    } finally {
+      server.kill('SIGCONT');
+    }
+    expect(await streams.waitConnected(10_000)).toBe(true);
+    expect(await streams.length('frozen')).toBe(0);
+  });
 });
