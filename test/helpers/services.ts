@@ -1,7 +1,7 @@
 import { afterAll, beforeAll } from 'vitest';
 import { startEtcd, type EtcdServer } from '../../src/lab/procs/etcd.js';
 import { startPostgres, startReplica, type PgOptions, type PgServer } from '../../src/lab/procs/postgres.js';
-import { startRedis, type RedisServer } from '../../src/lab/procs/redis.js';
+import { startRedis, type RedisOptions, type RedisServer } from '../../src/lab/procs/redis.js';
 
 /**
  * Real services for a test file: started once in beforeAll on free loopback ports, stopped by PID in
@@ -25,7 +25,7 @@ function shared<T extends { stop?: () => Promise<void>; destroy?: () => Promise<
 }
 
 export const withEtcd = (): (() => EtcdServer) => shared(() => startEtcd());
-export const withRedis = (): (() => RedisServer) => shared(() => startRedis());
+export const withRedis = (options?: RedisOptions): (() => RedisServer) => shared(() => startRedis(options));
 export const withPostgres = (options?: PgOptions): (() => PgServer) => shared(() => startPostgres(options));
 
 export interface PgPair {

@@ -1,5 +1,5 @@
 import { connect } from 'node:net';
-import { startDaemon, waitUntil } from './daemon.js';
+import { startDaemon, waitUntil, type Daemon } from './daemon.js';
 import { freePort } from './ports.js';
 import { createServiceDir } from './service-dir.js';
 
@@ -8,43 +8,49 @@ export interface RedisServer {
   readonly port: number;
   readonly url: string;
   readonly pid: number;
+  readonly dataDir: string;
   kill(sig?: NodeJS.Signals): void;
+  /**
+   * Stops it (SIGTERM: with persistence on, Redis writes its data first) and starts it again on the
+   * same port and dir; `whileDown` runs in between (a test waits there for what an outage must cause).
+   */
+  restart(whileDown?: () => Promise<void>): Promise<void>;
   stop(): Promise<void>;
 }
 
-/** A redis-server on a free loopback port with persistence off, in its own temp dir. */
-export async function startRedis(options: { binary?: string; startTimeoutMs?: number } = {}): Promise<RedisServer> {
+export interface RedisOptions {
+  readonly binary?: string;
+  readonly startTimeoutMs?: number;
+  /** Append-only file, fsynced on every write, so the data survives a restart (default off). */
+  readonly persistent?: boolean;
+  /** Sets `requirepass` for the default user. */
+  readonly password?: string;
+}
+
+/** A redis-server on a free loopback port, persistence off unless asked for, in its own temp dir. */
+export async function startRedis(options: RedisOptions = {}): Promise<RedisServer> {
   const dir = createServiceDir('redis');
   const port = await freePort();
   const host = '127.0.0.1';
   const binary = options.binary ?? process.env.PGDECK_REDIS_BIN ?? 'redis-server';
-  const daemon = startDaemon({
-    name: 'redis',
-    command: binary,
-    args: [
-      '--port',
-      String(port),
-      '--bind',
-      host,
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--dir',
-      dir.path,
-      '--protected-mode',
-      'yes',
-    ],
-    dir,
-  });
+  const persistence = options.persistent === true ? ['yes', '--appendfsync', 'always'] : ['no'];
+  const auth = options.password === undefined ? [] : ['--requirepass', options.password];
+  const args = ['--port', String(port), '--bind', host, '--save', '', '--appendonly', ...persistence];
+  args.push('--dir', dir.path, '--protected-mode', 'yes', ...auth);
+  let daemon: Daemon | undefined;
+  const launch = async (): Promise<void> => {
+    const started = startDaemon({ name: 'redis', command: binary, args, dir });
+    daemon = started;
+    await waitUntil(`redis on ${host}:${port}`, () => redisPing(host, port), options.startTimeoutMs ?? 15_000, {
+      logFile: started.logFile,
+    });
+  };
   const stop = async (): Promise<void> => {
-    await daemon.stop();
+    await daemon?.stop();
     dir.remove();
   };
   try {
-    await waitUntil(`redis on ${host}:${port}`, () => redisPing(host, port), options.startTimeoutMs ?? 15_000, {
-      logFile: daemon.logFile,
-    });
+    await launch();
   } catch (error) {
     await stop();
     throw error;
@@ -53,13 +59,27 @@ export async function startRedis(options: { binary?: string; startTimeoutMs?: nu
     host,
     port,
     url: `redis://${host}:${port}`,
-    pid: daemon.pid,
-    kill: (sig = 'SIGKILL') => daemon.signal(sig),
+    get pid() {
+      return daemon?.pid ?? 0;
+    },
+    dataDir: dir.path,
+    kill: (sig = 'SIGKILL') => daemon?.signal(sig),
+    restart: async (whileDown) => {
+      await daemon?.stop();
+      try {
+        await whileDown?.();
+      } finally {
+        await launch();
+      }
+    },
     stop,
   };
 }
 
-/** Speaks just enough RESP to ask PING, so the launcher needs no client library. */
+/**
+ * Speaks just enough RESP to ask PING, so the launcher needs no client library. A server that wants
+ * a password answers NOAUTH, which still means it is up (and no longer loading its data).
+ */
 export function redisPing(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ host, port });
@@ -70,6 +90,6 @@ export function redisPing(host: string, port: number): Promise<boolean> {
     socket.setTimeout(1000, () => finish(false));
     socket.once('error', () => finish(false));
     socket.once('connect', () => socket.write('PING\r\n'));
-    socket.once('data', (data) => finish(data.toString().startsWith('+PONG')));
+    socket.once('data', (data) => finish(/^(\+PONG|-NOAUTH)/.test(data.toString())));
   });
 }
