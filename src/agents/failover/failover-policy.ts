@@ -14,14 +14,20 @@ export interface Choice {
   readonly bytesLost: number | null;
 }
 
+const msPerSecond = 1000;
+/** The fence margin: a quarter of the lease TTL, and never under half a second. */
+const fenceMarginShare = 1 / 4;
+const minFenceMarginMs = 500;
+const bytesPerMiB = 1024 * 1024;
+
 /** A primary may stay writable this long after its last lease renewal: a margin before others can promote. */
 export function fenceAfterMs(config: DynamicConfig): number {
-  const ttlMs = config.ttlSeconds * 1000;
-  return ttlMs - Math.max(500, ttlMs / 4);
+  const ttlMs = config.ttlSeconds * msPerSecond;
+  return ttlMs - Math.max(minFenceMarginMs, ttlMs * fenceMarginShare);
 }
 
 export function mib(bytes: number): string {
-  return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MiB` : `${bytes} B`;
+  return bytes >= bytesPerMiB ? `${(bytes / bytesPerMiB).toFixed(1)} MiB` : `${bytes} B`;
 }
 
 /**

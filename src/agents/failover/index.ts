@@ -2,7 +2,7 @@ import type { AgentDefinition } from '../kernel/agent.js';
 import { actFailover, freezeGuard } from './act.js';
 import { failoverActions } from './actions.js';
 import { failoverCliOptions, failoverConfigSchema } from './config.js';
-import { decideFailover } from './decide.js';
+import { decideFailover } from './decide/compose.js';
 import { connectFailover, type FailoverDeps } from './deps.js';
 import { failoverRoutes } from './endpoints.js';
 import { observeFailover } from './observe.js';

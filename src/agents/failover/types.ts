@@ -47,7 +47,10 @@ export interface CandidateRecord {
 
 /** One flight-recorder entry: everything needed to explain a failover or switchover afterwards. */
 export interface HistoryEntry {
+  /** Its key under `history/`: `g<generation>`. */
   readonly id: string;
+  /** The generation of the primary record that this failover or switchover creates. */
+  readonly generation: number;
   readonly kind: HistoryKind;
   readonly startedAt: number;
   readonly detectedAt: number;
