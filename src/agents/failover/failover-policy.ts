@@ -1,4 +1,4 @@
-import type { CandidateRecord, ClusterView, DynamicConfig, MemberReport, PeerView } from './types.js';
+import type { CandidateRecord, ClusterView, DynamicConfig, MemberReport, OnStop, PeerView } from './types.js';
 
 /** Why the leader thinks the primary is gone, and whether its postgres might still take writes. */
 export interface Failure {
@@ -148,4 +148,14 @@ export function chooseCandidate(input: ChooseInput): Choice {
         ? null
         : Math.max(0, top - winner.lsn);
   return { winner: winner.name, candidates, reason, bytesLost: lost };
+}
+
+/**
+ * What a stopping daemon does to its server (Patroni's rule): `stop` shuts it down fast, so a
+ * primary's replicas fail over at once instead of leaving an unsupervised primary behind; a paused
+ * cluster, whose servers a person runs by hand, keeps it running, and so does `leave`. When etcd
+ * cannot say whether the cluster is paused (`null`), the configured choice holds.
+ */
+export function serverOnStop(onStop: OnStop, paused: boolean | null): OnStop {
+  return onStop === 'stop' && paused !== true ? 'stop' : 'leave';
 }

@@ -6,6 +6,7 @@ import { decideFailover } from './decide/compose.js';
 import { connectFailover, type FailoverDeps } from './deps.js';
 import { failoverRoutes } from './endpoints.js';
 import { observeFailover } from './observe.js';
+import { stopServerOnClose } from './shutdown.js';
 import type { FailoverAction, FailoverConfig, FailoverObserved, FailoverState } from './types.js';
 
 /** The failover node daemon: one per PostgreSQL server, coordinated through etcd. */
@@ -45,6 +46,7 @@ export const failoverAgent: AgentDefinition<
   routes: failoverRoutes,
   actions: failoverActions,
   close: async (deps) => {
+    await stopServerOnClose(deps);
     await deps.session.close();
     await deps.local.close();
     await Promise.all([...deps.peers.values()].map((p) => p.link.close()));

@@ -119,7 +119,11 @@ export interface FailoverConfig {
   readonly initial: DynamicConfig;
   /** Per-query and connect timeout towards servers and peers. */
   readonly probeTimeoutMs: number;
+  /** What SIGTERM does to the server: `stop` (fast shutdown, unless the cluster is paused) or `leave` it running. */
+  readonly onStop: OnStop;
 }
+
+export type OnStop = 'stop' | 'leave';
 
 export interface Endpoint {
   readonly name: string;
