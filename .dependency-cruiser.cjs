@@ -1,6 +1,8 @@
 /** Import directions from ../shared/design/ARCHITECTURE.md, enforced in the test command. */
 const clientLibs = '^node_modules/(@kubernetes/client-node|pg|etcd3|ioredis)/';
 const agentDirs = '(citus-sync|patroni-operator|failover|autoscaler)';
+/** decide.ts or decide/<concern>.ts, and the pure policy files beside it: no I/O, no clock, no randomness. */
+const pureFiles = `^src/agents/${agentDirs}/(decide\\.ts|decide/[a-z0-9-]+\\.ts|[a-z-]+-policy\\.ts)$`;
 
 module.exports = {
   forbidden: [
@@ -50,10 +52,24 @@ module.exports = {
     },
     {
       name: 'decide-is-pure',
-      comment: 'decide.ts imports only its types.ts and kernel types',
+      comment:
+        "decide.ts or decide/*.ts, and the policy files, import only the agent's types.ts, its policy files, sibling decide files and kernel types",
       severity: 'error',
-      from: { path: `^src/agents/${agentDirs}/decide\\.ts$` },
-      to: { pathNot: [`^src/agents/$1/(types|[a-z-]+-policy)\\.ts$`, '^src/agents/kernel/'] },
+      from: { path: pureFiles },
+      to: {
+        pathNot: [
+          `^src/agents/$1/(types|[a-z-]+-policy)\\.ts$`,
+          `^src/agents/$1/decide/[a-z0-9-]+\\.ts$`,
+          '^src/agents/kernel/',
+        ],
+      },
+    },
+    {
+      name: 'decide-imports-kernel-types-only',
+      comment: 'the kernel gives decide its types (Decision), never code: no clock, no I/O',
+      severity: 'error',
+      from: { path: pureFiles },
+      to: { path: '^src/agents/kernel/', dependencyTypesNot: ['type-only'] },
     },
     {
       name: 'ui-reads-types-only',

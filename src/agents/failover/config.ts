@@ -53,6 +53,7 @@ export const failoverConfigSchema = z.strictObject({
   pgParameters: z.record(z.string(), z.string()).default({}),
   initial: dynamicConfigSchema.strict().default(dynamicConfigSchema.parse({})),
   probeTimeoutMs: z.number().int().min(50).max(30_000).default(500),
+  onStop: z.enum(['stop', 'leave']).default('stop'),
 }) satisfies z.ZodType<FailoverConfig, unknown>;
 
 export const failoverCliOptions: readonly CliOption[] = [
@@ -124,5 +125,12 @@ export const failoverCliOptions: readonly CliOption[] = [
     key: 'probeTimeoutMs',
     type: 'number',
     describe: 'ms before a probe of postgres or a peer counts as timed out',
+  },
+  {
+    flag: 'on-stop',
+    key: 'onStop',
+    type: 'string',
+    describe: 'on SIGTERM: stop (fast shutdown of postgres, unless the cluster is paused) or leave it running',
+    env: ['PGDECK_ON_STOP'],
   },
 ];

@@ -2,6 +2,7 @@ import { request } from 'node:http';
 import { EtcdSession } from '../adapters/etcd.js';
 import { PgLink } from '../adapters/pg.js';
 import type { AgentContext } from '../kernel/context.js';
+import type { Logger } from '../kernel/logger.js';
 import { PostgresControl } from './postgres-control.js';
 import type { DaemonMemory, Endpoint, FailoverConfig, LinkStatus, PeerView } from './types.js';
 
@@ -20,6 +21,8 @@ export interface FailoverDeps {
   readonly pg: PostgresControl;
   readonly local: PgLink;
   readonly peers: Map<string, PeerProbe>;
+  /** For what the daemon does outside a pass (its stop). */
+  readonly log: Logger;
 }
 
 /**
@@ -83,7 +86,7 @@ export async function connectFailover(config: FailoverConfig, ctx: AgentContext)
     config.probeTimeoutMs,
     wake,
   );
-  return { config, session, pg, local, peers: new Map() };
+  return { config, session, pg, local, peers: new Map(), log: ctx.log };
 }
 
 /** The kept-open probe of a peer, opened (or reopened at a new address) on first use; `wake` on its changes. */

@@ -1,4 +1,4 @@
-import type { CandidateRecord, ClusterView, DynamicConfig, MemberReport, PeerView } from './types.js';
+import type { CandidateRecord, ClusterView, DynamicConfig, MemberReport, OnStop, PeerView } from './types.js';
 
 /** Why the leader thinks the primary is gone, and whether its postgres might still take writes. */
 export interface Failure {
@@ -14,14 +14,20 @@ export interface Choice {
   readonly bytesLost: number | null;
 }
 
+const msPerSecond = 1000;
+/** The fence margin: a quarter of the lease TTL, and never under half a second. */
+const fenceMarginShare = 1 / 4;
+const minFenceMarginMs = 500;
+const bytesPerMiB = 1024 * 1024;
+
 /** A primary may stay writable this long after its last lease renewal: a margin before others can promote. */
 export function fenceAfterMs(config: DynamicConfig): number {
-  const ttlMs = config.ttlSeconds * 1000;
-  return ttlMs - Math.max(500, ttlMs / 4);
+  const ttlMs = config.ttlSeconds * msPerSecond;
+  return ttlMs - Math.max(minFenceMarginMs, ttlMs * fenceMarginShare);
 }
 
 export function mib(bytes: number): string {
-  return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MiB` : `${bytes} B`;
+  return bytes >= bytesPerMiB ? `${(bytes / bytesPerMiB).toFixed(1)} MiB` : `${bytes} B`;
 }
 
 /**
@@ -142,4 +148,14 @@ export function chooseCandidate(input: ChooseInput): Choice {
         ? null
         : Math.max(0, top - winner.lsn);
   return { winner: winner.name, candidates, reason, bytesLost: lost };
+}
+
+/**
+ * What a stopping daemon does to its server (Patroni's rule): `stop` shuts it down fast, so a
+ * primary's replicas fail over at once instead of leaving an unsupervised primary behind; a paused
+ * cluster, whose servers a person runs by hand, keeps it running, and so does `leave`. When etcd
+ * cannot say whether the cluster is paused (`null`), the configured choice holds.
+ */
+export function serverOnStop(onStop: OnStop, paused: boolean | null): OnStop {
+  return onStop === 'stop' && paused !== true ? 'stop' : 'leave';
 }

@@ -3,10 +3,11 @@ import type { WatchContext } from '../kernel/context.js';
 import { actFailover, guardAgainstFreeze } from './act.js';
 import { failoverActions } from './actions.js';
 import { failoverCliOptions, failoverConfigSchema } from './config.js';
-import { decideFailover } from './decide.js';
+import { decideFailover } from './decide/compose.js';
 import { connectFailover, initialFailoverMemory, type FailoverDeps, type FailoverMemory } from './deps.js';
 import { failoverRoutes } from './endpoints.js';
 import { memorizeFailover, observeFailover } from './observe.js';
+import { stopServerOnClose } from './shutdown.js';
 import type { FailoverAction, FailoverConfig, FailoverObserved, FailoverState } from './types.js';
 
 /** The etcd watch is retried this often until it is established (it re-establishes itself after that). */
@@ -56,6 +57,7 @@ export const failoverAgent: AgentDefinition<
   routes: failoverRoutes,
   actions: failoverActions,
   close: async (deps) => {
+    await stopServerOnClose(deps);
     await deps.session.close();
     await deps.local.close();
     await Promise.all([...deps.peers.values()].map((p) => p.link.close()));

@@ -47,7 +47,10 @@ export interface CandidateRecord {
 
 /** One flight-recorder entry: everything needed to explain a failover or switchover afterwards. */
 export interface HistoryEntry {
+  /** Its key under `history/`: `g<generation>`. */
   readonly id: string;
+  /** The generation of the primary record that this failover or switchover creates. */
+  readonly generation: number;
   readonly kind: HistoryKind;
   readonly startedAt: number;
   readonly detectedAt: number;
@@ -116,7 +119,11 @@ export interface FailoverConfig {
   readonly initial: DynamicConfig;
   /** Per-query and connect timeout towards servers and peers. */
   readonly probeTimeoutMs: number;
+  /** What SIGTERM does to the server: `stop` (fast shutdown, unless the cluster is paused) or `leave` it running. */
+  readonly onStop: OnStop;
 }
+
+export type OnStop = 'stop' | 'leave';
 
 export interface Endpoint {
   readonly name: string;

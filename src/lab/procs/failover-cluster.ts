@@ -54,6 +54,8 @@ export interface FailoverClusterOptions {
   readonly startTimeoutMs?: number;
   /** An etcd to use instead of starting one. */
   readonly etcd?: EtcdServer;
+  /** What each daemon's SIGTERM does to its postgres (`--on-stop`; the agent's default is `stop`). */
+  readonly onStop?: 'stop' | 'leave';
 }
 
 function defaultCommand(): string[] {
@@ -119,6 +121,7 @@ export async function startFailoverCluster(options: FailoverClusterOptions = {})
       ...(options.synchronous === true ? ['--synchronous'] : []),
       ...(options.ttlSeconds === undefined ? [] : ['--ttl', String(options.ttlSeconds)]),
       ...(options.loopIntervalMs === undefined ? [] : ['--loop-interval', String(options.loopIntervalMs)]),
+      ...(options.onStop === undefined ? [] : ['--on-stop', options.onStop]),
     ];
     const env = { ...process.env, PGDECK_TOKEN: token, NODE_ENV: 'production' };
     const pidOf = (): number | null => {

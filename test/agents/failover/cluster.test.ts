@@ -1,5 +1,5 @@
-import { existsSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { Etcd3 } from 'etcd3';
 import { Client } from 'pg';
 import { describe, expect, it } from 'vitest';
@@ -42,6 +42,36 @@ async function writable(cluster: FailoverCluster, name: string): Promise<boolean
   } finally {
     await client.end().catch(() => undefined);
   }
+}
+
+async function inRecovery(cluster: FailoverCluster, name: string): Promise<boolean> {
+  const client = new Client({ connectionString: cluster.member(name).pgUrl(), connectionTimeoutMillis: 1000 });
+  await client.connect();
+  try {
+    return (await client.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r')).rows[0]!.r;
+  } finally {
+    await client.end();
+  }
+}
+
+/** SIGTERM to a member's daemon; resolves once the daemon process is gone. */
+async function terminateDaemon(cluster: FailoverCluster, name: string): Promise<void> {
+  const m = cluster.member(name);
+  m.killDaemon('SIGTERM');
+  await until(`${name}'s daemon to exit after SIGTERM`, async () => m.daemonPid() === null, 20_000, 20);
+}
+
+async function pauseEverywhere(cluster: FailoverCluster, via: string): Promise<void> {
+  expect((await invoke(cluster, via, 'pause', {})).body).toMatchObject({ ok: true });
+  await until(
+    'paused everywhere',
+    async () =>
+      (await Promise.all(cluster.members.map((m) => state(cluster, m.name)))).every(
+        (v) => (v.state as { config: { paused: boolean } }).config.paused,
+      ),
+    5000,
+    50,
+  );
 }
 
 async function completed(cluster: FailoverCluster, kind: string, to: string): Promise<void> {
@@ -355,6 +385,98 @@ describe('failover agent on real PostgreSQL and etcd (3 nodes on loopback)', () 
         10_000,
         100,
       );
+    },
+    T,
+  );
+
+  it(
+    "SIGTERM of the primary's daemon shuts its postgres down cleanly and a replica takes over at once; paused, a daemon leaves its server running",
+    async () => {
+      const cluster = await start();
+      const old = await cluster.waitHealthy();
+      const oldMember = cluster.member(old);
+      const pgLog = join(dirname(oldMember.dataDir), `${old}-postgres.log`);
+      const logBefore = readFileSync(pgLog, 'utf8').length;
+      const probe = probeOf(cluster);
+      await until(
+        'a write acknowledged by the primary',
+        async () => firstAck(probe.attempts, oldMember.pgPort, 0),
+        10_000,
+      );
+      const termAt = Date.now();
+      oldMember.killDaemon('SIGTERM');
+      const next = await newPrimary(cluster, old, 10_000);
+      const servedAfterMs = Date.now() - termAt;
+      await until(
+        `${old}'s daemon and postmaster gone`,
+        async () => oldMember.daemonPid() === null && oldMember.postgresPid() === null,
+        20_000,
+      );
+      expect(readFileSync(pgLog, 'utf8').slice(logBefore)).toMatch(
+        /received fast shutdown request[\s\S]*database system is shut down/,
+      );
+      const first = await until(
+        `a write acknowledged by ${next}`,
+        async () => firstAck(probe.attempts, cluster.member(next).pgPort, termAt),
+        10_000,
+      );
+      await probe.stop();
+      const entry = (await history(cluster)).find((h) => h.kind === 'failover' && h.newPrimary === next);
+      expect(entry).toMatchObject({ oldPrimary: old, bytesLost: 0 });
+      expect(entry!.signal).toMatch(
+        new RegExp(`lease of ${old} expired \\(postgres: refused\\)|${old} refuse connections`),
+      );
+      expect(acksAfter(probe.attempts, oldMember.pgPort, first.end)).toEqual([]);
+      expect(lostWrites(probe.attempts, await survivingSeqs(cluster, next))).toEqual([]);
+      console.info(
+        `SIGTERM of ${old}'s daemon: detected by the leader after ${entry!.detectedAt - termAt} ms (${entry!.signal}), ` +
+          `first write on ${next} after ${first.end - termAt} ms, /primary answers after ${servedAfterMs} ms`,
+      );
+      expect(servedAfterMs).toBeLessThan(5000);
+      await oldMember.startDaemon();
+      expect(await cluster.waitHealthy()).toBe(next);
+
+      await pauseEverywhere(cluster, next);
+      const replica = cluster.members.find((m) => m.name !== next)!;
+      const replicaPid = replica.postgresPid();
+      expect(replicaPid).not.toBeNull();
+      await terminateDaemon(cluster, replica.name);
+      expect(replica.postgresPid()).toBe(replicaPid);
+      expect(await inRecovery(cluster, replica.name)).toBe(true);
+      await replica.startDaemon();
+      expect(await cluster.waitHealthy()).toBe(next);
+      expect(replica.postgresPid()).toBe(replicaPid);
+    },
+    T,
+  );
+
+  it(
+    "--on-stop leave: SIGTERM of the primary's daemon leaves its postgres serving writes, no failover follows, and a new daemon adopts it",
+    async () => {
+      const cluster = await start({ onStop: 'leave' });
+      const primary = await cluster.waitHealthy();
+      const m = cluster.member(primary);
+      const pid = m.postgresPid();
+      expect(pid).not.toBeNull();
+      await terminateDaemon(cluster, primary);
+      const others = cluster.members.filter((x) => x.name !== primary).map((x) => x.name);
+      await until(
+        `the leader to see ${primary}'s daemon gone and its postgres serving`,
+        async () => {
+          const views = await Promise.all(others.map((n) => state(cluster, n)));
+          return views.some((v) =>
+            String((v.state as { lastProblem: string | null }).lastProblem).includes(`daemon of ${primary} is down`),
+          );
+        },
+        15_000,
+        50,
+      );
+      expect(m.postgresPid()).toBe(pid);
+      expect(await writable(cluster, primary)).toBe(true);
+      expect((await history(cluster)).filter((h) => h.kind === 'failover')).toEqual([]);
+      await m.startDaemon();
+      expect(await cluster.waitHealthy()).toBe(primary);
+      expect(m.postgresPid()).toBe(pid);
     },
     T,
   );

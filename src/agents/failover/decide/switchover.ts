@@ -1,0 +1,179 @@
+import { chooseCandidate, mib, primaryFailure } from '../failover-policy.js';
+import type {
+  ClusterView,
+  DynamicConfig,
+  FailoverAction,
+  FailoverObserved,
+  PrimaryRecord,
+  SwitchoverRequest,
+} from '../types.js';
+import { historyEntry } from './history.js';
+import { step, type Step } from './step.js';
+
+/** A primary that has not shut down yet gets this long beyond failoverTimeoutMs before the switchover is aborted. */
+const demoteGraceMs = 5000;
+
+const done = (parts: Parameters<typeof step>[1]): readonly Step[] => [step('switchover', parts)];
+
+/** A request against the current primary: refuse it, replace a primary that is down, or start the demotion. */
+function begin(
+  o: FailoverObserved,
+  cluster: ClusterView,
+  record: PrimaryRecord,
+  req: SwitchoverRequest,
+  dyn: DynamicConfig,
+  now: number,
+): readonly Step[] {
+  const choice = chooseCandidate({
+    cluster,
+    peers: o.peers,
+    oldPrimary: record.name,
+    config: dyn,
+    requested: req.to,
+    planned: req.kind === 'switchover',
+  });
+  const requested = `${req.kind} requested by ${req.by}`;
+  // A demotion takes the next generation, the promotion after it the one beyond.
+  const promotedGeneration = record.generation + 2;
+  const entry = { kind: req.kind, oldPrimary: record.name, choice, now } as const;
+  if (choice.winner === null) {
+    const refused = {
+      ...historyEntry({ ...entry, generation: promotedGeneration, winner: req.to ?? '-', signal: requested }),
+      newPrimary: null,
+      outcome: 'aborted' as const,
+      message: `${req.kind} refused: ${choice.reason}`,
+    };
+    return done({ actions: [{ kind: 'clear-switchover', history: refused }], summary: refused.message });
+  }
+  const report = cluster.members.find((m) => m.name === record.name);
+  const peer = o.peers.find((p) => p.name === record.name);
+  if (primaryFailure(record.name, record.generation, report, peer) !== null) {
+    const generation = record.generation + 1;
+    const oldEndpoint = cluster.endpoints[record.name];
+    const fence: FailoverAction[] = oldEndpoint === undefined ? [] : [{ kind: 'remote-fence', member: oldEndpoint }];
+    const history = historyEntry({
+      ...entry,
+      generation,
+      winner: choice.winner,
+      signal: `${requested} (primary down)`,
+    });
+    return done({
+      actions: [
+        ...fence,
+        {
+          kind: 'set-primary',
+          record: { name: choice.winner, generation, since: now, demoting: null },
+          history,
+          clearSwitchover: true,
+          resetSync: dyn.synchronousMode,
+        },
+      ],
+      summary: `manual failover to ${choice.winner}: ${record.name} is down`,
+    });
+  }
+  const history = historyEntry({ ...entry, generation: promotedGeneration, winner: choice.winner, signal: requested });
+  return done({
+    actions: [
+      {
+        kind: 'set-primary',
+        record: {
+          ...record,
+          generation: record.generation + 1,
+          since: now,
+          demoting: { to: choice.winner, requestId: req.id, startedAt: now },
+        },
+        history,
+        clearSwitchover: false,
+        resetSync: false,
+      },
+    ],
+    summary: `${req.kind}: demoting ${record.name} for ${choice.winner}`,
+  });
+}
+
+/** The primary is demoting: promote the candidate once it has the shutdown checkpoint, or give up in time. */
+function finish(
+  o: FailoverObserved,
+  cluster: ClusterView,
+  record: PrimaryRecord,
+  demoting: NonNullable<PrimaryRecord['demoting']>,
+  dyn: DynamicConfig,
+  now: number,
+): readonly Step[] {
+  const to = demoting.to;
+  const generation = record.generation + 1;
+  const old = cluster.members.find((m) => m.name === record.name);
+  const cand = cluster.members.find((m) => m.name === to);
+  const candLsn = o.peers.find((p) => p.name === to)?.receivedLsn ?? cand?.receivedLsn ?? null;
+  const waited = now - demoting.startedAt;
+  const demoted = old?.demoted?.generation === record.generation ? old.demoted : null;
+  if (demoted !== null && candLsn !== null && candLsn > demoted.lsn)
+    return done({
+      actions: [
+        {
+          kind: 'set-primary',
+          record: { name: to, generation, since: now, demoting: null },
+          history: null,
+          clearSwitchover: true,
+          resetSync: dyn.synchronousMode,
+        },
+      ],
+      summary: `switchover: ${to} has received ${record.name}'s shutdown checkpoint; promoting it`,
+    });
+  if (waited > dyn.failoverTimeoutMs + (demoted === null ? demoteGraceMs : 0)) {
+    const open = cluster.history.find((h) => h.generation === generation);
+    const why = demoted === null ? `${record.name} did not demote` : `${to} did not reach ${mib(demoted.lsn)}`;
+    const abort: FailoverAction[] =
+      open === undefined
+        ? []
+        : [
+            {
+              kind: 'record-history',
+              entry: {
+                ...open,
+                newPrimary: record.name,
+                outcome: 'aborted',
+                message: `switchover aborted after ${waited} ms: ${why}; ${record.name} restarts as primary`,
+              },
+            },
+          ];
+    return done({
+      actions: [
+        {
+          kind: 'set-primary',
+          record: { name: record.name, generation, since: now, demoting: null },
+          history: null,
+          clearSwitchover: true,
+          resetSync: false,
+        },
+        ...abort,
+      ],
+      summary: `switchover aborted: ${record.name} stays primary`,
+    });
+  }
+  return done({
+    summary:
+      demoted === null
+        ? `switchover: waiting for ${record.name} to shut down cleanly`
+        : `switchover: waiting for ${to} to receive LSN ${demoted.lsn}`,
+  });
+}
+
+/** Switchover and manual failover: demote cleanly, wait for the exact LSN, then promote. */
+export function switchover(
+  o: FailoverObserved,
+  cluster: ClusterView,
+  record: PrimaryRecord,
+  dyn: DynamicConfig,
+  now: number,
+): readonly Step[] {
+  if (record.demoting !== null) return finish(o, cluster, record, record.demoting, dyn, now);
+  const req = cluster.switchover;
+  if (req === null) return [];
+  if (req.from !== record.name)
+    return done({
+      actions: [{ kind: 'clear-switchover', history: null }],
+      summary: `dropping ${req.kind} request ${req.id}: ${req.from} is no longer the primary`,
+    });
+  return begin(o, cluster, record, req, dyn, now);
+}

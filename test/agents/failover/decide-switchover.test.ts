@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import type { FailoverObserved, SwitchoverRequest } from '../../../src/agents/failover/types.js';
+import { actionsOf, decide, single } from '../../fixtures/failover-decide.js';
+import {
+  GENERATION,
+  NOW,
+  dynamicConfig,
+  observed,
+  peers,
+  primaryRecord,
+  reports,
+} from '../../fixtures/failover-observed.js';
+
+describe('decideFailover: switchover', () => {
+  const request: SwitchoverRequest = {
+    id: 'sw1',
+    kind: 'switchover',
+    from: 'pg0',
+    to: 'pg2',
+    by: 'alice',
+    at: NOW - 50,
+  };
+
+  it('starts the switchover by marking pg0 as demoting for pg2', () => {
+    const d = decide(observed({ cluster: { switchover: request } }));
+
+    const set = single(d, 'set-primary');
+    expect(set.record.name).toBe('pg0');
+    expect(set.record.generation).toBe(GENERATION + 1);
+    expect(set.record.demoting?.to).toBe('pg2');
+    expect(set.record.demoting).toEqual({ to: 'pg2', requestId: 'sw1', startedAt: NOW });
+    expect(set.clearSwitchover).toBe(false);
+    expect(set.history?.kind).toBe('switchover');
+    expect(set.history?.signal).toMatch(/alice/);
+  });
+
+  describe('once pg0 has demoted', () => {
+    const demoting = primaryRecord({
+      generation: GENERATION + 1,
+      demoting: { to: 'pg2', requestId: 'sw1', startedAt: NOW - 1_000 },
+    });
+    const demotedPg0 = {
+      role: 'primary',
+      state: 'stopped',
+      generation: GENERATION + 1,
+      receivedLsn: null,
+      writtenLsn: null,
+      demoted: { generation: GENERATION + 1, lsn: 1000, timeline: 1 },
+    } as const;
+    const during = (pg2Lsn: number, now = NOW): FailoverObserved =>
+      observed({
+        now,
+        cluster: {
+          primary: demoting,
+          switchover: request,
+          members: reports({
+            pg0: demotedPg0,
+            pg1: { generation: GENERATION + 1 },
+            pg2: { generation: GENERATION + 1 },
+          }),
+        },
+        peers: peers({ pg0: { pg: 'refused', api: 'ok', inRecovery: null }, pg2: { receivedLsn: pg2Lsn } }),
+      });
+
+    it('promotes pg2 once it has received the shutdown checkpoint', () => {
+      const d = decide(during(1001));
+
+      const set = single(d, 'set-primary');
+      expect(set.record).toEqual({ name: 'pg2', generation: GENERATION + 2, since: NOW, demoting: null });
+      expect(set.clearSwitchover).toBe(true);
+      expect(actionsOf(d, 'remote-fence')).toEqual([]);
+    });
+
+    it('waits while pg2 has not reached the shutdown checkpoint', () => {
+      const d = decide(during(999));
+
+      expect(actionsOf(d, 'set-primary')).toEqual([]);
+      expect(d.summary).toMatch(/waiting for pg2 to receive LSN 1000/);
+    });
+
+    it('waits when pg2 stands exactly at the checkpoint location (the record itself is not yet received)', () => {
+      const d = decide(during(1000));
+
+      expect(actionsOf(d, 'set-primary')).toEqual([]);
+    });
+
+    it('aborts after failoverTimeoutMs and keeps pg0 as the primary', () => {
+      const timeout = dynamicConfig().failoverTimeoutMs;
+      const d = decide(during(999, NOW - 1_000 + timeout + 1));
+
+      const set = single(d, 'set-primary');
+      expect(set.record).toMatchObject({ name: 'pg0', generation: GENERATION + 2, demoting: null });
+      expect(set.clearSwitchover).toBe(true);
+    });
+  });
+});
