@@ -56,16 +56,18 @@ function fromFiles(paths: string, context: string | undefined): LoadedKubeConfig
   const [first, ...rest] = files;
   if (first === undefined) throw new PgdeckError('config', 'kube.kubeconfig: no kubeconfig path given');
   const config = loadFile(first);
-  for (const file of rest) {
-    try {
-      config.mergeConfig(loadFile(file), true);
-    } catch (error) {
-      throw new PgdeckError('config', `kube.kubeconfig: cannot merge ${file}: ${errorMessage(error)}`, {
-        field: 'kube.kubeconfig',
-      });
-    }
-  }
+  for (const file of rest) mergeInto(config, loadFile(file));
   return withContext(config, context, files.join(delimiter));
+}
+
+/** As kubectl merges: the first file to name a cluster, user or context wins (client-node's mergeConfig throws instead). */
+function mergeInto(config: KubeConfig, later: KubeConfig): void {
+  const has = (names: readonly { name: string }[], name: string): boolean => names.some((n) => n.name === name);
+  for (const cluster of later.getClusters()) if (!has(config.getClusters(), cluster.name)) config.addCluster(cluster);
+  for (const user of later.getUsers()) if (!has(config.getUsers(), user.name)) config.addUser(user);
+  for (const ctx of later.getContexts()) if (!has(config.getContexts(), ctx.name)) config.addContext(ctx);
+  if (config.getCurrentContext() === undefined || config.getCurrentContext() === '')
+    config.setCurrentContext(later.getCurrentContext());
 }
 
 function loadFile(file: string): KubeConfig {
