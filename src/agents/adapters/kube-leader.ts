@@ -3,7 +3,8 @@ import type { LeaderElector, LeaderElectorFactory } from '../kernel/leader.js';
 import { silentLogger, type Logger } from '../kernel/logger.js';
 import type { LeadershipInfo } from '../kernel/snapshot.js';
 import type { InformerRegistry } from './kube-informers.js';
-import { KubeLeases } from './kube-lease.js';
+import type { KubeInformer } from './kube-informer.js';
+import { KubeLeases, observedLease, type LeaseObject } from './kube-lease.js';
 import { claimRecord, leaseExpiry, leaseVerdict, releaseRecord, type ObservedLease } from './kube-lease-policy.js';
 import { KUBE_RESOURCES } from './kube-resources.js';
 import type { KubeTransport } from './kube-transport.js';
@@ -72,6 +73,9 @@ export class KubeLeaseElector implements LeaderElector {
   private known: ObservedLease | undefined;
   private renewedAt = 0;
   private wake: (() => void) | undefined;
+  private watched: KubeInformer<LeaseObject> | undefined;
+  /** After a lost race the cache may lag: read the Lease from the server once. */
+  private mustGet = false;
 
   constructor(
     transport: KubeTransport,
@@ -93,11 +97,10 @@ export class KubeLeaseElector implements LeaderElector {
       namespace: this.options.namespace,
       fieldSelector: `metadata.name=${this.options.name}`,
     };
-    const unsubscribe = signal.aborted
-      ? undefined
-      : this.options.informers?.informer(spec, signal).subscribe((change) => {
-          if (change.kind !== 'synced' && change.kind !== 'error' && !this.info.leading) this.wake?.();
-        });
+    this.watched = signal.aborted ? undefined : this.options.informers?.informer(spec, signal);
+    const unsubscribe = this.watched?.subscribe((change) => {
+      if (change.kind !== 'synced' && change.kind !== 'error' && !this.info.leading) this.wake?.();
+    });
     try {
       while (!signal.aborted) {
         const again = await this.attempt(signal, onChange);
@@ -130,6 +133,7 @@ export class KubeLeaseElector implements LeaderElector {
           : await this.leases.update(namespace, name, record, lease.resourceVersion, signal);
       if (result.kind === 'requeue') {
         this.known = undefined;
+        this.mustGet = true;
         return !this.info.leading;
       }
       this.known = result.object;
@@ -146,6 +150,21 @@ export class KubeLeaseElector implements LeaderElector {
       }
     }
     return false;
+  }
+
+  /**
+   * The leader trusts its own last write; a candidate reads the watched Lease from the informer's
+   * cache while it is synced (no request at all), else asks the server.
+   */
+  private async read(signal: AbortSignal): Promise<ObservedLease | null> {
+    const { namespace, name } = this.options;
+    if (this.info.leading && this.known !== undefined) return this.known;
+    if (!this.mustGet && this.watched?.state().synced === true) {
+      const cached = this.watched.get(name, namespace);
+      return cached === undefined ? null : observedLease(cached);
+    }
+    this.mustGet = false;
+    return this.leases.get(namespace, name, signal);
   }
 
   /** Clears the holder and lets the Lease expire at once; retries once when a stale resourceVersion loses. */

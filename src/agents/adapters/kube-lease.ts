@@ -1,11 +1,10 @@
 import { KubeApiError } from './kube-errors.js';
 import type { LeaseRecord, ObservedLease } from './kube-lease-policy.js';
-import { KUBE_RESOURCES, pathOf } from './kube-resources.js';
+import { KUBE_RESOURCES, pathOf, type KubeObject } from './kube-resources.js';
 import type { KubeTransport } from './kube-transport.js';
 import type { WriteResult } from './kube-write.js';
 
-interface LeaseObject {
-  readonly metadata?: { readonly resourceVersion?: string };
+export interface LeaseObject extends KubeObject {
   readonly spec?: {
     readonly holderIdentity?: string | null;
     readonly leaseDurationSeconds?: number;
@@ -23,7 +22,8 @@ export function microTime(ms: number): string {
 const parseTime = (time: string | null | undefined): number | null =>
   time === undefined || time === null ? null : Date.parse(time);
 
-function observed(lease: LeaseObject): ObservedLease {
+/** A Lease object (from a GET, a write or an informer's cache) in pgdeck's terms. */
+export function observedLease(lease: LeaseObject): ObservedLease {
   const spec = lease.spec ?? {};
   return {
     holder: spec.holderIdentity === undefined || spec.holderIdentity === '' ? null : spec.holderIdentity,
@@ -55,7 +55,7 @@ export class KubeLeases {
   /** The Lease, or null when it does not exist. */
   async get(namespace: string, name: string, signal?: AbortSignal): Promise<ObservedLease | null> {
     try {
-      return observed(await this.send('get', 'GET', namespace, name, undefined, signal));
+      return observedLease(await this.send('get', 'GET', namespace, name, undefined, signal));
     } catch (error) {
       if (error instanceof KubeApiError && error.status === 404) return null;
       throw error;
@@ -97,7 +97,7 @@ export class KubeLeases {
 
   private async guarded(write: () => Promise<LeaseObject>): Promise<WriteResult<ObservedLease>> {
     try {
-      return { kind: 'written', object: observed(await write()) };
+      return { kind: 'written', object: observedLease(await write()) };
     } catch (error) {
       if (error instanceof KubeApiError && error.status === 409) return { kind: 'requeue', reason: error.message };
       throw error;
