@@ -2,9 +2,10 @@ import { backoffDelay, type BackoffPolicy } from '../kernel/backoff.js';
 import { systemClock, type Clock } from '../kernel/clock.js';
 import { errorKind, errorMessage, type ErrorKind } from '../kernel/errors.js';
 import { silentLogger, type Logger } from '../kernel/logger.js';
-import { KubeApiError, kubeStatusError } from './kube-errors.js';
+import { KubeApiError } from './kube-errors.js';
 import { apiVersionOf, objectKey, pathOf, type KubeObject, type KubeResource } from './kube-resources.js';
 import type { KubeTransport } from './kube-transport.js';
+import { watchToEnd, type WatchOutcome } from './kube-watch.js';
 
 /** What one informer lists and watches; one shared informer exists per distinct spec. */
 export interface InformerSpec {
@@ -63,8 +64,6 @@ const defaultInformerBackoff: BackoffPolicy = { baseMs: 250, maxMs: 10_000, jitt
 /** A watch the server closes sooner than this counts as a failure for the backoff, so a flapping server is not hammered. */
 const SHORT_WATCH_MS = 1000;
 
-type WatchOutcome = 'closed' | 'expired';
-
 /**
  * List + watch with a local cache, over client-node's Watch. client-node's own informer relists on
  * 410 but stops on any other error; this one restarts with capped, jittered backoff, resumes from the
@@ -105,7 +104,8 @@ export class ResilientInformer<T extends KubeObject = KubeObject> implements Kub
     return [...this.cache.values()];
   }
 
-  get(name: string, namespace?: string): T | undefined {
+  /** By name; `namespace` defaults to the informer's own. */
+  get(name: string, namespace = this.spec.namespace): T | undefined {
     return this.cache.get(namespace === undefined || namespace === '' ? name : `${namespace}/${name}`);
   }
 
@@ -184,64 +184,25 @@ export class ResilientInformer<T extends KubeObject = KubeObject> implements Kub
     this.markSynced();
   }
 
-  /** One watch from the current resourceVersion; resolves when it ends cleanly or with 410, rejects on errors. */
+  /** One watch from the current resourceVersion, applying its events to the cache. */
   private watchOnce(signal: AbortSignal): Promise<WatchOutcome> {
-    return new Promise<WatchOutcome>((resolve, reject) => {
-      let stop: (() => void) | undefined;
-      let ended = false;
-      let expired = false;
-      let failed: KubeApiError | undefined;
-      const onAbort = (): void => {
-        stop?.();
-        settle(() => resolve('closed'));
-      };
-      const settle = (how: () => void): void => {
-        if (ended) return;
-        ended = true;
-        signal.removeEventListener('abort', onAbort);
-        how();
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      const onEvent = (type: string, object: unknown): void => {
-        const status = object as { code?: number };
-        if (type === 'ERROR') {
-          if (status.code === 410) expired = true;
-          else failed = kubeStatusError(status.code ?? 500, object, this.info('watch'));
-          return;
-        }
-        this.apply(type, object as T);
-      };
-      const onEnd = (error: KubeApiError | null): void =>
-        settle(() => {
-          if (expired || error?.status === 410) resolve('expired');
-          else if (failed !== undefined || error !== null) reject(failed ?? error);
-          else resolve('closed');
-        });
-      const timeout = this.options.watchTimeoutSeconds ?? Math.round(300 * (1 + this.random()));
-      this.transport
-        .watch(
-          {
-            ...this.info('watch'),
-            path: pathOf(this.spec),
-            query: {
-              ...this.query(),
-              resourceVersion: this.current.resourceVersion,
-              allowWatchBookmarks: 'true',
-              timeoutSeconds: String(timeout),
-            },
-          },
-          onEvent,
-          onEnd,
-        )
-        .then(
-          (handle) => {
-            stop = handle.stop;
-            if (ended) handle.stop();
-            else if (handle.established) this.markSynced();
-          },
-          (error: unknown) => settle(() => reject(error)),
-        );
-    });
+    const timeout = this.options.watchTimeoutSeconds ?? Math.round(300 * (1 + this.random()));
+    const request = {
+      ...this.info('watch'),
+      path: pathOf(this.spec),
+      query: {
+        ...this.query(),
+        resourceVersion: this.current.resourceVersion,
+        allowWatchBookmarks: 'true',
+        timeoutSeconds: String(timeout),
+      },
+    };
+    return watchToEnd(
+      this.transport,
+      request,
+      { onObject: (type, object) => this.apply(type, object as T), onEstablished: () => this.markSynced() },
+      signal,
+    );
   }
 
   private apply(type: string, object: T): void {

@@ -30,7 +30,10 @@ export class InformerRegistry {
     private readonly options: InformerOptions = {},
   ) {}
 
-  /** The shared informer for `spec`, started on first use and held until `signal` aborts. */
+  /**
+   * The shared informer for `spec`, started on first use and held until `signal` aborts. Take it once
+   * per consumer (when an agent starts), not on every pass: each call holds one more reference.
+   */
   informer<T extends KubeObject = KubeObject>(spec: InformerSpec, signal: AbortSignal): KubeInformer<T> {
     if (signal.aborted)
       throw new PgdeckError('aborted', `informer for ${spec.resource.plural}: the signal has aborted`);

@@ -51,7 +51,10 @@ export class KubeObjects {
   ) {}
 
   /** The object, or undefined when it does not exist. */
-  async get<T extends KubeObject>(target: Required<Pick<KubeTarget, 'name'>> & KubeTarget, options: WriteOptions = {}) {
+  async get<T extends KubeObject>(
+    target: KubeTarget & { readonly name: string },
+    options: WriteOptions = {},
+  ): Promise<T | undefined> {
     try {
       return await this.call<T>('get', 'GET', target, options);
     } catch (error) {

@@ -56,12 +56,8 @@ export interface KubeClient {
 export function connectKube(options: KubeClientOptions): KubeClient {
   const loaded = loadKubeConfig(options.source);
   const transport = new KubeTransport(loaded.config, loaded.server, options.requestTimeoutMs ?? 10_000);
-  const informers = new InformerRegistry(transport, {
-    ...options.informer,
-    ...(options.logger === undefined ? {} : { logger: options.logger }),
-  });
-  const withLogger = <T extends object>(o: T): T & { logger?: Logger } =>
-    options.logger === undefined || 'logger' in o ? o : { ...o, logger: options.logger };
+  const logged = options.logger === undefined ? {} : { logger: options.logger };
+  const informers = new InformerRegistry(transport, { ...logged, ...options.informer });
   return {
     server: loaded.server,
     context: loaded.context,
@@ -71,8 +67,8 @@ export function connectKube(options: KubeClientOptions): KubeClient {
     leases: new KubeLeases(transport),
     objects: (fieldManager) => new KubeObjects(transport, fieldManager),
     events: (recorder) => new EventRecorder(transport, recorder),
-    elector: (elector) => new KubeLeaseElector(transport, { ...withLogger(elector), informers }),
-    leaderElectorFactory: (factory) => kubeLeaseElectorFactory(transport, { ...withLogger(factory), informers }),
+    elector: (elector) => new KubeLeaseElector(transport, { ...logged, ...elector, informers }),
+    leaderElectorFactory: (factory) => kubeLeaseElectorFactory(transport, { ...logged, ...factory, informers }),
     close: async () => {
       await informers.stopAll();
       transport.close();

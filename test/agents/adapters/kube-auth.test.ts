@@ -135,6 +135,16 @@ describe('kube adapter credentials and RBAC', () => {
         ?.name,
     ).toBe('db');
 
+    const savedEnv = process.env.KUBECONFIG;
+    process.env.KUBECONFIG = paths;
+    try {
+      expect(connect({ kind: 'auto' }).context).toBe('admin');
+      expect(connect({ kind: 'auto', context: saContext }).namespace).toBe('default');
+    } finally {
+      if (savedEnv === undefined) delete process.env.KUBECONFIG;
+      else process.env.KUBECONFIG = savedEnv;
+    }
+
     const missing = await failure(
       Promise.resolve().then(() => connectKube({ source: { kind: 'kubeconfig', path: paths, context: 'prod' } })),
     );
