@@ -76,6 +76,8 @@ export class KubeLeaseElector implements LeaderElector {
   private watched: KubeInformer<LeaseObject> | undefined;
   /** After a lost race the cache may lag: read the Lease from the server once. */
   private mustGet = false;
+  /** The last attempt failed: wait a whole (jittered) retry period, even past the holder's expiry. */
+  private failed = false;
 
   constructor(
     transport: KubeTransport,
@@ -117,9 +119,9 @@ export class KubeLeaseElector implements LeaderElector {
   private async attempt(signal: AbortSignal, onChange: (l: LeadershipInfo) => void): Promise<boolean> {
     const { namespace, name, identity } = this.options;
     const now = Date.now();
+    this.failed = false;
     try {
-      const lease =
-        this.info.leading && this.known !== undefined ? this.known : await this.leases.get(namespace, name, signal);
+      const lease = await this.read(signal);
       const verdict = leaseVerdict(lease, identity, now);
       if (verdict.kind === 'follow') {
         this.known = lease ?? undefined;
@@ -143,6 +145,7 @@ export class KubeLeaseElector implements LeaderElector {
     } catch (error) {
       if (signal.aborted) return false;
       this.known = undefined;
+      this.failed = true;
       this.logger.warn('lease attempt failed', { error: errorMessage(error) });
       if (this.info.leading && now - this.renewedAt > this.timings.renewDeadlineMs) {
         this.logger.warn('could not renew within the renew deadline: stepping down');
@@ -199,7 +202,7 @@ export class KubeLeaseElector implements LeaderElector {
     if (this.info.leading) return retry;
     const jittered = retry * (1 + JITTER * this.random());
     const until = this.info.until;
-    return until === undefined ? jittered : Math.max(0, Math.min(jittered, until - Date.now() + 5));
+    return until === undefined || this.failed ? jittered : Math.max(0, Math.min(jittered, until - Date.now() + 5));
   }
 
   private pause(ms: number, signal: AbortSignal): Promise<void> {
