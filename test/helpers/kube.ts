@@ -1,5 +1,13 @@
-import { ApiException, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import {
+  ApiException,
+  AuthorizationV1Api,
+  CoreV1Api,
+  KubeConfig,
+  RbacAuthorizationV1Api,
+  type V1PolicyRule,
+} from '@kubernetes/client-node';
 import { afterAll, beforeAll } from 'vitest';
+import { connectKube, type KubeClient, type KubeClientOptions } from '../../src/agents/adapters/kube.js';
 import { startKubeControlPlane, type KubeControlPlane } from '../../src/lab/procs/kube-control-plane.js';
 
 export interface KubeTestCluster {
@@ -111,4 +119,54 @@ function statusMessage(body: unknown): string {
   } catch {
     return body;
   }
+}
+
+/** The kube adapter's client as the cluster admin (close it in the test, or in afterAll). */
+export function adminKube(cluster: KubeTestCluster, options: Omit<KubeClientOptions, 'source'> = {}): KubeClient {
+  return connectKube({ ...options, source: { kind: 'kubeconfig', path: cluster.plane.kubeconfigPath } });
+}
+
+/**
+ * A ServiceAccount bound to a Role with exactly `rules`, and a kubeconfig (bound token from the
+ * TokenRequest API) acting as it; resolves once the RoleBinding is in effect (`probe` is allowed).
+ */
+export async function serviceAccountKubeconfig(
+  cluster: KubeTestCluster,
+  namespace: string,
+  name: string,
+  rules: readonly V1PolicyRule[],
+): Promise<string> {
+  const core = cluster.kubeConfig.makeApiClient(CoreV1Api);
+  const rbac = cluster.kubeConfig.makeApiClient(RbacAuthorizationV1Api);
+  await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name } } });
+  await rbac.createNamespacedRole({ namespace, body: { metadata: { name }, rules: [...rules] } });
+  await rbac.createNamespacedRoleBinding({
+    namespace,
+    body: {
+      metadata: { name },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
+      subjects: [{ kind: 'ServiceAccount', name, namespace }],
+    },
+  });
+  const yaml = await cluster.plane.mintServiceAccountKubeconfig(namespace, name);
+  const review = cluster.kubeConfig.makeApiClient(AuthorizationV1Api);
+  const [rule] = rules;
+  await eventually(`the RoleBinding of ${namespace}/${name} in effect`, async () => {
+    if (rule === undefined) return true;
+    const answer = await review.createSubjectAccessReview({
+      body: {
+        spec: {
+          user: `system:serviceaccount:${namespace}:${name}`,
+          resourceAttributes: {
+            namespace,
+            verb: rule.verbs[0],
+            group: rule.apiGroups?.[0],
+            resource: rule.resources?.[0],
+          },
+        },
+      },
+    });
+    return answer.status?.allowed === true;
+  });
+  return yaml;
 }

@@ -41,6 +41,10 @@ export interface KubeControlPlane {
   readonly startMs: number;
   /** A kubeconfig with a bound token (TokenRequest API) for an existing ServiceAccount. */
   mintServiceAccountKubeconfig(namespace: string, serviceAccount: string, expirationSeconds?: number): Promise<string>;
+  /** Stops only the kube-apiserver (SIGKILL for a crash); etcd, the controllers and kwok keep running. */
+  stopApiServer(signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
+  /** Starts the kube-apiserver again on its port, as before; resolves once /readyz answers. */
+  startApiServer(): Promise<void>;
   /** Compacts etcd's history up to now (as the API server does every 5 minutes); returns the revision. */
   compactEtcd(): Promise<number>;
   /** SIGTERM each process (SIGKILL after a grace period), then remove the dir. */
@@ -147,7 +151,7 @@ async function boot(
   phase('etcd ready');
 
   const server = `https://127.0.0.1:${apiPort}`;
-  const apiserver = start('kube-apiserver', bin['kube-apiserver'], [
+  const apiserverArgs = [
     '--etcd-servers',
     etcdEndpoint,
     '--bind-address',
@@ -200,13 +204,11 @@ async function boot(
     '--profiling=false',
     '--v',
     '1',
-  ]);
+  ];
+  const apiserver = start('kube-apiserver', bin['kube-apiserver'], apiserverArgs);
   const api = kubeApi(server, pki.ca.cert, pki.clients.admin);
-  await ready(
-    'kube-apiserver /readyz',
-    async () => (await api.call('GET', '/readyz', undefined, 2000)).status === 200,
-    apiserver,
-  );
+  const apiReady = async (): Promise<boolean> => (await api.call('GET', '/readyz', undefined, 2000)).status === 200;
+  await ready('kube-apiserver /readyz', apiReady, apiserver);
   phase('kube-apiserver ready');
 
   const kubeconfig = (user: KubeClientUser): string => {
@@ -327,6 +329,26 @@ async function boot(
     }),
     nodeNames,
     compactEtcd: () => compactEtcd(etcdEndpoint),
+    stopApiServer: async (signal = 'SIGTERM') => {
+      const current = running[1]?.daemon;
+      if (current === undefined) return;
+      if (signal === 'SIGTERM') return current.stop();
+      current.signal('SIGKILL');
+      await current.exited;
+    },
+    startApiServer: async () => {
+      // running[1] stays the apiserver, so stop() still stops it after etcd's clients and before etcd
+      const again: Running = {
+        name: 'kube-apiserver',
+        daemon: startDaemon({ name: 'kube-apiserver', command: bin['kube-apiserver'], args: apiserverArgs, dir }),
+      };
+      running[1] = again;
+      await waitUntil('kube-apiserver /readyz after a restart', apiReady, options.startTimeoutMs ?? 120_000, {
+        logFile: again.daemon.logFile,
+        processes: [again],
+        intervalMs: 50,
+      });
+    },
     mintServiceAccountKubeconfig: (namespace: string, serviceAccount: string, expirationSeconds = 3600) =>
       mintServiceAccountKubeconfig(api, pki.ca.cert, namespace, serviceAccount, expirationSeconds),
   };
