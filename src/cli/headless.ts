@@ -1,4 +1,5 @@
 import { jsonLineSink } from '../agents/adapters/json-log.js';
+import type { KubeClient } from '../agents/adapters/kube.js';
 import { createPromMetrics } from '../agents/adapters/prom-metrics.js';
 import type { AnyAgentDefinition } from '../agents/kernel/agent.js';
 import { startAgent } from '../agents/kernel/runtime.js';
@@ -19,7 +20,14 @@ export async function runHeadless(
   const level = config.global.logLevel;
   const sink = jsonLineSink(level);
   const metrics = createPromMetrics();
-  const agent = await startAgent(definition, config.agents[definition.name], { metrics, logSink: sink });
+  const kube = await leaseClient(definition, config);
+  const agent = await startAgent(definition, config.agents[definition.name], {
+    metrics,
+    logSink: sink,
+    ...(kube === undefined
+      ? {}
+      : { leaderElector: kube.leaderElectorFactory({ namespace: config.global.kube.namespace }) }),
+  });
   const [host, portText] = splitHostPort(config.global.listen);
   const server = await serveAgent(
     {
@@ -43,7 +51,19 @@ export async function runHeadless(
   sink('info', 'stopping', { agent: definition.name });
   await server.close();
   await agent.close();
+  await kube?.close();
   return 0;
+}
+
+/**
+ * The Kubernetes client an agent's `kube-lease` leader gate campaigns through (kubeconfig context, else
+ * in-cluster); loaded only then, so an agent without it never loads the Kubernetes client library.
+ */
+async function leaseClient(definition: AnyAgentDefinition, config: LoadedConfig): Promise<KubeClient | undefined> {
+  if (definition.leaderElection !== 'kube-lease') return undefined;
+  const { connectKube } = await import('../agents/adapters/kube.js');
+  const context = config.global.kube.context;
+  return connectKube({ source: context === undefined ? { kind: 'auto' } : { kind: 'auto', context } });
 }
 
 export function splitHostPort(listen: string): [string, string] {
