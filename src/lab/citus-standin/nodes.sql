@@ -1,5 +1,5 @@
 -- pgdeck's SQL stand-in for Citus 13.2, part 2 of 3: node membership (citus.md, "Functions").
--- Every function here is STRICT as in Citus (a NULL host or port returns NULL and does nothing),
+-- Every citus_* and master_* function here is STRICT as in Citus (a NULL host or port returns NULL),
 -- runs inside BEGIN (ROLLBACK undoes it, except the group told to a joining node), and serializes on
 -- an EXCLUSIVE lock of the node table.
 SET search_path = "$user", public, citus;

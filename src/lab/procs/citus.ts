@@ -38,8 +38,6 @@ export interface CitusCluster {
 export interface CitusOptions {
   readonly workers: number;
   readonly mode: CitusMode;
-  /** Set the coordinator host and add every worker; by default pg_dist_node is left empty. */
-  readonly register?: boolean;
   /** Extra postgresql.conf settings for every node. */
   readonly settings?: Readonly<Record<string, string>>;
 }
@@ -62,6 +60,7 @@ const STANDIN_FILES = ['catalog.sql', 'nodes.sql', 'shards.sql'] as const;
  * A coordinator and `workers` workers, each a fresh PostgreSQL from the lab launcher on a free
  * loopback port. `citus` preloads the extension (wal_level=logical, for shard moves) and runs
  * `CREATE EXTENSION citus` on every node; `standin` loads the SQL stand-in on every node instead.
+ * pg_dist_node starts empty: registering the nodes is the caller's (or the citus-sync agent's) job.
  */
 export async function startCitus(options: CitusOptions): Promise<CitusCluster> {
   if (options.mode === 'citus') {
@@ -85,7 +84,6 @@ export async function startCitus(options: CitusOptions): Promise<CitusCluster> {
   try {
     const setup = options.mode === 'citus' ? 'CREATE EXTENSION citus' : standinSql();
     await Promise.all(nodes.map((n) => runSql(n, setup)));
-    if (options.register === true) await registerAll(nodes);
   } catch (error) {
     await stop();
     throw error;
@@ -139,14 +137,14 @@ function probeInstallation(): CitusInstallation {
 }
 
 /** The stand-in's SQL: src/lab/citus-standin/*.sql of the checkout (found from src/ or dist/). */
-export function standinSql(): string {
+function standinSql(): string {
   const dir = checkoutFile(join('src', 'lab', 'citus-standin'));
   if (dir === undefined) throw new PgdeckError('unavailable', 'src/lab/citus-standin/ not found beside this module');
   return STANDIN_FILES.map((f) => readFileSync(join(dir, f), 'utf8')).join('\n');
 }
 
 /** Runs SQL on a node with psql, as one transaction; a failure names the node and quotes psql. */
-export async function runSql(node: CitusNode, sql: string): Promise<string> {
+async function runSql(node: CitusNode, sql: string): Promise<string> {
   const args = ['-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-h', node.host, '-p', String(node.port)];
   return runPgTool('psql', [...args, '-U', 'postgres', '-d', 'postgres', '-c', sql], await pgRunAs()).catch(
     (error: unknown) => {
@@ -154,16 +152,6 @@ export async function runSql(node: CitusNode, sql: string): Promise<string> {
         cause: error,
       });
     },
-  );
-}
-
-async function registerAll(nodes: readonly CitusNode[]): Promise<void> {
-  const [coordinator, ...workers] = nodes;
-  if (coordinator === undefined) return;
-  const adds = workers.map((w) => `SELECT citus_add_node('${w.host}', ${w.port});`);
-  await runSql(
-    coordinator,
-    [`SELECT citus_set_coordinator_host('${coordinator.host}', ${coordinator.port});`, ...adds].join('\n'),
   );
 }
 
