@@ -73,9 +73,13 @@ export function startDaemon(spec: DaemonSpec): Daemon {
         process.kill(pid, 'SIGKILL');
         while (isAlive(pid)) await delay(10);
       }
+      await Promise.race([exited, delay(exitEventGraceMs)]);
     },
   };
 }
+
+/** After a process is gone, how long `stop` waits for its exit event (which forgets its pid). */
+const exitEventGraceMs = 1000;
 
 export interface WaitWatch {
   /** Its last lines are quoted when the wait times out. */

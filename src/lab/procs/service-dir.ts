@@ -33,7 +33,11 @@ export function createServiceDir(kind: string, owner?: { uid: number; gid: numbe
   writeFileSync(join(path, 'pids'), '');
   if (owner !== undefined) chownSync(path, owner.uid, owner.gid);
   const pids = new Set<number>();
-  const save = (): void => writeFileSync(join(path, 'pids'), [...pids].join('\n'));
+  let removed = false;
+  // A process that exits after its dir was removed has nothing left to record.
+  const save = (): void => {
+    if (!removed) writeFileSync(join(path, 'pids'), [...pids].join('\n'));
+  };
   return {
     path,
     recordPid: (pid) => {
@@ -44,7 +48,10 @@ export function createServiceDir(kind: string, owner?: { uid: number; gid: numbe
       pids.delete(pid);
       save();
     },
-    remove: () => rmSync(path, { recursive: true, force: true }),
+    remove: () => {
+      removed = true;
+      rmSync(path, { recursive: true, force: true });
+    },
   };
 }
 
