@@ -43,6 +43,7 @@ export const failoverAgent: AgentDefinition<
     );
   },
   routes: failoverRoutes,
+  logSources: (deps) => ({ postgres: { kind: 'file', path: deps.pg.logFile } }),
   actions: failoverActions,
   close: async (deps) => {
     await deps.session.close();

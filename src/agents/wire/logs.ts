@@ -2,7 +2,7 @@ import { open } from 'node:fs/promises';
 import type { AgentLogs, LogSource } from '../kernel/agent.js';
 import { PgdeckError, errorMessage } from '../kernel/errors.js';
 import type { JournalEvent } from '../kernel/journal.js';
-import { MASK, redactText } from '../kernel/redact.js';
+import { MASK } from '../kernel/redact.js';
 import type { AgentReader } from '../kernel/snapshot.js';
 import { logLimits } from './protocol.js';
 
@@ -10,15 +10,20 @@ import { logLimits } from './protocol.js';
 export const maxTailBytes = 256 * 1024;
 const maxLineChars = 4000;
 
+const secretPatterns: readonly (readonly [RegExp, string])[] = [
+  [/\b(password|passwd|pwd)(\s*=\s*)'(?:[^'\\]|\\.)*'/gi, `$1$2${MASK}`],
+  [/\b(password|passwd|pwd|token|secret)=[^\s&;"',}]+/gi, `$1=${MASK}`],
+  [/\b(password\s+)'(?:[^']|'')*'/gi, `$1'${MASK}'`],
+  [/("[A-Za-z_]*(?:password|passwd|secret|token)"\s*:\s*)"(?:[^"\\]|\\.)*"/gi, `$1"${MASK}"`],
+  [/(\/\/[^:/@\s]+:)[^@/\s]+@/g, `$1${MASK}@`],
+];
+
 /**
- * Masks secrets in one log line: `password='...'` in conninfo (quoted values too), SQL `PASSWORD
- * '...'`, then what the journal masks (`key=value` pairs, `user:secret@` in URLs).
+ * Masks secrets in one log line: conninfo `password=...` (quoted or not), SQL `PASSWORD '...'`,
+ * JSON `"password": "..."`, `user:secret@` in URLs; long lines are cut.
  */
 export function maskLogLine(line: string): string {
-  const masked = line
-    .replace(/\b(password|passwd|pwd)(\s*=\s*)'(?:[^'\\]|\\.|'')*'/gi, `$1$2${MASK}`)
-    .replace(/\b(password\s+)'(?:[^']|'')*'/gi, `$1'${MASK}'`);
-  const text = redactText(masked);
+  const text = secretPatterns.reduce((out, [pattern, mask]) => out.replace(pattern, mask), line);
   return text.length > maxLineChars ? `${text.slice(0, maxLineChars)}…` : text;
 }
 
@@ -39,11 +44,12 @@ export async function tailFile(path: string, lines: number, maxBytes = maxTailBy
   }
   try {
     const { size } = await handle.stat();
-    const length = Math.min(size, maxBytes);
-    const buffer = Buffer.alloc(length);
-    const { bytesRead } = await handle.read(buffer, 0, length, size - length);
+    // From one byte before the budget: what precedes the first newline is a partial line (or nothing).
+    const start = Math.max(0, size - maxBytes - 1);
+    const buffer = Buffer.alloc(size - start);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, start);
     const all = buffer.subarray(0, bytesRead).toString('utf8').split('\n');
-    if (length < size) all.shift();
+    if (start > 0) all.shift();
     if (all.at(-1) === '') all.pop();
     return all.slice(-lines);
   } finally {
