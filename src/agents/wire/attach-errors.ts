@@ -11,6 +11,18 @@ export class WireStatusError extends PgdeckError {
   }
 }
 
+/** The agent could not be asked at all; `reason` is the short why. */
+export class AgentUnreachable extends PgdeckError {
+  constructor(
+    kind: 'unavailable' | 'timeout',
+    readonly reason: string,
+    message: string,
+    cause?: unknown,
+  ) {
+    super(kind, message, cause === undefined ? undefined : { cause });
+  }
+}
+
 export function statusError(status: number, body: unknown): WireStatusError {
   return new WireStatusError(status, errorFromWire(status, body));
 }
@@ -41,6 +53,7 @@ function tlsReason(message: string): string {
  * `TLS: self-signed certificate`, `DNS: cannot resolve pg0.example`, `closed by the agent`.
  */
 export function describeFailure(error: unknown): string {
+  if (error instanceof AgentUnreachable) return error.reason;
   if (error instanceof WireStatusError) {
     const short = error.status === 401 ? unauthorized.find(([re]) => re.test(error.message))?.[1] : undefined;
     return `${error.status}: ${short ?? error.message}`;
@@ -54,6 +67,7 @@ export function describeFailure(error: unknown): string {
   if (['ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT'].includes(code)) return 'timeout';
   if (['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET'].includes(code)) return 'closed by the agent';
   if (['EHOSTUNREACH', 'ENETUNREACH'].includes(code)) return 'no route to the host';
+  if (cause?.message === 'bad port') return 'bad port: fetch refuses to connect to this port number';
   if (error instanceof PgdeckError) return error.message;
   return errorMessage(cause ?? error);
 }

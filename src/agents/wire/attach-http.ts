@@ -1,5 +1,4 @@
-import { PgdeckError } from '../kernel/errors.js';
-import { describeFailure, statusError } from './attach-errors.js';
+import { AgentUnreachable, describeFailure, statusError } from './attach-errors.js';
 
 export interface RequestOptions {
   readonly method: 'GET' | 'POST';
@@ -23,10 +22,13 @@ export async function requestJson<T>(base: string, path: string, opts: RequestOp
     });
   } catch (error) {
     if (signal.aborted && !opts.signal.aborted)
-      throw new PgdeckError('timeout', `the agent at ${base} did not answer within ${opts.timeoutMs} ms`);
-    throw new PgdeckError('unavailable', `cannot reach the agent at ${base}: ${describeFailure(error)}`, {
-      cause: error,
-    });
+      throw new AgentUnreachable(
+        'timeout',
+        'timeout',
+        `the agent at ${base} did not answer within ${opts.timeoutMs} ms`,
+      );
+    const reason = describeFailure(error);
+    throw new AgentUnreachable('unavailable', reason, `cannot reach the agent at ${base}: ${reason}`, error);
   }
   const body: unknown = await res.json().catch(() => undefined);
   if (!res.ok) throw statusError(res.status, body);
