@@ -5,6 +5,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 export interface RawReader {
   readonly socket: Socket;
   readonly connectedAt: number;
+  /** `localPort>remotePort`, as `establishedConnections()` lists it. */
+  readonly key: string;
   /** Whether the connection is still established, from the kernel's table (a paused socket sees no close). */
   established(): Promise<boolean>;
   /** Resolves with ms since connect once the server has dropped the connection. */
@@ -12,18 +14,20 @@ export interface RawReader {
   close(): void;
 }
 
-const hex = (port: number): string => `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
-
-/** Whether the connection from local port `from` to port `to` is ESTABLISHED (Linux /proc/net/tcp{,6}). */
-export async function isEstablished(from: number, to: number): Promise<boolean> {
+/** Every ESTABLISHED TCP connection as `localPort>remotePort` (Linux /proc/net/tcp{,6}). */
+export async function establishedConnections(): Promise<Set<string>> {
+  const found = new Set<string>();
   for (const path of ['/proc/net/tcp', '/proc/net/tcp6']) {
     const table = await readFile(path, 'utf8').catch(() => '');
     for (const line of table.split('\n')) {
       const [, local, remote, state] = line.trim().split(/\s+/);
-      if (local?.endsWith(hex(from)) === true && remote?.endsWith(hex(to)) === true) return state === '01';
+      if (state !== '01' || local === undefined || remote === undefined) continue;
+      found.add(
+        `${parseInt(local.slice(local.lastIndexOf(':') + 1), 16)}>${parseInt(remote.slice(remote.lastIndexOf(':') + 1), 16)}`,
+      );
     }
   }
-  return false;
+  return found;
 }
 
 /**
@@ -47,10 +51,12 @@ export async function rawNonReader(
   const extra = Object.entries(extraHeaders).map(([k, v]) => `${k}: ${v}\r\n`);
   socket.write(`GET /events HTTP/1.1\r\nhost: ${hostname}\r\nauthorization: Bearer ${token}\r\n${extra.join('')}\r\n`);
   const local = socket.localPort ?? 0;
-  const established = (): Promise<boolean> => isEstablished(local, Number(port));
+  const key = `${local}>${Number(port)}`;
+  const established = async (): Promise<boolean> => (await establishedConnections()).has(key);
   return {
     socket,
     connectedAt,
+    key,
     established,
     dropped: async (timeoutMs) => {
       let open = true;

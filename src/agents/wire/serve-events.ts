@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AgentReader } from '../kernel/snapshot.js';
 import { PROTOCOL_VERSION, eventsQuery, headers, sseEvent, type WireGap, type WireHello } from './protocol.js';
+import type { FlushQueue } from './flush-queue.js';
 import { sseFrame, type JournalFrames, type Serialize, type SnapshotFeed } from './stream-frames.js';
 
 export interface EventStreamOptions {
@@ -19,6 +20,8 @@ export interface StreamShared {
   readonly frames: JournalFrames;
   readonly feed: SnapshotFeed;
   readonly serialize: Serialize;
+  /** Streams write in turn, a few ms per event-loop turn. */
+  readonly queue: FlushQueue;
 }
 
 /** One open stream, as the server's watchdog sees it. */
@@ -57,9 +60,9 @@ export function resumePoint(
 
 /**
  * Streams one reader as Server-Sent Events: a hello, the snapshot, the journal after `from`, then
- * every change. Changes only mark the stream dirty; a flush writes one bounded slice (the newest
- * snapshot if its version moved, then journal events since the last id sent, straight from the ring
- * as shared frames) and yields before the next. While the socket buffer is full nothing queues up in
+ * every change. Changes only mark the stream dirty (queue it); a flush writes one bounded slice (the
+ * newest snapshot if its version moved, then journal events since the last id sent, straight from
+ * the ring as shared frames) and queues itself again if there is more. While the socket buffer is full nothing queues up in
  * memory; what the ring dropped meanwhile is announced as a gap; a socket that does not drain within
  * `drainTimeoutMs` is dropped.
  */
@@ -72,9 +75,18 @@ export function streamEvents(
 ): EventStream {
   const sliceEvents = options.sliceEvents ?? 100;
   const sliceChars = options.sliceChars ?? 64 * 1024;
+  const greeting: WireHello = {
+    protocol: PROTOCOL_VERSION,
+    agent: reader.name,
+    instance: options.instance,
+    resumeFrom: start.from,
+    reset: start.reset,
+    lastSeq: reader.events(0, 0).lastSeq,
+  };
+  /** Goes out with the first slice: the request handler itself writes nothing. */
+  let hello = sseFrame(sseEvent.hello, shared.serialize(greeting));
   let sentSeq = start.from;
   let sentVersion = -1;
-  let scheduled: ReturnType<typeof setImmediate> | undefined;
   let drainTimer: ReturnType<typeof setTimeout> | undefined;
   let closed = false;
 
@@ -90,9 +102,9 @@ export function streamEvents(
   };
 
   const flush = (): void => {
-    scheduled = undefined;
     if (closed || drainTimer !== undefined) return;
-    let out = '';
+    let out = hello;
+    hello = '';
     const snapshot = shared.feed.current();
     if (snapshot.version !== sentVersion) {
       sentVersion = snapshot.version;
@@ -118,7 +130,7 @@ export function streamEvents(
   };
 
   const schedule = (): void => {
-    if (!closed) scheduled ??= setImmediate(flush);
+    if (!closed) shared.queue.add(flush);
   };
 
   /** A reset, not a close: the kernel frees the unsent bytes at once instead of probing a closed window. */
@@ -136,15 +148,6 @@ export function streamEvents(
     [headers.instance]: options.instance,
     [headers.protocol]: String(PROTOCOL_VERSION),
   });
-  const hello: WireHello = {
-    protocol: PROTOCOL_VERSION,
-    agent: reader.name,
-    instance: options.instance,
-    resumeFrom: start.from,
-    reset: start.reset,
-    lastSeq: reader.events(0, 0).lastSeq,
-  };
-  send(sseFrame(sseEvent.hello, shared.serialize(hello)));
   const unsubscribe = reader.subscribe(schedule);
   const unrefresh = shared.feed.onRefresh(schedule);
   const heartbeat = setInterval(() => {
@@ -160,7 +163,7 @@ export function streamEvents(
     unrefresh();
     clearInterval(heartbeat);
     clearTimeout(drainTimer);
-    if (scheduled !== undefined) clearImmediate(scheduled);
+    shared.queue.delete(flush);
     res.end();
   };
   res.once('close', stop);

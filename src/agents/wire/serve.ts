@@ -5,6 +5,7 @@ import type { AgentRoute, LogSource } from '../kernel/agent.js';
 import { PgdeckError } from '../kernel/errors.js';
 import type { AgentControl, AgentReader } from '../kernel/snapshot.js';
 import { PayloadTooLarge, actorOf, checkBearer, readJsonBody, sendError, sendJson, sendTooLarge } from './http-io.js';
+import { FlushQueue } from './flush-queue.js';
 import { agentLogs, logLineCount } from './logs.js';
 import {
   PROTOCOL_VERSION,
@@ -76,6 +77,7 @@ export async function serveAgent(agent: ServedAgent, opts: ServeOptions = {}): P
   const shared: StreamShared = {
     serialize,
     frames: new JournalFrames(serialize),
+    queue: new FlushQueue(),
     feed: new SnapshotFeed(agent.reader, serialize, opts.snapshotRefreshMs ?? 5000),
   };
   const logs = agentLogs(agent.reader, agent.logSources);

@@ -51,15 +51,18 @@ export function watchStreams(
   let running = false;
   let available = true;
   const check = async (): Promise<void> => {
+    const before = new Map([...streams].map((stream) => [stream, stream.sent()]));
     const queues = await unackedBytes(localPort);
     if (queues === null) {
       available = false;
       return;
     }
     const now = Date.now();
-    for (const stream of streams) {
+    for (const [stream, was] of before) {
       const tx = stream.remotePort === undefined ? undefined : queues.get(stream.remotePort);
       const { written, unsent } = stream.sent();
+      // Written while the table was read: the table may predate it, so this check proves nothing either way.
+      if (written !== was.written) continue;
       if (tx === undefined || unsent > 0) {
         watched.delete(stream);
         continue;

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AgentStore } from '../../../src/agents/kernel/store.js';
 import type { WireHello } from '../../../src/agents/wire/protocol.js';
+import { FlushQueue } from '../../../src/agents/wire/flush-queue.js';
 import { streamEvents } from '../../../src/agents/wire/serve-events.js';
 import { JournalFrames, SnapshotFeed } from '../../../src/agents/wire/stream-frames.js';
 import type { SseMessage } from '../../../src/agents/wire/sse-parser.js';
@@ -166,7 +167,7 @@ describe('readers that stop reading', () => {
         res,
         store,
         { from: 0, reset: false },
-        { frames, feed, serialize: JSON.stringify },
+        { frames, feed, serialize: JSON.stringify, queue: new FlushQueue() },
         { instance: 'i', heartbeatMs: 60_000, drainTimeoutMs: 300 },
       );
     });
