@@ -5,6 +5,7 @@ import { startFailoverCluster, type FailoverCluster } from '../src/lab/procs/fai
 import { establishedConnections, rawNonReader, type RawReader } from '../test/helpers/raw-reader.js';
 import {
   cpuMs,
+  loopLag,
   median,
   percentile,
   rssBytes,
@@ -60,6 +61,8 @@ interface Round {
   readonly bytesPerS?: number;
   /** CPU the leader daemon used in the 2 s after the kill. */
   readonly leaderCpuMs: number;
+  /** The leader daemon's own event-loop delay from the kill to the end of the round. */
+  readonly lag: { readonly maxMs: number; readonly p99Ms: number };
 }
 
 /** Kills the primary (with `load` subscribers connecting to the leader at that moment); returns once healthy again. */
@@ -69,6 +72,7 @@ async function killRound(cluster: FailoverCluster, probe: WriteProbe, primary: s
   const sampler = sampleHealth(cluster.member(leader).apiUrl);
   const pid = cluster.member(leader).daemonPid() ?? Number.NaN;
   await sleep(1000);
+  await loopLag(cluster.member(leader).apiUrl);
   const killAt = Date.now();
   const cpuBefore = cpuMs(pid);
   subs?.go();
@@ -79,6 +83,7 @@ async function killRound(cluster: FailoverCluster, probe: WriteProbe, primary: s
   const bytesBefore = subs?.latest()?.bytes ?? 0;
   await sleep(3000);
   const bytesPerS = subs === undefined ? undefined : (((subs.latest()?.bytes ?? 0) - bytesBefore) / 3000) * 1000;
+  const lag = await loopLag(cluster.member(leader).apiUrl);
   const health = (await sampler.stop()).filter((s) => s.at >= killAt);
   const report = await subs?.stop();
   progress(
@@ -90,6 +95,7 @@ async function killRound(cluster: FailoverCluster, probe: WriteProbe, primary: s
     rto,
     health,
     leaderCpuMs,
+    lag,
     ...(report === undefined ? {} : { subscribers: report }),
     ...(bytesPerS === undefined ? {} : { bytesPerS }),
   };
@@ -106,6 +112,8 @@ function healthMetrics(rounds: readonly Round[]): Record<string, number> {
     health_samples: all.length,
     health_failed: all.filter((h) => !h.ok).length,
     leader_cpu_ms_2s: median(rounds.map((r) => r.leaderCpuMs)),
+    leader_loop_lag_max_ms: Math.max(...rounds.map((r) => r.lag.maxMs)),
+    leader_loop_lag_p99_ms: Math.max(...rounds.map((r) => r.lag.p99Ms)),
   };
 }
 
@@ -132,7 +140,7 @@ async function nonReaders(
     for (const r of readers) if (!droppedAt.has(r) && !open.has(r.key)) droppedAt.set(r, Date.now() - r.connectedAt);
   }
   for (const r of readers) r.close();
-  await sleep(3000);
+  await sleep(10_000);
   const after = median(await rssSeries(pid, 2000));
   return { dropped: [...droppedAt.values()], kept: readers.length - droppedAt.size, rss: { before, peak, after } };
 }
@@ -178,7 +186,7 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
     result.metrics.stream_bytes_per_s = median(loaded.map((r) => r.bytesPerS ?? Number.NaN));
     result.notes.push(
       `RTOs (ms) unloaded: ${idle.map((r) => r.rto.toFixed(0)).join(', ')}; with ${SUBSCRIBERS} subscribers: ${loaded.map((r) => r.rto.toFixed(0)).join(', ')}`,
-      `/health on the leader sampled every ~20 ms from the kill to 3 s after recovery; stream_bytes_per_s is what all accepted subscribers received together in those 3 s; leader_cpu_ms_2s is the CPU the leader daemon used in the 2 s after the kill (from /proc, 10 ms ticks)`,
+      `/health on the leader sampled every ~20 ms from the kill to 3 s after recovery; stream_bytes_per_s is what all accepted subscribers received together in those 3 s; leader_cpu_ms_2s is the CPU the leader daemon used in the 2 s after the kill (from /proc, 10 ms ticks); leader_loop_lag_* is the daemon's own event-loop delay (prom-client's monitorEventLoopDelay, 10 ms resolution, from its /metrics) from the kill to the end of the round, the worst round; it counts time the process waited for a CPU too`,
     );
 
     const leader = cluster.member(await leaderOf(cluster, primary));
@@ -200,7 +208,7 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
       );
     }
     result.notes.push(
-      `non-readers: ${NON_READERS} raw sockets that send GET /events and never read; "fresh" without Last-Event-ID (snapshot + 200-event tail), "resuming" with Last-Event-ID 1 (owed the whole ring); drop = seconds from connect until the daemon reset the connection; drain timeout ${DRAIN_TIMEOUT_MS / 1000} s, counted once the reader's receive window is full`,
+      `non-readers: ${NON_READERS} raw sockets that send GET /events and never read; "fresh" without Last-Event-ID (snapshot + 200-event tail), "resuming" with Last-Event-ID 1 (owed the whole ring); drop = seconds from connect until the daemon reset the connection; RSS after = 10 s after the last one closed; drain timeout ${DRAIN_TIMEOUT_MS / 1000} s, counted once the reader's receive window is full`,
       `machine shared with other jobs (load average ${loadavg()[0]!.toFixed(1)} at the end): timings are pessimistic`,
       'targets: /health max <= 100 ms under the burst; RTO median within 50 ms of the unloaded one; non-readers dropped and RSS back to its baseline',
     );

@@ -71,6 +71,19 @@ export function cpuMs(pid: number): number {
   }
 }
 
+/**
+ * The daemon's own event-loop delay since the previous scrape of its `/metrics` (prom-client resets
+ * its histogram on every scrape), in ms: max and p99.
+ */
+export async function loopLag(url: string): Promise<{ readonly maxMs: number; readonly p99Ms: number }> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const gauge = (name: string): number => {
+    const match = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text);
+    return match === null ? Number.NaN : Number(match[1]) * 1000;
+  };
+  return { maxMs: gauge('nodejs_eventloop_lag_max_seconds'), p99Ms: gauge('nodejs_eventloop_lag_p99_seconds') };
+}
+
 export interface SubscriberReport {
   readonly answered: number;
   readonly accepted: number;
