@@ -209,6 +209,7 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
     }
     result.notes.push(
       `non-readers: ${NON_READERS} raw sockets that send GET /events and never read; "fresh" without Last-Event-ID (snapshot + 200-event tail), "resuming" with Last-Event-ID 1 (owed the whole ring); drop = seconds from connect until the daemon reset the connection; RSS after = 10 s after the last one closed; drain timeout ${DRAIN_TIMEOUT_MS / 1000} s, counted once the reader's receive window is full`,
+      'the subscribers run in one child process at nice 10 on the same two cores as the cluster (in production they are elsewhere); the unloaded rounds have no such process',
       `machine shared with other jobs (load average ${loadavg()[0]!.toFixed(1)} at the end): timings are pessimistic`,
       'targets: /health max <= 100 ms under the burst; RTO median within 50 ms of the unloaded one; non-readers dropped and RSS back to its baseline',
     );

@@ -97,15 +97,17 @@ export interface SubscriberReport {
 const script = join(dirname(fileURLToPath(import.meta.url)), 'wire-subscribers.ts');
 
 /**
- * `n` event-stream readers in a child process (so their parsing does not load this one's clock),
- * started and waiting: `go()` makes them all connect at once.
+ * `n` event-stream readers in a child process at nice 10 (so their parsing neither loads this
+ * one's clock nor takes the cluster's CPU first), started and waiting: `go()` makes them all connect
+ * at once.
  */
 export async function subscribers(
   url: string,
   token: string,
   n: number,
 ): Promise<{ go(): void; latest(): SubscriberReport | undefined; stop(): Promise<SubscriberReport | undefined> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, url, token, String(n)], {
+  // Niced: in production these readers run elsewhere; here they share the cluster's two cores.
+  const child = spawn('nice', ['-n', '10', process.execPath, '--import', 'tsx', script, url, token, String(n)], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   let latest: SubscriberReport | undefined;
