@@ -10,7 +10,7 @@ import { renderConfig } from './cli/config-show.js';
 import { UsageError, errorLines, exitCodeFor } from './cli/exit.js';
 import { addAgentOptions, packageVersion, yargsOptions } from './cli/flags.js';
 import { runHeadless } from './cli/headless.js';
-import { fetchSnapshots, renderStatus, type OutputFormat } from './cli/status.js';
+import { fetchStatus, outputFormats, parseOutputFormat, renderStatus, statusFailures } from './cli/status.js';
 import { GLOBAL_OPTIONS } from './config-sources.js';
 import { loadConfig, type LoadedConfig } from './config.js';
 
@@ -62,16 +62,24 @@ async function main(argv: readonly string[]): Promise<number> {
       'status [urls..]',
       'print a one-shot snapshot of the agents (the same state the console shows)',
       (y) =>
-        y
-          .positional('urls', { type: 'string', array: true })
-          .option('output', { alias: 'o', choices: ['table', 'json', 'yaml'] as const, default: 'table' as const }),
+        y.positional('urls', { type: 'string', array: true }).option('output', {
+          alias: 'o',
+          type: 'string',
+          default: 'table',
+          describe: `output format: ${outputFormats.join(', ')}`,
+        }),
       async (args) => {
+        const format = parseOutputFormat(args.output);
         const config = load(args);
         const given = (args.urls as string[] | undefined) ?? [];
         const urls = given.length > 0 ? given : config.global.attach;
         if (urls.length === 0)
           throw new UsageError('status: no agents to ask; pass their URLs or list them under `attach:` in the config');
-        write(renderStatus(await fetchSnapshots(urls, config.token), args.output as OutputFormat));
+        const entries = await fetchStatus(urls, config.token);
+        write(renderStatus(entries, format));
+        const failures = statusFailures(entries);
+        for (const line of failures) process.stderr.write(`pgdeck: ${line}\n`);
+        code = failures.length > 0 ? 1 : 0;
       },
     )
     .command(

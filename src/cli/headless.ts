@@ -36,6 +36,7 @@ export async function runHeadless(
       control: agent.control,
       metricsText: metrics.metricsText,
       routes: definition.routes?.(agent.deps, () => agent.store.getSnapshot()) ?? [],
+      logSources: definition.logSources?.(agent.deps) ?? {},
     },
     { host, port: Number(portText), ...(config.token === undefined ? {} : { token: config.token }) },
   );

@@ -1,66 +1,103 @@
 import { stringify } from 'yaml';
-import { PgdeckError } from '../agents/kernel/errors.js';
-import type { AgentSnapshot } from '../agents/kernel/snapshot.js';
-import { attachAgent } from '../agents/wire/attach.js';
+import type { AgentSnapshot, SourceInfo } from '../agents/kernel/snapshot.js';
+import { describeFailure } from '../agents/wire/attach-errors.js';
+import { requestJson } from '../agents/wire/attach-http.js';
+import { paths } from '../agents/wire/protocol.js';
 import { formatLsn } from '../ui/rows/failover-rows.js';
+import { UsageError } from './exit.js';
 import { formatTable } from './format-table.js';
 
-export type OutputFormat = 'table' | 'json' | 'yaml';
+export const outputFormats = ['table', 'json', 'yaml'] as const;
+export type OutputFormat = (typeof outputFormats)[number];
 
-/** One snapshot from each URL: the state the TUI would show, read once. */
-export async function fetchSnapshots(
+/** `-o VALUE`, or one line naming the valid choices. */
+export function parseOutputFormat(value: unknown): OutputFormat {
+  const found = outputFormats.find((f) => f === value);
+  if (found === undefined)
+    throw new UsageError(
+      `-o/--output: expected one of ${outputFormats.join(', ')}, got "${String(value).slice(0, 40)}"`,
+    );
+  return found;
+}
+
+/** What one URL gave: its snapshot, or why there was none. */
+export type StatusEntry =
+  | { readonly kind: 'answered'; readonly url: string; readonly snapshot: AgentSnapshot }
+  | { readonly kind: 'unreachable'; readonly url: string; readonly reason: string };
+
+/** Each URL's `/state`, read once and at the same time; a failure is an entry, not an exception. */
+export async function fetchStatus(
   urls: readonly string[],
   token: string | undefined,
   timeoutMs = 5000,
-): Promise<AgentSnapshot[]> {
+): Promise<StatusEntry[]> {
+  for (const url of urls) {
+    const protocol = URL.canParse(url) ? new URL(url).protocol : '';
+    if (protocol !== 'http:' && protocol !== 'https:')
+      throw new UsageError(`status: not an agent URL: "${url.slice(0, 80)}" (expected http://host:port)`);
+  }
   return Promise.all(urls.map((url) => fetchOne(url, token, timeoutMs)));
 }
 
-async function fetchOne(url: string, token: string | undefined, timeoutMs: number): Promise<AgentSnapshot> {
-  const handle = attachAgent(url, { ...(token === undefined ? {} : { token }), requestTimeoutMs: timeoutMs });
+async function fetchOne(url: string, token: string | undefined, timeoutMs: number): Promise<StatusEntry> {
+  const base = url.replace(/\/+$/, '');
   try {
-    return await new Promise<AgentSnapshot>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        unsubscribe();
-        const why = handle.reader.getSnapshot().source.lastError;
-        reject(
-          new PgdeckError(
-            'unavailable',
-            `status: no answer from ${url} within ${timeoutMs} ms${why === undefined ? '' : `: ${why}`}`,
-          ),
-        );
-      }, timeoutMs);
-      const check = (): void => {
-        const snapshot = handle.reader.getSnapshot();
-        if (snapshot.source.connected && snapshot.version > 0) {
-          clearTimeout(timer);
-          unsubscribe();
-          resolve(snapshot);
-        }
-      };
-      const unsubscribe = handle.reader.subscribe(check);
-      check();
+    const snapshot = await requestJson<AgentSnapshot>(base, paths.state, {
+      method: 'GET',
+      headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
+      timeoutMs,
+      signal: new AbortController().signal,
     });
-  } finally {
-    await handle.close();
+    const source: SourceInfo = { mode: 'attached', url, connected: true, stale: false };
+    return { kind: 'answered', url, snapshot: { ...snapshot, source } };
+  } catch (error) {
+    return { kind: 'unreachable', url, reason: describeFailure(error) };
   }
 }
 
-export function renderStatus(snapshots: readonly AgentSnapshot[], format: OutputFormat): string {
-  if (format === 'json') return JSON.stringify(snapshots, null, 2);
-  if (format === 'yaml') return stringify(snapshots);
+/** An unreachable source as the snapshot-shaped object `-o json|yaml` prints for it. */
+function unreachableSource(url: string, reason: string): { readonly source: SourceInfo } {
+  return { source: { mode: 'attached', url, connected: false, stale: true, lastError: reason } };
+}
+
+export function renderStatus(entries: readonly StatusEntry[], format: OutputFormat): string {
+  const objects = entries.map((e) => (e.kind === 'answered' ? e.snapshot : unreachableSource(e.url, e.reason)));
+  switch (format) {
+    case 'json':
+      return JSON.stringify(objects, null, 2);
+    case 'yaml':
+      return stringify(objects);
+    case 'table':
+      return renderTable(entries);
+    default: {
+      const never: never = format;
+      throw new UsageError(`-o/--output: unknown format ${String(never)}`);
+    }
+  }
+}
+
+function renderTable(entries: readonly StatusEntry[]): string {
   const agents = formatTable(
     ['AGENT', 'SOURCE', 'HEALTH', 'READY', 'SUMMARY'],
-    snapshots.map((s) => [
-      s.agent,
-      s.source.url ?? s.source.mode,
-      s.health.status,
-      s.health.ready ? 'yes' : 'no',
-      s.summary,
-    ]),
+    entries.map((e) =>
+      e.kind === 'answered'
+        ? [
+            e.snapshot.agent,
+            e.url,
+            e.snapshot.health.status,
+            e.snapshot.health.ready ? 'yes' : 'no',
+            e.snapshot.summary,
+          ]
+        : ['-', e.url, 'UNREACHABLE', '-', e.reason],
+    ),
   );
-  const members = snapshots.flatMap((s) => memberTable(s));
+  const members = entries.flatMap((e) => (e.kind === 'answered' ? memberTable(e.snapshot) : []));
   return [agents, ...members].join('\n\n');
+}
+
+/** One line per unreachable source for stderr: `status: http://pg1:8008: refused`. */
+export function statusFailures(entries: readonly StatusEntry[]): string[] {
+  return entries.flatMap((e) => (e.kind === 'unreachable' ? [`status: ${e.url}: ${e.reason}`] : []));
 }
 
 /** Agents that publish `members` (the failover agent) get a members table, as `patronictl list` does. */

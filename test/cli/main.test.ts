@@ -102,7 +102,7 @@ describe('pgdeck CLI: user mistakes exit 2 with one line each', () => {
 
   it('status with nothing to ask, and with an unreachable agent (a runtime failure: exit 1)', () => {
     expectOneLineError(pgdeck(['status']), 2, 'status: no agents to ask');
-    expectOneLineError(pgdeck(['status', 'http://127.0.0.1:9/']), 1, 'status: no answer from http://127.0.0.1:9/');
+    expectOneLineError(pgdeck(['status', 'http://127.0.0.1:9/']), 1, 'status: http://127.0.0.1:9/: bad port');
   });
 });
 

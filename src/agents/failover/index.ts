@@ -55,6 +55,7 @@ export const failoverAgent: AgentDefinition<
     guardAgainstFreeze(deps, ctx);
   },
   routes: failoverRoutes,
+  logSources: (deps) => ({ postgres: { kind: 'file', path: deps.pg.logFile } }),
   actions: failoverActions,
   close: async (deps) => {
     await stopServerOnClose(deps);

@@ -82,6 +82,8 @@ export interface AgentCore<C, D, O, A extends { readonly kind: string }, P, M> {
   readonly leaderElection?: 'kube-lease';
   /** Extra HTTP routes for headless mode (`/primary`, `/replica`, `/history`). */
   routes?(deps: D, reader: () => AgentSnapshot<P>): readonly AgentRoute[];
+  /** Log sources beside the agent's own journal (`daemon`), served by `GET /logs?source=NAME`. */
+  logSources?(deps: D): Readonly<Record<string, LogSource>>;
   readonly actions: Readonly<Record<string, AnyUserAction<C, D, P>>>;
   close(deps: D): Promise<void>;
 }
@@ -103,6 +105,24 @@ export interface AgentRoute {
   readonly method: 'GET';
   readonly path: string;
   handle(query: URLSearchParams): Promise<{ readonly status: number; readonly body: unknown }>;
+}
+
+/** Where an extra log source's lines come from: a file whose tail is read by bytes, or lines the agent reads itself. */
+export type LogSource =
+  | { readonly kind: 'file'; readonly path: string }
+  | { readonly kind: 'lines'; read(lines: number): Promise<readonly string[]> };
+
+/** The newest lines of one log source, secrets masked. */
+export interface LogTail {
+  readonly source: string;
+  readonly lines: readonly string[];
+  /** Every source this agent offers (`daemon` first). */
+  readonly sources: readonly string[];
+}
+
+/** Recent log lines of an agent by source, the same in-process and attached. */
+export interface AgentLogs {
+  logs(source: string, lines: number): Promise<LogTail>;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each action has its own argument type

@@ -1,6 +1,7 @@
-import { backoffDelay, defaultBackoff, type BackoffPolicy } from '../kernel/backoff.js';
+import type { AgentLogs, LogTail } from '../kernel/agent.js';
+import { backoffDelay, type BackoffPolicy } from '../kernel/backoff.js';
 import { systemClock } from '../kernel/clock.js';
-import { PgdeckError, errorMessage } from '../kernel/errors.js';
+import { PgdeckError } from '../kernel/errors.js';
 import type { JournalEvent } from '../kernel/journal.js';
 import type {
   ActionPreview,
@@ -10,22 +11,31 @@ import type {
   AgentHandle,
   AgentSnapshot,
 } from '../kernel/snapshot.js';
+import { describeFailure, statusError } from './attach-errors.js';
+import { requestJson } from './attach-http.js';
 import { MirrorReader } from './attach-mirror.js';
 import {
   PROTOCOL_VERSION,
   actionPath,
-  errorFromWire,
   eventsQuery,
   headers,
+  logsPath,
   paths,
   sseEvent,
   type WireHello,
 } from './protocol.js';
 import { SseParser, type SseMessage } from './sse-parser.js';
 
+/**
+ * Reconnecting: 100 ms, doubling up to 2 s. A daemon back after a restart is seen within 2 s
+ * (with the kernel's 30 s cap it took up to ~20 s once the outage had lasted a few seconds).
+ */
+export const attachBackoff: BackoffPolicy = { baseMs: 100, maxMs: 2000, jitter: 0.2 };
+
 export interface AttachOptions {
   readonly token?: string;
   readonly signal?: AbortSignal;
+  /** Default `attachBackoff`. */
   readonly backoff?: BackoffPolicy;
   /** No bytes (not even a heartbeat) for this long means the connection is dead. */
   readonly idleTimeoutMs?: number;
@@ -33,7 +43,7 @@ export interface AttachOptions {
   readonly journalCapacity?: number;
 }
 
-export interface AttachedHandle<S = unknown> extends AgentHandle<S> {
+export interface AttachedHandle<S = unknown> extends AgentHandle<S>, AgentLogs {
   readonly reader: MirrorReader<S>;
   /** How many times the stream announced events lost from the remote ring. */
   readonly gaps: () => number;
@@ -107,7 +117,7 @@ export function attachAgent<S = unknown>(url: string, opts: AttachOptions = {}):
         },
         signal: stream.signal,
       });
-      if (!res.ok || res.body === null) throw errorFromWire(res.status, await res.json().catch(() => undefined));
+      if (!res.ok || res.body === null) throw statusError(res.status, await res.json().catch(() => undefined));
       const parser = new SseParser();
       const decoder = new TextDecoder();
       for await (const chunk of res.body) {
@@ -115,10 +125,10 @@ export function attachAgent<S = unknown>(url: string, opts: AttachOptions = {}):
         idle = setTimeout(stop, idleMs);
         for (const message of parser.push(decoder.decode(chunk, { stream: true }))) onMessage(message, connected);
       }
-      throw new PgdeckError('unavailable', 'the agent closed the event stream');
+      throw new PgdeckError('unavailable', 'closed by the agent');
     } catch (error) {
       if (stream.signal.aborted && !signal.aborted)
-        throw new PgdeckError('timeout', `no data from the agent for ${idleMs} ms`);
+        throw new PgdeckError('timeout', `timeout: no data from the agent for ${idleMs} ms`);
       throw error;
     } finally {
       clearTimeout(idle);
@@ -135,41 +145,26 @@ export function attachAgent<S = unknown>(url: string, opts: AttachOptions = {}):
         });
       } catch (error) {
         if (signal.aborted) break;
-        reader.setSource({ connected: false, stale: true, lastError: describe(error) });
+        reader.setSource({ connected: false, stale: true, lastError: describeFailure(error) });
       }
       attempt += 1;
-      await systemClock.sleep(backoffDelay(opts.backoff ?? defaultBackoff, attempt, Math.random), signal);
+      await systemClock.sleep(backoffDelay(opts.backoff ?? attachBackoff, attempt, Math.random), signal);
     }
     reader.setSource({ connected: false, stale: true });
   };
 
-  const post = async <T>(path: string, args: unknown, actor: Actor | undefined): Promise<T> => {
-    const signal = AbortSignal.any([abort.signal, AbortSignal.timeout(opts.requestTimeoutMs ?? 30_000)]);
-    let res: Response;
-    try {
-      res = await fetch(`${base}${path}`, {
-        method: 'POST',
-        headers: {
-          ...auth,
-          'content-type': 'application/json',
-          ...(actor === undefined ? {} : { [headers.actor]: actor.who }),
-        },
-        body: JSON.stringify(args ?? {}),
-        signal,
-      });
-    } catch (error) {
-      if (signal.aborted && !abort.signal.aborted)
-        throw new PgdeckError('timeout', `the agent at ${base} did not answer in time`);
-      throw new PgdeckError('unavailable', `cannot reach the agent at ${base}: ${describe(error)}`, { cause: error });
-    }
-    const body: unknown = await res.json().catch(() => undefined);
-    if (!res.ok) throw errorFromWire(res.status, body);
-    return body as T;
-  };
+  const request = <T>(method: 'GET' | 'POST', path: string, body?: unknown, actor?: Actor): Promise<T> =>
+    requestJson<T>(base, path, {
+      method,
+      headers: { ...auth, ...(actor === undefined ? {} : { [headers.actor]: actor.who }) },
+      ...(method === 'POST' ? { body: body ?? {} } : {}),
+      timeoutMs: opts.requestTimeoutMs ?? 30_000,
+      signal: abort.signal,
+    });
 
   const control: AgentControl = {
-    preview: (name, args, actor) => post<ActionPreview>(actionPath(name, true), args, actor),
-    invoke: (name, args, actor) => post<ActionResult>(actionPath(name), args, actor),
+    preview: (name, args, actor) => request<ActionPreview>('POST', actionPath(name, true), args, actor),
+    invoke: (name, args, actor) => request<ActionResult>('POST', actionPath(name), args, actor),
   };
 
   const following = follow(abort.signal);
@@ -179,6 +174,7 @@ export function attachAgent<S = unknown>(url: string, opts: AttachOptions = {}):
     },
     reader,
     control,
+    logs: (source, lines) => request<LogTail>('GET', logsPath(source, lines)),
     gaps: () => gaps,
     close: async () => {
       abort.abort();
@@ -194,10 +190,4 @@ function nameFromUrl(url: string): string {
   } catch {
     throw new PgdeckError('invalid-argument', `not an agent URL: ${url}`, { field: 'url' });
   }
-}
-
-/** `connect ECONNREFUSED 127.0.0.1:8080` rather than undici's `fetch failed`. */
-function describe(error: unknown): string {
-  const cause = error instanceof Error ? error.cause : undefined;
-  return cause instanceof Error ? errorMessage(cause) : errorMessage(error);
 }

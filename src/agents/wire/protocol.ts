@@ -1,4 +1,5 @@
 import { PgdeckError, type ErrorKind } from '../kernel/errors.js';
+import type { LogTail } from '../kernel/agent.js';
 import type { JournalEvent } from '../kernel/journal.js';
 import type { ActionInfo, AgentHealth, AgentSnapshot } from '../kernel/snapshot.js';
 
@@ -15,6 +16,7 @@ export const paths = {
   state: '/state',
   events: '/events',
   actions: '/actions',
+  logs: '/logs',
 } as const;
 
 export function actionPath(name: string, preview = false): string {
@@ -33,6 +35,16 @@ export const headers = {
 
 /** Query parameters of `GET /events`: resume point and the instance it belongs to. */
 export const eventsQuery = { since: 'since', instance: 'instance' } as const;
+
+/** Query parameters of `GET /logs`: which source (`daemon` by default) and how many of its newest lines. */
+export const logsQuery = { source: 'source', lines: 'lines' } as const;
+
+/** `GET /logs` answers at most `maxLines` lines, `defaultLines` when none are asked for. */
+export const logLimits = { defaultLines: 100, maxLines: 500, daemonSource: 'daemon' } as const;
+
+export function logsPath(source: string, lines: number): string {
+  return `${paths.logs}?${new URLSearchParams({ [logsQuery.source]: source, [logsQuery.lines]: String(lines) })}`;
+}
 
 /** SSE event names on `GET /events`. Journal events carry `id: <seq>`. */
 export const sseEvent = { hello: 'hello', snapshot: 'snapshot', journal: 'journal', gap: 'gap' } as const;
@@ -57,6 +69,8 @@ export interface WireGap {
   readonly after: number;
   readonly firstSeq: number;
 }
+
+export type WireLogs = LogTail;
 
 export interface WireHealth {
   readonly agent: string;

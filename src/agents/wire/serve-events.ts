@@ -1,20 +1,50 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AgentReader } from '../kernel/snapshot.js';
 import { PROTOCOL_VERSION, eventsQuery, headers, sseEvent, type WireGap, type WireHello } from './protocol.js';
+import type { FlushQueue } from './flush-queue.js';
+import { sseFrame, type JournalFrames, type Serialize, type SnapshotFeed } from './stream-frames.js';
 
 export interface EventStreamOptions {
   readonly instance: string;
   readonly heartbeatMs: number;
-  /** Journal events written per batch before checking the socket buffer. */
-  readonly batch?: number;
+  /** A write the socket has not drained after this long drops the reader. */
+  readonly drainTimeoutMs: number;
+  /** Journal events per slice: one write, then the stream yields to the event loop. */
+  readonly sliceEvents?: number;
+  /** A slice ends early once it holds this many characters. */
+  readonly sliceChars?: number;
 }
 
-/** Where a stream resumes: `Last-Event-ID` wins over `?since=`; another instance's ids start over. */
+/** What the streams of one server share: each event and snapshot is serialized once for all of them. */
+export interface StreamShared {
+  readonly frames: JournalFrames;
+  readonly feed: SnapshotFeed;
+  readonly serialize: Serialize;
+  /** Streams write in turn, a few ms per event-loop turn. */
+  readonly queue: FlushQueue;
+}
+
+/** One open stream, as the server's watchdog sees it. */
+export interface EventStream {
+  /** The reader's end of the connection (to find its socket in the kernel's tables). */
+  readonly remotePort: number | undefined;
+  /** Bytes written to the socket so far, and how many of them are still in this process's buffers. */
+  sent(): { readonly written: number; readonly unsent: number };
+  /** Closes the connection: the reader is not keeping up. */
+  drop(): void;
+  stop(): void;
+}
+
+/**
+ * Where a stream resumes: `Last-Event-ID` wins over `?since=`. Without a resume point (or with one of
+ * another instance, or from the future) it starts from the snapshot and the newest `tail` events.
+ */
 export function resumePoint(
   req: IncomingMessage,
   query: URLSearchParams,
   reader: AgentReader,
   instance: string,
+  tail: number,
 ): { from: number; reset: boolean } {
   const header = req.headers[headers.lastEventId];
   const raw = typeof header === 'string' && header !== '' ? header : query.get(eventsQuery.since);
@@ -22,68 +52,92 @@ export function resumePoint(
   const from = Number.isSafeInteger(asked) && asked > 0 ? asked : 0;
   const claimed = query.get(eventsQuery.instance);
   const otherInstance = claimed !== null && claimed !== '' && claimed !== instance;
-  const fromTheFuture = from > reader.events(0, 0).lastSeq;
-  return otherInstance || fromTheFuture ? { from: 0, reset: from > 0 } : { from, reset: false };
+  const last = reader.events(0, 0).lastSeq;
+  if (from > 0 && !otherInstance && from <= last) return { from, reset: false };
+  const oldest = reader.events(0, 1).events[0]?.seq ?? last + 1;
+  return { from: Math.max(0, last - tail, oldest - 1), reset: from > 0 && (otherInstance || from > last) };
 }
 
 /**
- * Streams one reader as Server-Sent Events: a hello, the snapshot, the journal from `from`, then
- * every change. Flushes are coalesced: changes only mark the stream dirty; a flush writes the
- * newest snapshot (if its version moved) and the journal since the last id sent, straight from the
- * ring. While the socket buffer is full nothing queues up in memory; what was dropped from the ring
- * meanwhile is announced as a gap.
+ * Streams one reader as Server-Sent Events: a hello, the snapshot, the journal after `from`, then
+ * every change. Changes only mark the stream dirty (queue it); a flush writes one bounded slice (the
+ * newest snapshot if its version moved, then journal events since the last id sent, straight from
+ * the ring as shared frames) and queues itself again if there is more. While the socket buffer is full nothing queues up in
+ * memory; what the ring dropped meanwhile is announced as a gap; a socket that does not drain within
+ * `drainTimeoutMs` is dropped.
  */
 export function streamEvents(
   res: ServerResponse,
   reader: AgentReader,
   start: { from: number; reset: boolean },
+  shared: StreamShared,
   options: EventStreamOptions,
-): () => void {
-  const batch = options.batch ?? 256;
+): EventStream {
+  const sliceEvents = options.sliceEvents ?? 100;
+  const sliceChars = options.sliceChars ?? 64 * 1024;
+  const greeting: WireHello = {
+    protocol: PROTOCOL_VERSION,
+    agent: reader.name,
+    instance: options.instance,
+    resumeFrom: start.from,
+    reset: start.reset,
+    lastSeq: reader.events(0, 0).lastSeq,
+  };
+  /** Goes out with the first slice: the request handler itself writes nothing. */
+  let hello = sseFrame(sseEvent.hello, shared.serialize(greeting));
   let sentSeq = start.from;
   let sentVersion = -1;
-  let scheduled: ReturnType<typeof setImmediate> | undefined;
-  let draining = false;
+  let drainTimer: ReturnType<typeof setTimeout> | undefined;
   let closed = false;
 
-  const write = (event: string, data: unknown, id?: number): void => {
-    res.write(`${id === undefined ? '' : `id: ${id}\n`}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  const send = (text: string): void => {
+    if (!res.write(text) && drainTimer === undefined) {
+      drainTimer = setTimeout(drop, options.drainTimeoutMs);
+      res.once('drain', () => {
+        clearTimeout(drainTimer);
+        drainTimer = undefined;
+        schedule();
+      });
+    }
   };
 
   const flush = (): void => {
-    scheduled = undefined;
-    if (closed || draining) return;
-    const snapshot = reader.getSnapshot();
+    if (closed || drainTimer !== undefined) return;
+    let out = hello;
+    hello = '';
+    const snapshot = shared.feed.current();
     if (snapshot.version !== sentVersion) {
       sentVersion = snapshot.version;
-      write(sseEvent.snapshot, snapshot);
+      out += snapshot.frame;
     }
-    for (;;) {
-      const slice = reader.events(sentSeq, batch);
-      const first = slice.events[0];
-      if (slice.gap) {
-        const gap: WireGap = { after: sentSeq, firstSeq: first?.seq ?? slice.lastSeq + 1 };
-        write(sseEvent.gap, gap);
-        sentSeq = gap.firstSeq - 1;
-      }
-      for (const event of slice.events) {
-        write(sseEvent.journal, event, event.seq);
-        sentSeq = event.seq;
-      }
-      if (res.writableNeedDrain) {
-        draining = true;
-        res.once('drain', () => {
-          draining = false;
-          flush();
-        });
-        return;
-      }
-      if (slice.events.length < batch) return;
+    const slice = reader.events(sentSeq, sliceEvents);
+    if (slice.gap) {
+      const gap: WireGap = { after: sentSeq, firstSeq: slice.events[0]?.seq ?? slice.lastSeq + 1 };
+      out += sseFrame(sseEvent.gap, shared.serialize(gap));
+      sentSeq = gap.firstSeq - 1;
     }
+    let more = slice.events.length === sliceEvents;
+    for (const event of slice.events) {
+      if (out.length >= sliceChars) {
+        more = true;
+        break;
+      }
+      out += shared.frames.frame(event);
+      sentSeq = event.seq;
+    }
+    if (out !== '') send(out);
+    if (more) schedule();
   };
 
   const schedule = (): void => {
-    scheduled ??= setImmediate(flush);
+    if (!closed) shared.queue.add(flush);
+  };
+
+  /** A reset, not a close: the kernel frees the unsent bytes at once instead of probing a closed window. */
+  const drop = (): void => {
+    const socket = res.socket;
+    if (socket === null) res.destroy();
+    else socket.resetAndDestroy();
   };
 
   res.writeHead(200, {
@@ -94,30 +148,30 @@ export function streamEvents(
     [headers.instance]: options.instance,
     [headers.protocol]: String(PROTOCOL_VERSION),
   });
-  const hello: WireHello = {
-    protocol: PROTOCOL_VERSION,
-    agent: reader.name,
-    instance: options.instance,
-    resumeFrom: start.from,
-    reset: start.reset,
-    lastSeq: reader.events(0, 0).lastSeq,
-  };
-  write(sseEvent.hello, hello);
   const unsubscribe = reader.subscribe(schedule);
+  const unrefresh = shared.feed.onRefresh(schedule);
   const heartbeat = setInterval(() => {
-    if (!draining) res.write(': heartbeat\n\n');
+    if (drainTimer === undefined) send(': heartbeat\n\n');
   }, options.heartbeatMs);
   heartbeat.unref();
-  flush();
+  schedule();
 
   const stop = (): void => {
     if (closed) return;
     closed = true;
     unsubscribe();
+    unrefresh();
     clearInterval(heartbeat);
-    if (scheduled !== undefined) clearImmediate(scheduled);
+    clearTimeout(drainTimer);
+    shared.queue.delete(flush);
     res.end();
   };
   res.once('close', stop);
-  return stop;
+  const socket = res.socket;
+  return {
+    remotePort: socket?.remotePort,
+    sent: () => ({ written: socket?.bytesWritten ?? 0, unsent: socket?.writableLength ?? 0 }),
+    drop,
+    stop,
+  };
 }

@@ -1,12 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { AgentRoute } from '../kernel/agent.js';
+import type { AgentRoute, LogSource } from '../kernel/agent.js';
 import { PgdeckError } from '../kernel/errors.js';
 import type { AgentControl, AgentReader } from '../kernel/snapshot.js';
 import { PayloadTooLarge, actorOf, checkBearer, readJsonBody, sendError, sendJson, sendTooLarge } from './http-io.js';
-import { PROTOCOL_VERSION, headers, paths, type WireActionList, type WireHealth } from './protocol.js';
-import { resumePoint, streamEvents } from './serve-events.js';
+import { FlushQueue } from './flush-queue.js';
+import { agentLogs, logLineCount } from './logs.js';
+import {
+  PROTOCOL_VERSION,
+  headers,
+  logLimits,
+  logsQuery,
+  paths,
+  type WireActionList,
+  type WireError,
+  type WireHealth,
+} from './protocol.js';
+import { resumePoint, streamEvents, type EventStream, type StreamShared } from './serve-events.js';
+import { JournalFrames, SnapshotFeed, type Serialize } from './stream-frames.js';
+import { watchStreams } from './stream-watch.js';
 
 export interface ServedAgent {
   readonly name: string;
@@ -15,6 +28,8 @@ export interface ServedAgent {
   readonly metricsText?: () => Promise<{ readonly contentType: string; readonly body: string }>;
   /** Extra open GET routes (the failover agent's `/primary`, `/replica`, `/history`). */
   readonly routes?: readonly AgentRoute[];
+  /** Log sources beside `daemon` (the journal) for `GET /logs` (the failover agent's `postgres`). */
+  readonly logSources?: Readonly<Record<string, LogSource>>;
 }
 
 export interface ServeOptions {
@@ -27,6 +42,16 @@ export interface ServeOptions {
   readonly openReads?: boolean;
   readonly maxBodyBytes?: number;
   readonly heartbeatMs?: number;
+  /** Concurrent `/events` streams served; one more is refused with a 503 (default 100). */
+  readonly maxStreams?: number;
+  /** A reader whose socket has not drained for this long is dropped (default 10 s). */
+  readonly drainTimeoutMs?: number;
+  /** Journal events a stream without a resume point starts with, after the snapshot (default 200). */
+  readonly tailEvents?: number;
+  /** How often a snapshot whose only change is pass timing is still pushed (default 5 s). */
+  readonly snapshotRefreshMs?: number;
+  /** JSON for the event stream (default `JSON.stringify`). */
+  readonly serialize?: Serialize;
   /** Aborting closes the server, like `close()`. */
   readonly signal?: AbortSignal;
 }
@@ -45,7 +70,17 @@ const actionRoute = /^\/actions\/([^/]+)(\/preview)?$/;
 export async function serveAgent(agent: ServedAgent, opts: ServeOptions = {}): Promise<AgentServer> {
   const instance = randomUUID();
   const maxBodyBytes = opts.maxBodyBytes ?? 64 * 1024;
-  const streams = new Set<() => void>();
+  const streams = new Set<EventStream>();
+  const maxStreams = opts.maxStreams ?? 100;
+  const drainTimeoutMs = opts.drainTimeoutMs ?? 10_000;
+  const serialize = opts.serialize ?? JSON.stringify;
+  const shared: StreamShared = {
+    serialize,
+    frames: new JournalFrames(serialize),
+    queue: new FlushQueue(),
+    feed: new SnapshotFeed(agent.reader, serialize, opts.snapshotRefreshMs ?? 5000),
+  };
+  const logs = agentLogs(agent.reader, agent.logSources);
   const extra = new Map((agent.routes ?? []).map((r) => [r.path, r]));
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -97,12 +132,24 @@ export async function serveAgent(agent: ServedAgent, opts: ServeOptions = {}): P
       }
       case paths.events: {
         reads();
-        const stop = streamEvents(res, agent.reader, resumePoint(req, url.searchParams, agent.reader, instance), {
+        if (streams.size >= maxStreams) {
+          sendJson(res, 503, tooManyStreams(maxStreams), { 'retry-after': '5' });
+          return;
+        }
+        const start = resumePoint(req, url.searchParams, agent.reader, instance, opts.tailEvents ?? 200);
+        const stream = streamEvents(res, agent.reader, start, shared, {
           instance,
           heartbeatMs: opts.heartbeatMs ?? 15_000,
+          drainTimeoutMs,
         });
-        streams.add(stop);
-        res.once('close', () => streams.delete(stop));
+        streams.add(stream);
+        res.once('close', () => streams.delete(stream));
+        return;
+      }
+      case paths.logs: {
+        protect();
+        const source = url.searchParams.get(logsQuery.source) ?? logLimits.daemonSource;
+        sendJson(res, 200, await logs.logs(source, logLineCount(url.searchParams.get(logsQuery.lines))));
         return;
       }
       default: {
@@ -132,8 +179,10 @@ export async function serveAgent(agent: ServedAgent, opts: ServeOptions = {}): P
 
   await new Promise<void>((resolve, reject) => {
     const where = `${opts.host ?? '127.0.0.1'}:${opts.port ?? 0}`;
-    const fail = (error: Error): void =>
+    const fail = (error: Error): void => {
+      shared.feed.close();
       reject(new PgdeckError('unavailable', `cannot serve on ${where}: ${error.message}`, { cause: error }));
+    };
     server.once('error', fail);
     server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => {
       server.off('error', fail);
@@ -142,11 +191,14 @@ export async function serveAgent(agent: ServedAgent, opts: ServeOptions = {}): P
   });
   const { port, address, family } = server.address() as AddressInfo;
   const host = family === 'IPv6' ? `[${address}]` : address;
+  const unwatch = watchStreams(port, streams, drainTimeoutMs);
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= new Promise<void>((resolve) => {
-      for (const stop of streams) stop();
+      unwatch();
+      shared.feed.close();
+      for (const stream of streams) stream.stop();
       server.close(() => resolve());
       server.closeIdleConnections();
       setTimeout(() => server.closeAllConnections(), 1000).unref();
@@ -156,6 +208,15 @@ export async function serveAgent(agent: ServedAgent, opts: ServeOptions = {}): P
   if (opts.signal?.aborted === true) await close();
   else opts.signal?.addEventListener('abort', () => void close(), { once: true });
   return { url: `http://${host}:${port}`, port, instance, close };
+}
+
+function tooManyStreams(max: number): WireError {
+  return {
+    error: {
+      code: 'unavailable',
+      message: `this agent already serves ${max} event streams, its limit: retry later, or read /state once`,
+    },
+  };
 }
 
 class MethodNotAllowed extends PgdeckError {
