@@ -124,6 +124,8 @@ function selfReport(o: FailoverObserved, config: FailoverConfig, now: number): M
     noFailover: config.noFailover,
     sync,
     replication: s?.replication ?? [],
+    replayLagSeconds: s?.replayLagSeconds ?? null,
+    slots: s?.slots ?? [],
     reportedAt: now,
   };
 }
@@ -137,6 +139,8 @@ function shouldPublish(last: MemberReport | null, next: MemberReport, now: numbe
       replayedLsn: 0,
       writtenLsn: 0,
       reportedAt: 0,
+      replayLagSeconds: 0,
+      slots: r.slots?.map((x) => [x.name, x.active]),
       replication: r.replication.map((x) => [x.name, x.state, x.syncState]),
     });
   if (shape(last) !== shape(next)) return true;
@@ -697,6 +701,8 @@ function publishState(
         : [...cluster.members, self];
   const primaryName = cluster?.primary?.name ?? null;
   const primaryLsn = reports.find((m) => m.name === primaryName)?.writtenLsn ?? cluster?.optimeLsn ?? null;
+  const onPrimary = (name: string) =>
+    reports.find((m) => m.name === primaryName)?.replication.find((r) => r.name === name);
   const members: MemberStatus[] = reports
     .map((m): MemberStatus => ({
       name: m.name,
@@ -712,7 +718,9 @@ function publishState(
           : m.role === 'primary'
             ? 0
             : null,
-      lagSeconds: null,
+      lagSeconds: m.role === 'primary' ? 0 : (m.replayLagSeconds ?? onPrimary(m.name)?.replayLagSeconds ?? null),
+      syncState: onPrimary(m.name)?.syncState ?? null,
+      slots: m.slots ?? [],
       sync: m.sync,
       healthy: ['running', 'streaming'].includes(m.state),
       apiUrl: m.apiUrl,

@@ -88,6 +88,8 @@ async function localView(deps: FailoverDeps): Promise<LocalView> {
         readOnly: s.readOnly,
         streaming,
         replication: s.replication,
+        replayLagSeconds: s.replayLagSeconds,
+        slots: s.slots,
       },
     };
   } catch {
