@@ -58,6 +58,8 @@ export interface Column {
   readonly max?: number;
   /** Takes what is left and is cut first (messages, summaries). */
   readonly flex?: boolean;
+  /** Left out, rather than every column cut, when the table does not fit (k9s's wide columns). */
+  readonly wide?: boolean;
   readonly align?: 'right';
 }
 

@@ -1,7 +1,7 @@
 import { memo, useMemo, useRef } from 'react';
 import { Box, Text } from 'ink';
 import type { TableRow } from '../module.js';
-import { columnWidths, fit } from '../rows/table-layout.js';
+import { columnWidths, layoutCells } from '../rows/table-layout.js';
 import { windowStart } from '../rows/window.js';
 import type { ScreenTable } from '../state/screen.js';
 import { paintTone, usePaint } from '../theme.js';
@@ -24,7 +24,7 @@ const Row = memo(function Row({
 }) {
   const paint = usePaint();
   const marked = selected && focused;
-  const cells = row.cells.map((c, i) => fit(c, layout.widths[i] ?? 0, layout.aligns[i])).join(' ');
+  const cells = layoutCells(row.cells, layout.widths, layout.aligns);
   return (
     <Text wrap="truncate" inverse={marked} color={paintTone(paint, row.tone)}>
       {marked ? '▶ ' : '  '}
@@ -37,13 +37,13 @@ const Row = memo(function Row({
 function useLayout(table: ScreenTable, width: number): Layout {
   const last = useRef<Layout | undefined>(undefined);
   return useMemo(() => {
-    const widths = columnWidths(table.columns, table.rows, width);
+    const widths = columnWidths(table.columns, table.rows, width, table.order?.column);
     const aligns = table.columns.map((c) => c.align ?? 'left');
     const prev = last.current;
     if (prev !== undefined && prev.widths.join() === widths.join() && prev.aligns.join() === aligns.join()) return prev;
     last.current = { widths, aligns };
     return last.current;
-  }, [table.columns, table.rows, width]);
+  }, [table.columns, table.rows, table.order, width]);
 }
 
 /**
@@ -66,12 +66,11 @@ function TableView({
   const titled = table.title !== undefined;
   const visible = Math.max(0, height - 1 - (titled ? 1 : 0));
   const offset = windowStart(table.rows.length, table.selected, visible);
-  const heading = table.columns
-    .map((c, i) => {
-      const mark = table.order?.column === i ? (table.order.descending ? '↓' : '↑') : '';
-      return fit(`${c.title}${mark}`, layout.widths[i] ?? 0, c.align);
-    })
-    .join(' ');
+  const heading = layoutCells(
+    table.columns.map((c, i) => `${c.title}${table.order?.column === i ? (table.order.descending ? '↓' : '↑') : ''}`),
+    layout.widths,
+    layout.aligns,
+  );
   const count = table.rows.length === table.total ? '' : ` ${table.rows.length} of ${table.total}`;
   return (
     <Box flexDirection="column" height={height} flexShrink={0}>

@@ -1,5 +1,8 @@
 import type { Column, TableRow } from '../module.js';
 
+/** A flexible column keeps this much before wide columns are left out. */
+const FLEX_KEEPS = 24;
+
 /** The selection marker before every row: `▶ ` or two spaces. */
 export const MARKER = 2;
 
@@ -12,36 +15,60 @@ export function fit(text: string, width: number, align: 'left' | 'right' = 'left
 
 /**
  * Column widths from content: each column as wide as its widest cell or title (up to its `max`);
- * when they do not fit, flexible columns give way first, then the widest, never below their title
- * (or 3 characters).
+ * when they do not fit, flexible columns give way to 24 characters, then wide columns are left out
+ * (width 0, from the right), then flexible columns give way further, then the widest column, never
+ * below its title (or 3 characters).
  */
-export function columnWidths(columns: readonly Column[], rows: readonly TableRow[], width: number): number[] {
+export function columnWidths(
+  columns: readonly Column[],
+  rows: readonly TableRow[],
+  width: number,
+  sorted?: number,
+): number[] {
   const widths = columns.map((c, i) => {
-    let w = c.title.length + 1;
+    let w = c.title.length + (sorted === i ? 1 : 0);
     for (const r of rows) {
       const len = r.cells[i]?.length ?? 0;
       if (len > w) w = len;
     }
     return Math.min(w, c.max ?? Infinity);
   });
-  const room = width - MARKER - Math.max(0, columns.length - 1);
-  let over = widths.reduce((a, b) => a + b, 0) - room;
+  const shown = (): number => widths.filter((w) => w > 0).length;
+  const over = (): number => widths.reduce((a, b) => a + b, 0) - (width - MARKER - Math.max(0, shown() - 1));
   const floor = columns.map((c, i) =>
     c.flex === true ? Math.min(widths[i]!, 3) : Math.min(widths[i]!, Math.max(3, c.title.length)),
   );
-  for (let i = 0; i < columns.length && over > 0; i++) {
-    if (columns[i]!.flex !== true) continue;
-    const give = Math.min(over, widths[i]! - floor[i]!);
-    widths[i]! -= give;
-    over -= give;
-  }
-  while (over > 0) {
+  const shrinkFlex = (least: number): void => {
+    for (let i = 0; i < columns.length && over() > 0; i++)
+      if (columns[i]!.flex === true)
+        widths[i]! -= Math.max(0, Math.min(over(), widths[i]! - Math.max(floor[i]!, least)));
+  };
+  shrinkFlex(FLEX_KEEPS);
+  for (let i = columns.length - 1; i >= 0 && over() > 0; i--) if (columns[i]!.wide === true) widths[i] = 0;
+  shrinkFlex(0);
+  let left = over();
+  while (left > 0) {
     let widest = -1;
     for (let i = 0; i < widths.length; i++)
       if (widths[i]! > floor[i]! && (widest === -1 || widths[i]! > widths[widest]!)) widest = i;
     if (widest === -1) break;
     widths[widest]! -= 1;
-    over -= 1;
+    left -= 1;
   }
   return widths;
+}
+
+/** A row's cells laid out: hidden columns (width 0) left out, one space between the others. */
+export function layoutCells(
+  cells: readonly string[],
+  widths: readonly number[],
+  aligns: readonly ('left' | 'right' | undefined)[],
+): string {
+  let out = '';
+  for (let i = 0; i < widths.length; i++) {
+    const w = widths[i]!;
+    if (w === 0) continue;
+    out += `${out === '' ? '' : ' '}${fit(cells[i] ?? '', w, aligns[i])}`;
+  }
+  return out;
 }

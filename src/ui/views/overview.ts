@@ -1,7 +1,7 @@
 import type { Column, EntityGroup, EntitySummary, SourceView, TableRow, UiModule, ViewDef } from '../module.js';
 import { entityKey } from '../state/entities.js';
 
-const entityColumns: readonly Column[] = [
+export const entityColumns: readonly Column[] = [
   { title: 'KIND', sortKey: 'K', max: 14 },
   { title: 'ENTITY', sortKey: 'E', max: 20 },
   { title: 'HEALTH', sortKey: 'H' },
@@ -9,11 +9,11 @@ const entityColumns: readonly Column[] = [
   { title: 'SUMMARY', sortKey: 'M', flex: true },
 ];
 
-const sourceColumns: readonly Column[] = [
+export const sourceColumns: readonly Column[] = [
   { title: 'SOURCE', sortKey: 'O', max: 32 },
   { title: 'INSTANCE', sortKey: 'I', max: 24 },
   { title: 'STATE', sortKey: 'S' },
-  { title: 'HEALTH', sortKey: 'H' },
+  { title: 'HEALTH', sortKey: 'H', wide: true },
   { title: 'WHY / LAST DECISION', sortKey: 'W', flex: true },
 ];
 
@@ -51,15 +51,14 @@ function entityRows(groups: readonly EntityGroup[], modules: readonly UiModule[]
 
 function sourceRow(s: SourceView): TableRow {
   const { identity, health, summary } = s.snapshot;
-  const mode = s.where === 'in-process' ? '' : ' (attached)';
   return {
     key: s.id,
     ...(s.identified ? { entity: entityKey(identity.kind, identity.entity), instance: identity.instance } : {}),
     tone: s.live ? (s.why === undefined ? 'ok' : 'warn') : 'stale',
     cells: [
       s.where,
-      s.identified ? `${identity.kind} ${identity.instance}` : '?',
-      `${s.status}${s.live ? '' : mode}`,
+      s.identified ? identity.instance : '?',
+      s.status,
       s.identified ? health.status : '-',
       s.why ?? summary,
     ],

@@ -38,12 +38,12 @@ export function memberColumns(several: boolean): Column[] {
     { title: 'ROLE', sortKey: 'R' },
     { title: 'STATE', sortKey: 'S' },
     { title: 'TL', sortKey: 'T', align: 'right' },
-    { title: 'LSN', sortKey: 'P', align: 'right' },
+    { title: 'LSN', sortKey: 'P', align: 'right', wide: true },
     { title: 'LAG', sortKey: 'B', align: 'right' },
     { title: 'LAG S', sortKey: 'A', align: 'right' },
     { title: 'SYNC', sortKey: 'Y' },
     { title: 'LAST SEEN', sortKey: 'E' },
-    { title: 'DAEMON', sortKey: 'D', flex: true },
+    { title: 'DAEMON', sortKey: 'D' },
   ];
 }
 
@@ -138,7 +138,7 @@ export function historyColumns(several: boolean): Column[] {
     { title: 'WHEN', sortKey: 'W' },
     { title: 'KIND', sortKey: 'K' },
     { title: 'CHANGE', sortKey: 'H' },
-    { title: 'FIRST WRITE', sortKey: 'F', align: 'right' },
+    { title: 'FIRST WRITE', sortKey: 'F', align: 'right', wide: true },
     { title: 'LOST', sortKey: 'O', align: 'right' },
     { title: 'OUTCOME', sortKey: 'U' },
     { title: 'SIGNAL', sortKey: 'I', flex: true },
