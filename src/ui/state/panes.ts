@@ -32,8 +32,13 @@ export function yamlLines(screen: Screen, row: TableRow | undefined): readonly s
     .map(maskSecrets);
 }
 
+const spoken: Record<string, string> = { return: 'enter', escape: 'esc' };
+
 const describeKeys = (b: Pick<KeyBinding, 'keys' | 'description' | 'dangerous'>): string =>
-  `  ${b.keys.join(', ').padEnd(16)} ${b.description}${b.dangerous ? ' (changes something: preview, then y)' : ''}`;
+  `  ${b.keys
+    .map((k) => spoken[k] ?? k)
+    .join(', ')
+    .padEnd(16)} ${b.description}${b.dangerous ? ' (asks first)' : ''}`;
 
 /** `?` and `:help`: the keys of this view first, then the shared ones, the views and the sort letters. */
 export function helpLines(screen: Screen, views: readonly ViewDef[], readonly: boolean): string[] {
