@@ -39,7 +39,7 @@ export interface UiEvent {
   readonly event: JournalEvent;
 }
 
-/** The instances of one agent kind that share an entity (the daemons of one failover cluster). */
+/** The instances of one agent kind that share an entity (the daemons of one cluster). */
 export interface EntityGroup {
   /** `kind:entity`, the owner key rows carry. */
   readonly key: string;

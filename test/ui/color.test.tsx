@@ -3,13 +3,19 @@ import { Writable } from 'node:stream';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { colorEnabled } from '../../src/ui/theme.js';
 import { waitFor } from '../helpers/wait-for.js';
+import type * as Harness from './console-harness.js';
+import type * as Testing from 'ink-testing-library';
+import type * as Start from '../../src/ui/start.js';
 import { daemonView } from '../fixtures/ui/failover-state.js';
 
 // Colour support is decided when Ink's colour library loads: force it on, then load the console.
 process.env.FORCE_COLOR = '1';
-let harness: typeof import('./console-harness.js');
-let testing: typeof import('ink-testing-library');
-let start: typeof import('../../src/ui/start.js');
+type Harness = typeof Harness;
+type Testing = typeof Testing;
+type Start = typeof Start;
+let harness: Harness;
+let testing: Testing;
+let start: Start;
 beforeAll(async () => {
   harness = await import('./console-harness.js');
   testing = await import('ink-testing-library');
@@ -18,7 +24,7 @@ beforeAll(async () => {
 afterEach(() => testing.cleanup());
 
 /** SGR colour codes: foreground, background, bright, 256 and true colour, and their resets. */
-const COLOUR = /\x1b\[(?:[0-9;]*;)?(?:3[0-9]|4[0-9]|9[0-7]|10[0-7])(?:;[0-9;]*)?m/;
+const COLOUR = new RegExp(`${String.fromCharCode(27)}\\[(?:[0-9;]*;)?(?:3[0-9]|4[0-9]|9[0-7]|10[0-7])(?:;[0-9;]*)?m`);
 
 const sources = () => ['pg0', 'pg1', 'pg2'].map((m) => ({ reader: harness.daemonStore(daemonView('main', m)) }));
 

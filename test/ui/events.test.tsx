@@ -20,7 +20,7 @@ function sixDaemons(repeats: number): AgentStore[] {
   return stores;
 }
 
-const eventLines = (frame: string): string[] => frame.split('\n').filter((l) => /^(▶ |  )\d\d:\d\d:\d\d /.test(l));
+const eventLines = (frame: string): string[] => frame.split('\n').filter((l) => /^(▶ | {2})\d\d:\d\d:\d\d /.test(l));
 
 describe('Events view over six daemons of two clusters', () => {
   it('shows every instance’s events with a source column (cluster/member), repeats folded with a count', async () => {
@@ -74,11 +74,11 @@ describe('Events view over six daemons of two clusters', () => {
     const rows = c
       .frame()
       .split('\n')
-      .filter((l) => /^(▶ |  )[ab]\s+pg\d/.test(l));
+      .filter((l) => /^(▶ | {2})[ab]\s+pg\d/.test(l));
     expect(
       rows.map((r) =>
         r
-          .match(/^(?:▶ |  )([ab])\s+(pg\d)/)!
+          .match(/^(?:▶ | {2})([ab])\s+(pg\d)/)!
           .slice(1)
           .join('/'),
       ),
@@ -123,7 +123,7 @@ describe('after a kill -9 of the primary', () => {
       { view: 'failover' },
     );
     const frame = c.frame();
-    const rows = frame.split('\n').filter((l) => /^(▶ |  )pg\d/.test(l));
+    const rows = frame.split('\n').filter((l) => /^(▶ | {2})pg\d/.test(l));
     expect(rows).toHaveLength(3);
     expect(rows.filter((r) => /\sprimary\s/.test(r))).toHaveLength(1);
     expect(rows.find((r) => r.includes('pg2'))).toMatch(/pg2\*\s+primary\s+running/);

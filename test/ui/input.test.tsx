@@ -42,7 +42,7 @@ describe('a chunk holding text and Enter (a paste, a slow ssh link) is the text,
     const rows = c
       .frame()
       .split('\n')
-      .filter((l) => /^(▶ |  )pg\d/.test(l));
+      .filter((l) => /^(▶ | {2})pg\d/.test(l));
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatch(/pg2\s+replica/);
     expect(c.frame()).toContain('/pg2  (esc clears)');

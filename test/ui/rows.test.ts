@@ -115,6 +115,7 @@ describe('key presses', () => {
     expect(keyPresses('', { escape: true })).toEqual([{ name: 'escape', text: '' }]);
     expect(keyPresses('c', { ctrl: true })).toEqual([{ name: 'ctrl+c', text: '' }]);
     expect(keyPresses('G', {})).toEqual([{ name: 'G', text: 'G' }]);
+    expect(keyPresses('y', { meta: true }).map((k) => k.name)).toEqual(['escape', 'y']);
   });
 });
 

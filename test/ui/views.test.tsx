@@ -30,7 +30,7 @@ describe('Failover cluster view', () => {
     expect(memberLine(frame, 'pg0')).toMatch(
       /pg0\s+replica\s+rewinding\s+1\s+0\/2FF0000\s+2\.0 MiB\s+-\s+potential\s+12s ago\s+live/,
     );
-    expect(frame.match(/^(▶ |  )pg\d/gm)).toHaveLength(3);
+    expect(frame.match(/^(▶ | {2})pg\d/gm)).toHaveLength(3);
   });
 
   it('the lease counts down on its own, a second at a time', async () => {
@@ -44,7 +44,7 @@ describe('Failover cluster view', () => {
 
   it('shift+letter sorts by a column, again reverses, and marks the column', async () => {
     const c = await showConsole(cluster(), { view: 'failover' });
-    const order = (): string[] => [...c.frame().matchAll(/^(?:▶ |  )(pg\d)/gm)].map((m) => m[1]!);
+    const order = (): string[] => [...c.frame().matchAll(/^(?:▶ | {2})(pg\d)/gm)].map((m) => m[1]!);
     expect(order()).toEqual(['pg0', 'pg1', 'pg2']);
     await c.press('B');
     expect(c.frame()).toMatch(/LAG↑/);

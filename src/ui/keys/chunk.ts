@@ -15,11 +15,14 @@ const controls: Record<string, string> = {
 };
 
 /**
- * What Ink hands `useInput` as key presses. Ink passes a chunk of plain text in one call (a paste, a
+ * What Ink hands `useInput`, as key presses. Ink passes a chunk of plain text in one call (a paste, a
  * slow ssh link), Enter and Tab included: each character is its own press, so `pg2⏎` is text, then Enter.
  */
-export function keyPresses(input: string, key: Parameters<typeof keyName>[1]): KeyPress[] {
+export function keyPresses(input: string, key: Parameters<typeof keyName>[1] & { meta?: boolean }): KeyPress[] {
   const named = keyName(input, key);
+  // Ink reads Esc followed at once by a key as Alt+key; the console has no Alt keys: it is Esc, then the key.
+  if (key.meta === true && named === input && input !== '')
+    return [{ name: 'escape', text: '' }, ...keyPresses(input, {})];
   if (named !== input || input.length <= 1) {
     const only = controls[input];
     return [{ name: only ?? named, text: only === undefined && named === input ? input : '' }];

@@ -58,17 +58,22 @@ export function columnWidths(
   return widths;
 }
 
-/** A row's cells laid out: hidden columns (width 0) left out, one space between the others. */
+/** A row's cells laid out: hidden columns (width 0) left out, one space between the others, no trailing blanks. */
 export function layoutCells(
   cells: readonly string[],
   widths: readonly number[],
   aligns: readonly ('left' | 'right' | undefined)[],
 ): string {
+  let last = widths.length - 1;
+  while (last > 0 && widths[last] === 0) last--;
   let out = '';
-  for (let i = 0; i < widths.length; i++) {
+  for (let i = 0; i <= last; i++) {
     const w = widths[i]!;
     if (w === 0) continue;
-    out += `${out === '' ? '' : ' '}${fit(cells[i] ?? '', w, aligns[i])}`;
+    const text = cells[i] ?? '';
+    // The last column is not padded: trailing blanks cost Ink output work on every frame.
+    const cell = i === last && aligns[i] !== 'right' && text.length <= w ? text : fit(text, w, aligns[i]);
+    out += `${out === '' ? '' : ' '}${cell}`;
   }
   return out;
 }

@@ -6,7 +6,7 @@ export function entityKey(kind: string, entity: string): string {
 
 /**
  * The entities behind the sources: instances of one kind that name the same entity are one (the
- * daemons of a failover cluster), merged by the kind's module. Sources not yet identified belong to
+ * daemons of one cluster), merged by the kind's module. Sources not yet identified belong to
  * none. Ordered by module, then entity name.
  */
 export function groupEntities(sources: readonly SourceView[], modules: readonly UiModule[]): EntityGroup[] {
