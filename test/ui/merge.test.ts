@@ -78,6 +78,7 @@ const cases: Case[] = [
     primary: 'pg2',
     leader: 'pg2',
     rows: ['pg0:replica:streaming:own:live', 'pg1:unknown:unreachable:stale:away', 'pg2:primary:running:own:live'],
+    also: (m) => expect(m.members.find((x) => x.name === 'pg1')).toMatchObject({ lagBytes: null, healthy: false }),
   },
   {
     name: 'kill -9 of the primary, before the election: the survivors still name it leader, the merge does not',

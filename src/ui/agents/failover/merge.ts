@@ -97,7 +97,9 @@ export function mergeCluster(sources: readonly SourceView[]): MergedCluster {
     const pick = pickRow(name, live, ref, ordered);
     const d = daemonOf(name);
     const row: MemberStatus =
-      pick.origin === 'stale' ? { ...pick.row, state: 'unreachable', healthy: false, lagSeconds: null } : pick.row;
+      pick.origin === 'stale'
+        ? { ...pick.row, state: 'unreachable', healthy: false, lagBytes: null, lagSeconds: null }
+        : pick.row;
     return {
       ...row,
       role: row.role === 'primary' && name !== primary ? ('unknown' as const) : row.role,
