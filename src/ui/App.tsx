@@ -13,7 +13,7 @@ import { initialState, type ConsoleState } from './state/console-state.js';
 import { footerItems, helpLines } from './state/panes.js';
 import { press } from './state/press.js';
 import { ScreenDeriver, type Screen } from './state/screen.js';
-import { actionRunner } from './state/use-actions.js';
+import { actionRunner } from './state/action-runner.js';
 import { useTerminalSize, type TerminalSize } from './state/use-terminal-size.js';
 import { useUi } from './state/use-ui.js';
 import type { UiStore } from './state/ui-store.js';
@@ -85,6 +85,9 @@ export function App({
               break;
             case 'logs':
               runner.logs(effect.row, screen);
+              break;
+            case 'yaml':
+              runner.yaml(effect.title, effect.value);
               break;
             default: {
               const unreachable: never = effect;

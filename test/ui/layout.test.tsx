@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup } from 'ink-testing-library';
 import { formatClock } from '../../src/ui/format.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { NOW, daemonView } from '../fixtures/ui/failover-state.js';
 import { daemonStore, showConsole } from './console-harness.js';
 
@@ -71,8 +72,8 @@ describe.each([
     checkFrame(c.frame());
     expect(c.frame()).toContain('a/pg0: replica, rewinding');
     await c.press('\x1by');
+    await waitFor(() => c.frame().includes('as YAML'), 'the YAML pane', 3000);
     lines = checkFrame(c.frame());
-    expect(c.frame()).toContain('as YAML');
     expect(lines.at(-1)!.startsWith('<f> fail over')).toBe(true);
   });
 });

@@ -74,8 +74,8 @@ describe('Failover cluster view', () => {
   it('y shows the selected cluster as YAML, secrets masked', async () => {
     const c = await showConsole(cluster(), { view: 'failover' });
     await c.press('y');
+    await waitFor(() => c.frame().includes('failover:main as YAML'), 'the YAML pane', 3000);
     const frame = c.frame();
-    expect(frame).toContain('failover:main as YAML');
     expect(frame).toContain('kind: failover');
     expect(frame).toContain('entity: main');
     expect(frame).toMatch(/primary: pg1/);

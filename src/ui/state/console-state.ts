@@ -39,7 +39,8 @@ export type Effect =
   | { readonly kind: 'exit' }
   | { readonly kind: 'act'; readonly command: ModuleCommand; readonly row: TableRow | undefined }
   | { readonly kind: 'confirm'; readonly pending: PendingAction; readonly yes: boolean }
-  | { readonly kind: 'logs'; readonly row: TableRow };
+  | { readonly kind: 'logs'; readonly row: TableRow }
+  | { readonly kind: 'yaml'; readonly title: string; readonly value: unknown };
 
 export function initialState(view: string): ConsoleState {
   return {

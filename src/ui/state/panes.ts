@@ -1,4 +1,3 @@
-import { stringify } from 'yaml';
 import { maskSecrets } from '../format.js';
 import { SHARED_KEYS, type KeyBinding } from '../keys/keymap.js';
 import type { TableRow, ViewDef } from '../module.js';
@@ -12,13 +11,13 @@ export function detailLines(screen: Screen, table: ScreenTable, row: TableRow): 
   return table.columns.map((c, i) => `${c.title.padEnd(width)}  ${maskSecrets(row.cells[i] ?? '')}`);
 }
 
-/** `y`: the selected row's entity as its module describes it (or its instances' states), secrets masked. */
-export function yamlLines(screen: Screen, row: TableRow | undefined): readonly string[] | string {
+/** `y`: what to show of the selected row's entity (its module's description, or its instances' states). */
+export function yamlSubject(screen: Screen, row: TableRow | undefined): { title: string; value: unknown } | string {
   if (row === undefined) return 'select a row first';
   const group = screen.ctx.groups.find((g) => g.key === row.entity);
   if (group === undefined) return 'the selected row belongs to no entity';
   const describe = screen.modules.find((m) => m.kind === group.kind)?.describe;
-  const value =
+  const state =
     describe?.(group) ??
     Object.fromEntries(
       group.sources.map((s) => [
@@ -26,10 +25,7 @@ export function yamlLines(screen: Screen, row: TableRow | undefined): readonly s
         { where: s.where, status: s.status, state: s.snapshot.state },
       ]),
     );
-  return stringify({ kind: group.kind, entity: group.entity, state: value }, { lineWidth: 0 })
-    .trimEnd()
-    .split('\n')
-    .map(maskSecrets);
+  return { title: `${group.key} as YAML`, value: { kind: group.kind, entity: group.entity, state } };
 }
 
 const spoken: Record<string, string> = { return: 'enter', escape: 'esc' };

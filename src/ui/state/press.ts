@@ -3,7 +3,7 @@ import { bindingFor, SHARED_KEYS, type SharedCommand } from '../keys/keymap.js';
 import type { ViewDef } from '../module.js';
 import { completePrompt, promptTarget } from '../views/catalog.js';
 import { nextPaneId, type ConsoleState, type Effect } from './console-state.js';
-import { detailLines, helpLines, yamlLines } from './panes.js';
+import { detailLines, helpLines, yamlSubject } from './panes.js';
 import { tableSlot, type Screen } from './screen.js';
 
 export interface Pressed {
@@ -97,9 +97,9 @@ function run(state: ConsoleState, command: SharedCommand, screen: Screen, env: P
         });
       return done({ ...state, message: '' }, { kind: 'logs', row });
     case 'yaml': {
-      const lines = yamlLines(screen, row);
-      if (typeof lines === 'string') return done({ ...state, message: lines });
-      return done({ ...state, overlay: pane(`${row?.entity ?? ''} as YAML`, lines) });
+      const subject = yamlSubject(screen, row);
+      if (typeof subject === 'string') return done({ ...state, message: subject });
+      return done({ ...state, message: '' }, { kind: 'yaml', ...subject });
     }
     case 'filter':
       return done({ ...state, prompt: { kind: 'filter', text: '' }, filter: '', message: '' });

@@ -73,5 +73,17 @@ export function actionRunner(store: UiStore, modules: readonly UiModule[], updat
     );
   };
 
-  return { start, confirm, logs };
+  /** `y`: the YAML library is loaded on first use, so the console starts without it. */
+  const yaml = (title: string, value: unknown): void => {
+    const id = nextPaneId();
+    import('yaml').then(
+      ({ stringify }) => {
+        const lines = stringify(value, { lineWidth: 0 }).trimEnd().split('\n').map(maskSecrets);
+        update((s) => ({ ...s, overlay: { kind: 'text', id, title, lines, scroll: 0 } }));
+      },
+      (error: unknown) => update(say(`yaml: ${(error as Error).message}`)),
+    );
+  };
+
+  return { start, confirm, logs, yaml };
 }
