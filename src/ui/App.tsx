@@ -1,23 +1,21 @@
 import { useMemo, useRef, useState } from 'react';
-import { Box, Text, useApp, useInput, useStdin } from 'ink';
-import { Banner } from './components/Banner.js';
-import { ConfirmPane } from './components/ConfirmPane.js';
+import { Box, useApp, useInput, useStdin } from 'ink';
+import { Body } from './components/Body.js';
+import { StatusLine } from './components/StatusLine.js';
 import { Footer } from './components/Footer.js';
 import { Header } from './components/Header.js';
-import { Table } from './components/Table.js';
-import { TextPane } from './components/TextPane.js';
 import { keyPresses } from './keys/chunk.js';
 import type { UiModule } from './module.js';
 import { MODULES } from './registry.js';
 import { initialState, type ConsoleState } from './state/console-state.js';
-import { footerItems, helpLines } from './state/panes.js';
+import { footerItems } from './state/panes.js';
 import { press } from './state/press.js';
 import { ScreenDeriver, type Screen } from './state/screen.js';
 import { actionRunner } from './state/action-runner.js';
 import { useTerminalSize, type TerminalSize } from './state/use-terminal-size.js';
 import { useUi } from './state/use-ui.js';
 import type { UiStore } from './state/ui-store.js';
-import { PaintContext, colorful, colorless, usePaint } from './theme.js';
+import { PaintContext, colorful, colorless } from './theme.js';
 import { viewCatalog } from './views/catalog.js';
 
 export interface AppProps {
@@ -120,84 +118,4 @@ export function App({
       </Box>
     </PaintContext.Provider>
   );
-}
-
-function Body({
-  state,
-  screen,
-  width,
-  height,
-  now,
-  views,
-  readonly,
-}: {
-  state: ConsoleState;
-  screen: Screen;
-  width: number;
-  height: number;
-  now: () => number;
-  views: Parameters<typeof helpLines>[1];
-  readonly: boolean;
-}) {
-  const { overlay } = state;
-  if (overlay.kind === 'confirm') return <ConfirmPane pending={overlay.pending} height={height} />;
-  if (overlay.kind === 'help')
-    return (
-      <TextPane
-        title="Keys"
-        lines={helpLines(screen, views, readonly)}
-        scroll={overlay.scroll}
-        width={width}
-        height={height}
-      />
-    );
-  if (overlay.kind === 'text')
-    return (
-      <TextPane title={overlay.title} lines={overlay.lines} scroll={overlay.scroll} width={width} height={height} />
-    );
-  const banner = screen.banner.slice(0, Math.max(0, Math.floor(height / 3)));
-  const heights = tableHeights(screen, height - banner.length);
-  return (
-    <Box flexDirection="column" height={height} flexShrink={0}>
-      <Banner lines={banner} now={now} />
-      {screen.tables.map((t, i) => (
-        <Table key={t.id} table={t} width={width} height={heights[i]!} focused={i === screen.focused} />
-      ))}
-    </Box>
-  );
-}
-
-/** Every table but the last takes what it needs (up to its share); the last takes the rest. */
-function tableHeights(screen: Screen, height: number): number[] {
-  const n = screen.tables.length;
-  let left = height;
-  return screen.tables.map((t, i) => {
-    if (i === n - 1) return Math.max(2, left);
-    const chrome = 1 + (t.title === undefined ? 0 : 1);
-    const need = chrome + Math.max(1, Math.min(t.rows.length, t.maxRows ?? Infinity));
-    const h = Math.max(chrome + 1, Math.min(need, Math.floor(height / n)));
-    left -= h;
-    return h;
-  });
-}
-
-function StatusLine({ state, screen }: { state: ConsoleState; screen: Screen }) {
-  const paint = usePaint();
-  if (screen.filterError !== undefined)
-    return (
-      <Text color={paint('red')} wrap="truncate">
-        {screen.filterError}
-      </Text>
-    );
-  if (state.prompt.kind !== 'none') {
-    const sigil = state.prompt.kind === 'filter' ? '/' : ':';
-    return <Text color={paint('cyan')} wrap="truncate">{`${sigil}${state.prompt.text}█`}</Text>;
-  }
-  if (state.message !== '')
-    return (
-      <Text color={paint('yellow')} wrap="truncate">
-        {state.message}
-      </Text>
-    );
-  return <Text color={paint('cyan')} wrap="truncate">{`/${state.filter}  (esc clears)`}</Text>;
 }
