@@ -93,6 +93,17 @@ describe('the Overview', () => {
     expect(c.frame()).toContain('ENTITIES');
   });
 
+  it('enter opens any row: an entity or a source shows its cells under their titles', async () => {
+    const c = await showConsole([{ reader: daemonStore(daemonView('main', 'pg1')) }]);
+    await c.press('\r');
+    expect(c.frame()).toContain('Overview: failover:main');
+    expect(c.frame()).toMatch(/ANSWERING\s+1\/1 pg1/);
+    await c.press('\x1b');
+    await c.press('\t');
+    await c.press('\r');
+    expect(c.frame()).toMatch(/SOURCE\s+http:\/\/127\.0\.0\.1:8001\/main/);
+  });
+
   it('shows the read-only badge', async () => {
     const c = await showConsole([{ reader: agent('alpha') }], { readonly: true });
     expect(c.frame()).toContain('READ-ONLY');
