@@ -14,7 +14,7 @@ const say = (message: string) => (s: ConsoleState) => ({ ...s, message });
 
 /**
  * The console's side effects: a key's planned action routed to a live instance of the row's own
- * entity, previewed, then invoked on the same instance once confirmed; logs fetched for `l`.
+ * entity, previewed, then invoked on the same instance once confirmed; logs fetched for `l`; YAML for `y`.
  */
 export function actionRunner(store: UiStore, modules: readonly UiModule[], update: Update) {
   const start = (command: ModuleCommand, row: TableRow | undefined, screen: Screen): void => {
