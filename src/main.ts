@@ -151,8 +151,14 @@ async function main(argv: readonly string[]): Promise<number> {
 }
 
 async function inProcess(config: LoadedConfig): Promise<AgentHandle[]> {
+  const { agentLogs } = await import('./agents/wire/logs.js');
   return Promise.all(
-    Object.entries(config.agents).map(([name, agentConfig]) => startAgent(AGENTS[name]!, agentConfig)),
+    Object.entries(config.agents).map(async ([name, agentConfig]): Promise<AgentHandle> => {
+      const definition = AGENTS[name]!;
+      const agent = await startAgent(definition, agentConfig);
+      const { logs } = agentLogs(agent.reader, definition.logSources?.(agent.deps));
+      return { name: agent.name, reader: agent.reader, control: agent.control, logs, close: () => agent.close() };
+    }),
   );
 }
 

@@ -26,7 +26,7 @@ const stdin = Object.assign(new Readable({ read() {} }), { isTTY: false }) as un
 
 const agent = new AgentStore('failover', { journalCapacity: 5000 });
 for (let i = 0; i < 1000; i++) agent.record({ severity: 'info', kind: 'decided', message: `prefill event ${i}` });
-const ui = new UiStore([agent], { eventCapacity: 1000 });
+const ui = new UiStore([{ reader: agent }], { eventCapacity: 1000 });
 const flushes: number[] = [];
 ui.subscribe(() => flushes.push(performance.now()));
 render(<App store={ui} readonly={false} context={{}} initialView="events" />, {

@@ -3,7 +3,7 @@ import type { AgentSnapshot, SourceInfo } from '../agents/kernel/snapshot.js';
 import { describeFailure } from '../agents/wire/attach-errors.js';
 import { requestJson } from '../agents/wire/attach-http.js';
 import { paths } from '../agents/wire/protocol.js';
-import { formatLsn } from '../ui/rows/failover-rows.js';
+import { formatLsn } from '../ui/format.js';
 import { UsageError } from './exit.js';
 import { formatTable } from './format-table.js';
 

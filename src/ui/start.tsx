@@ -1,17 +1,20 @@
 import { render } from 'ink';
 import type { AgentHandle } from '../agents/kernel/snapshot.js';
 import { App } from './App.js';
-import { ActionsContext } from './state/agent-actions.js';
+import { colorEnabled } from './theme.js';
 import { UiStore } from './state/ui-store.js';
 
 export interface StartUiOptions {
   readonly handles: readonly AgentHandle[];
   readonly readonly: boolean;
-  /** Colors on (false from `--no-color`, `NO_COLOR` or `color: false` in the config). */
-  readonly color: boolean;
   readonly context: { readonly kubeContext?: string; readonly namespace?: string };
+  /** The global `color` setting; NO_COLOR in the environment turns colour off whatever it says. */
+  readonly color?: boolean;
+  readonly env?: NodeJS.ProcessEnv;
   readonly stdin?: NodeJS.ReadStream;
   readonly stdout?: NodeJS.WriteStream;
+  /** Closes the console as if the person quit. */
+  readonly signal?: AbortSignal;
 }
 
 const ENTER_ALT = '\x1b[?1049h\x1b[H';
@@ -24,7 +27,13 @@ const LEAVE_ALT = '\x1b[?1049l';
 export async function startUi(options: StartUiOptions): Promise<void> {
   const stdout = options.stdout ?? process.stdout;
   const stdin = options.stdin ?? process.stdin;
-  const store = new UiStore(options.handles.map((h) => h.reader));
+  const store = new UiStore(
+    options.handles.map((h) => ({
+      reader: h.reader,
+      control: h.control,
+      ...(h.logs === undefined ? {} : { logs: h.logs }),
+    })),
+  );
   let left = false;
   const leave = (): void => {
     if (left) return;
@@ -39,13 +48,8 @@ export async function startUi(options: StartUiOptions): Promise<void> {
   process.once('exit', leave);
   process.once('SIGTERM', onSignal);
   process.once('SIGHUP', onSignal);
-  const controls = new Map(options.handles.map((h) => [h.name, h.control]));
-  const app = (
-    <ActionsContext.Provider value={controls}>
-      <App store={store} readonly={options.readonly} context={options.context} />
-    </ActionsContext.Provider>
-  );
-  const instance = render(app, {
+  const color = colorEnabled(options.color, options.env ?? process.env);
+  const instance = render(<App store={store} readonly={options.readonly} context={options.context} color={color} />, {
     stdout,
     stdin,
     exitOnCtrlC: true,
@@ -53,9 +57,11 @@ export async function startUi(options: StartUiOptions): Promise<void> {
     incrementalRendering: false,
     maxFps: 30,
   });
+  options.signal?.addEventListener('abort', onSignal, { once: true });
   try {
     await instance.waitUntilExit();
   } finally {
+    options.signal?.removeEventListener('abort', onSignal);
     store.close();
     leave();
     process.off('exit', leave);

@@ -1,59 +1,89 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanup, render } from 'ink-testing-library';
-import { startAgent, type RunningAgent } from '../../src/agents/kernel/runtime.js';
-import type { FailoverState } from '../../src/agents/failover/types.js';
-import { App } from '../../src/ui/App.js';
-import { ActionsContext } from '../../src/ui/state/agent-actions.js';
-import { UiStore } from '../../src/ui/state/ui-store.js';
-import { settle } from '../helpers/render-ui.js';
-import { failoverLikeAgent, type Recorder } from '../fixtures/ui/failover-like-agent.js';
-import { NOW } from '../fixtures/ui/failover-state.js';
+import { cleanup } from 'ink-testing-library';
+import { waitFor } from '../helpers/wait-for.js';
+import { daemonView } from '../fixtures/ui/failover-state.js';
+import { selectRow, showConsole, startDaemons, tick, type Daemon } from './console-harness.js';
 
-const tick = (ms = 30): Promise<void> => new Promise((r) => setTimeout(r, ms));
-let agent: RunningAgent<Record<string, never>, Recorder, FailoverState> | undefined;
+let daemons: Daemon[] = [];
 afterEach(async () => {
   cleanup();
-  await agent?.close();
+  await Promise.all(daemons.map((d) => d.close()));
+  daemons = [];
 });
 
-async function show(readonly = false) {
-  agent = await startAgent(failoverLikeAgent, {});
-  await tick(50);
-  const ui = new UiStore([agent.reader], { maxFlushesPerSecond: 100 });
-  const app = render(
-    <ActionsContext.Provider value={new Map([[agent.name, agent.control]])}>
-      <App store={ui} readonly={readonly} context={{}} size={{ columns: 120, rows: 30 }} now={() => NOW} />
-    </ActionsContext.Provider>,
+/** Two clusters, a and b, with the same member names pg0, pg1, pg2; pg1 leads both. */
+async function twoClusters(readonly = false) {
+  daemons = await startDaemons(['a', 'b'].flatMap((c) => ['pg0', 'pg1', 'pg2'].map((m) => daemonView(c, m))));
+  await waitFor(() => daemons.every((d) => d.reader.getSnapshot().state !== undefined), 'the daemons to publish', 5000);
+  const c = await showConsole(
+    daemons.map((d) => ({ reader: d.reader, control: d.control })),
+    { readonly },
   );
-  await tick();
-  const calls = agent.deps.calls;
-  return {
-    ...app,
-    calls,
-    agent,
-    press: async (keys: string) => {
-      app.stdin.write(keys);
-      await settle(app.frames);
-    },
-  };
+  const calls = (): Record<string, unknown[]> =>
+    Object.fromEntries(
+      daemons
+        .filter((d) => d.deps.calls.length > 0)
+        .map((d) => [d.reader.getSnapshot().identity.instance, d.deps.calls]),
+    );
+  return { ...c, calls };
 }
 
-describe('actions: preview, then confirm or cancel', () => {
-  it('s shows the switchover preview; y invokes it and the result appears; the audit trail records it', async () => {
-    const { lastFrame, press, calls, agent: a } = await show();
-    await press('s');
-    expect(lastFrame()).toContain('would switchover {}');
-    expect(lastFrame()).toContain('restarts: pg0');
-    expect(lastFrame()).toContain('Proceed? y/enter = yes, n/esc = cancel');
-    await press('y');
-    await tick(50);
-    expect(calls).toEqual([{ action: 'switchover', args: {} }]);
-    expect(lastFrame()).toContain('switchover: done: switchover done');
-    expect(
-      a.reader
-        .events(0)
-        .events.some((e) => e.kind === 'action-invoked' && e.message.includes('console via tui invoked switchover')),
-    ).toBe(true);
+const untilCalled = (calls: () => Record<string, unknown[]>): Promise<void> =>
+  waitFor(() => Object.keys(calls()).length > 0, 'an invoke', 3000);
+
+describe('actions go to the selected row’s own cluster', () => {
+  it("s on b's pg2 previews and invokes on b's leader daemon with candidate pg2", async () => {
+    const c = await twoClusters();
+    await c.press('2');
+    expect(await selectRow(c, /^▶ b\s+pg2\s/)).toMatch(/^▶ b\s+pg2/);
+    await c.press('s');
+    await waitFor(() => c.frame().includes('Proceed?'), 'the preview', 3000);
+    expect(c.frame()).toContain('switchover candidate=pg2 on cluster b (via b/pg1)');
+    expect(c.frame()).toContain('would switchover {"candidate":"pg2"} in b');
+    await c.press('y');
+    await untilCalled(c.calls);
+    expect(c.calls()).toEqual({ 'b/pg1': [{ action: 'switchover', args: { candidate: 'pg2' } }] });
+    await waitFor(() => c.frame().includes('switchover: done: switchover done'), 'the result', 3000);
+    await c.press('4');
+    await waitFor(() => /b\/pg1\s+action-succeeded\s+switchover: switchover done/.test(c.frame()), 'the audit', 3000);
+    expect(c.frame()).toMatch(/b\/pg1\s+action-invoked\s+console via tui invoked switchover/);
+  });
+
+  it('cluster a can be operated too: f on a’s pg0 fails over to it through a’s daemon, with the expected loss', async () => {
+    const c = await twoClusters();
+    await c.press('2');
+    await selectRow(c, /^▶ a\s+pg0\s/);
+    await c.press('f');
+    await waitFor(() => c.frame().includes('Proceed?'), 'the preview', 3000);
+    expect(c.frame()).toContain('failover candidate=pg0 on cluster a (via a/pg1)');
+    expect(c.frame()).toContain('expected data loss: 4.0 KiB');
+    await c.press('\r');
+    await untilCalled(c.calls);
+    expect(c.calls()).toEqual({ 'a/pg1': [{ action: 'failover', args: { candidate: 'pg0' } }] });
+  });
+
+  it('p pauses the selected cluster, whichever came last', async () => {
+    const c = await twoClusters();
+    await selectRow(c, /^▶ failover\s+a\s/);
+    await c.press('p');
+    await waitFor(() => c.frame().includes('Proceed?'), 'the preview', 3000);
+    expect(c.frame()).toContain('pause on cluster a (via a/pg1)');
+    await c.press('y');
+    await untilCalled(c.calls);
+    expect(c.calls()).toEqual({ 'a/pg1': [{ action: 'pause', args: {} }] });
+  });
+
+  it('f and r need a replica; s on the primary switches over to the best', async () => {
+    const c = await twoClusters();
+    await c.press('f');
+    expect(c.frame()).toContain('select a replica in the Failover view (2) to fail over to');
+    await c.press('2');
+    await selectRow(c, /^▶ b\s+pg1\*/);
+    await c.press('r');
+    expect(c.frame()).toContain('select a replica in the Failover view (2) to reinit');
+    await c.press('s');
+    await waitFor(() => c.frame().includes('Proceed?'), 'the preview', 3000);
+    expect(c.frame()).toContain('switchover on cluster b (via b/pg1)');
   });
 
   describe.each([
@@ -61,92 +91,53 @@ describe('actions: preview, then confirm or cancel', () => {
     ['esc', '\x1b'],
   ])('%s cancels every action after its preview', (_name, cancel) => {
     it.each(['switchover', 'failover', 'pause', 'reinit'])('%s', async (action) => {
-      const { lastFrame, press, calls } = await show();
-      await press('2');
-      await press('j');
-      await press({ switchover: 's', failover: 'f', pause: 'p', reinit: 'r' }[action]!);
-      expect(lastFrame()).toContain(`would ${action}`);
-      expect(lastFrame()).toContain('Proceed? y/enter = yes, n/esc = cancel');
-      await press(cancel);
+      const c = await twoClusters();
+      await c.press('2');
+      await selectRow(c, /^▶ b\s+pg2\s/);
+      await c.press({ switchover: 's', failover: 'f', pause: 'p', reinit: 'r' }[action]!);
+      await waitFor(() => c.frame().includes('Proceed?'), 'the preview', 3000);
+      expect(c.frame()).toContain(`would ${action}`);
+      await c.press(cancel);
       await tick(50);
-      expect(calls).toEqual([]);
-      expect(lastFrame()).toContain(`${action} cancelled`);
-      expect(lastFrame()).not.toContain('Proceed?');
+      expect(c.calls()).toEqual({});
+      expect(c.frame()).toContain(`${action} cancelled`);
+      expect(c.frame()).not.toContain('Proceed?');
     });
   });
 
   it('an action that fails shows the error in place and in the journal', async () => {
-    const { lastFrame, press, calls, agent: a } = await show();
-    await press('2');
-    await press('j');
-    await press('r');
-    await press('y');
-    await tick(50);
-    expect(calls).toEqual([{ action: 'reinit', args: { member: 'pg2' } }]);
-    expect(lastFrame()).toContain('reinit failed: pg2 is the synchronous standby; the test double refuses');
-    expect(
-      a.reader
-        .events(0)
-        .events.some((e) => e.kind === 'action-failed' && e.message.includes('pg2 is the synchronous standby')),
-    ).toBe(true);
-    await press('4');
-    expect(lastFrame()).toContain('reinit failed (precondition)');
+    const c = await twoClusters();
+    await c.press('2');
+    await selectRow(c, /^▶ a\s+pg2\s/);
+    await c.press('r');
+    await waitFor(() => c.frame().includes('Proceed?'), 'the preview', 3000);
+    await c.press('y');
+    await waitFor(() => c.frame().includes('reinit failed: pg2 is the synchronous standby'), 'the error', 3000);
+    expect(c.calls()).toEqual({ 'a/pg1': [{ action: 'reinit', args: { member: 'pg2' } }] });
+    await c.press('4');
+    await waitFor(() => c.frame().includes('reinit failed (precondition)'), 'the audit entry', 3000);
+    expect(c.frame()).toMatch(/a\/pg1\s+action-failed\s+reinit failed \(precondition\)/);
   });
 
-  it('f fails over to the replica selected in the Failover view and shows the expected data loss', async () => {
-    const { lastFrame, press, calls } = await show();
-    await press('f');
-    expect(lastFrame()).toContain('select a replica in the Failover view');
-    await press('2');
-    await press('j');
-    await press('f');
-    expect(lastFrame()).toContain('failover candidate=pg2 on failover');
-    expect(lastFrame()).toContain('expected data loss: 4.0 KiB');
-    await press('\x1b');
-    expect(calls).toEqual([]);
-    await press('f');
-    await press('\r');
-    await tick(50);
-    expect(calls).toEqual([{ action: 'failover', args: { candidate: 'pg2' } }]);
+  it('read-only mode removes the action keys: nothing previewed, nothing invoked, not in the footer or help', async () => {
+    const c = await twoClusters(true);
+    await c.press('2');
+    expect(c.frame()).not.toContain('<s> switch over');
+    await c.press('s');
+    await c.press('y');
+    expect(c.calls()).toEqual({});
+    expect(c.frame()).not.toContain('Proceed?');
+    await c.press('?');
+    expect(c.frame()).not.toContain('switch over (to the selected replica');
   });
 
-  it('s with a replica selected switches over to it; r reinits the selected replica', async () => {
-    const { press, calls } = await show();
-    await press('2');
-    await press('jj');
-    await press('s');
-    await press('y');
-    await press('r');
-    await press('y');
-    await tick(50);
-    expect(calls).toEqual([
-      { action: 'switchover', args: { candidate: 'pg0' } },
-      { action: 'reinit', args: { member: 'pg0' } },
-    ]);
-  });
-
-  it('p pauses automatic failover', async () => {
-    const { press, calls } = await show();
-    await press('p');
-    await press('y');
-    await tick(50);
-    expect(calls).toEqual([{ action: 'pause', args: {} }]);
-  });
-
-  it('read-only mode removes the action keys: nothing previewed, nothing invoked, not in the footer', async () => {
-    const { lastFrame, press, calls } = await show(true);
-    expect(lastFrame()).not.toContain('<s> switch over');
-    await press('s');
-    await press('y');
-    expect(calls).toEqual([]);
-    expect(lastFrame()).not.toContain('Proceed?');
-  });
-
-  it('keys of actions no agent offers (scale, lab) are not shown', async () => {
-    const { lastFrame, press } = await show();
-    await press('?');
-    expect(lastFrame()).toContain('switch over');
-    expect(lastFrame()).not.toContain('scale up by one');
-    expect(lastFrame()).not.toContain('set up the lab');
+  it('keys of actions no source offers (the lab) are not shown', async () => {
+    const c = await twoClusters();
+    await c.press('?');
+    expect(c.frame()).toContain('switch over');
+    expect(c.frame()).not.toContain('set up the lab');
+    await c.press('\x1b');
+    await c.press('L');
+    expect(c.frame()).not.toContain('Proceed?');
   });
 });

@@ -1,17 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { render, cleanup } from 'ink-testing-library';
+import { cleanup } from 'ink-testing-library';
 import { AgentStore } from '../../src/agents/kernel/store.js';
-import { App } from '../../src/ui/App.js';
 import { UiStore } from '../../src/ui/state/ui-store.js';
-import { settle } from '../helpers/render-ui.js';
+import { daemonView } from '../fixtures/ui/failover-state.js';
+import { daemonStore, showConsole, tick } from './console-harness.js';
 
-const tick = (ms = 0): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-function agent(
-  name: string,
-  source?: { mode: 'attached'; url: string; connected: boolean; stale: boolean },
-): AgentStore {
-  const store = new AgentStore(name, source === undefined ? {} : { source });
+function agent(name: string): AgentStore {
+  const store = new AgentStore(name);
   store.update({
     summary: `${name} is in step`,
     health: { status: 'ok', live: true, ready: true, passes: 3, consecutiveErrors: 0, dependencies: {} },
@@ -19,109 +14,111 @@ function agent(
   return store;
 }
 
-async function show(stores: AgentStore[], readonly = false) {
-  const ui = new UiStore(stores, { maxFlushesPerSecond: 100 });
-  const app = render(
-    <App
-      store={ui}
-      readonly={readonly}
-      context={{ namespace: 'pg-prod', kubeContext: 'lab' }}
-      size={{ columns: 100, rows: 24 }}
-    />,
-  );
-  await tick(20);
-  return {
-    ...app,
-    ui,
-    press: async (key: string) => {
-      app.stdin.write(key);
-      await settle(app.frames);
-    },
-  };
-}
-
 afterEach(() => cleanup());
 
-describe('the first screen', () => {
-  it('shows each agent with its source, health and summary, and the context', async () => {
-    const { lastFrame } = await show([agent('failover'), agent('citus-sync')]);
-    const frame = lastFrame() ?? '';
+describe('the Overview', () => {
+  it('shows each entity once with health and which instances answer, each source, and the context', async () => {
+    const daemons = ['pg0', 'pg1', 'pg2'].map((m) => daemonStore(daemonView('main', m)));
+    const c = await showConsole([...daemons, agent('citus-sync')].map((reader) => ({ reader })));
+    const frame = c.frame();
     expect(frame).toContain('lab/pg-prod');
-    expect(frame).toMatch(/failover\s+in-process\s+ok\s+yes\s+failover is in step/);
-    expect(frame).toMatch(/citus-sync\s+in-process\s+ok\s+yes/);
+    expect(frame.match(/^.{2}failover\s+main\s/gm)).toHaveLength(1);
+    expect(frame).toMatch(/failover\s+main\s+ok\s+3\/3 pg0 pg1 pg2\s+primary pg1, leader pg1, 3 members/);
+    expect(frame).toMatch(/citus-sync\s+citus-sync\s+ok\s+1\/1 citus-sync\s+citus-sync is in step/);
+    expect(frame).toMatch(/http:\/\/127\.0\.0\.1:8001\/main\s+main\/pg1\s+live/);
+    expect(frame).toMatch(/in-process\s+citus-sync\s+live/);
     expect(frame).not.toContain('READ-ONLY');
   });
 
-  it('marks an attached agent that lost its connection STALE and keeps its last state', async () => {
-    const remote = agent('failover', { mode: 'attached', url: 'http://10.0.0.5:8008', connected: true, stale: false });
-    const { lastFrame } = await show([remote]);
+  it('an attached source that lost its connection says why, and its last state stays', async () => {
+    const remote = daemonStore(daemonView('main', 'pg1'));
+    const c = await showConsole([{ reader: remote }]);
     remote.update({
       source: {
         mode: 'attached',
         url: 'http://10.0.0.5:8008',
         connected: false,
         stale: true,
-        lastError: 'connection refused',
+        lastError: 'connect ECONNREFUSED 10.0.0.5:8008',
       },
     });
     await tick(50);
-    expect(lastFrame()).toMatch(/failover\s+attached \(STALE\)\s+ok\s+yes\s+failover is in step/);
+    expect(c.frame()).toMatch(
+      /http:\/\/10\.0\.0\.5:8008\s+main\/pg1\s+stale\s+ok\s+connect ECONNREFUSED 10\.0\.0\.5:8008/,
+    );
+    expect(c.frame()).toMatch(/failover\s+main\s+stale\s+0\/1\s+last known: primary pg1/);
   });
 
-  it('shows new journal events from every agent, newest first, without debug lines', async () => {
-    const a = agent('failover');
-    const b = agent('autoscaler');
-    const { lastFrame } = await show([a, b]);
-    a.record({ severity: 'info', kind: 'failover-started', message: 'promoting pg1' });
-    b.record({ severity: 'debug', kind: 'decided', message: 'nothing to do (debug)' });
-    b.record({ severity: 'warn', kind: 'pass-failed', message: 'redis unreachable' });
+  it('a source that never answered shows connecting with the reason, never a bare "starting"', async () => {
+    const url = 'http://127.0.0.1:8008';
+    const pending = new AgentStore('127.0.0.1:8008', {
+      source: { mode: 'attached', url, connected: false, stale: true },
+    });
+    const c = await showConsole([{ reader: pending }]);
+    expect(c.frame()).toMatch(/http:\/\/127\.0\.0\.1:8008\s+\?\s+connecting\s+-\s+no answer yet: connecting/);
+    pending.update({
+      source: {
+        mode: 'attached',
+        url,
+        connected: false,
+        stale: true,
+        lastError: '401 unauthorized: the token is wrong',
+      },
+    });
     await tick(50);
-    const lines = (lastFrame() ?? '').split('\n');
-    const first = lines.findIndex((l) => l.includes('redis unreachable'));
-    const second = lines.findIndex((l) => l.includes('promoting pg1'));
-    expect(first).toBeGreaterThan(0);
-    expect(second).toBeGreaterThan(first);
-    expect(lastFrame()).not.toContain('nothing to do (debug)');
+    expect(c.frame()).toMatch(/connecting\s+-\s+401 unauthorized: the token is wrong/);
+    expect(c.frame()).not.toContain('STALE');
   });
 
-  it('moves the selection with j/k and switches panes with tab', async () => {
-    const { lastFrame, press } = await show([agent('alpha'), agent('beta')]);
-    const selected = (): string => (lastFrame() ?? '').split('\n').find((l) => l.includes('▶')) ?? '';
-    expect(selected()).toContain('alpha');
-    await press('j');
-    expect(selected()).toContain('beta');
-    await press('k');
-    expect(selected()).toContain('alpha');
-    await press('\t');
-    expect(selected()).not.toContain('alpha');
+  it('j/k move the selection, tab moves it to the sources table', async () => {
+    const c = await showConsole([agent('alpha'), agent('beta')].map((reader) => ({ reader })));
+    expect(c.selected()).toMatch(/^▶ alpha\s+alpha/);
+    await c.press('j');
+    expect(c.selected()).toMatch(/^▶ beta\s+beta/);
+    await c.press('k');
+    expect(c.selected()).toMatch(/^▶ alpha/);
+    await c.press('\t');
+    expect(c.selected()).toMatch(/^▶ in-process\s+alpha/);
   });
 
-  it('? shows help generated from the keymap, esc closes it', async () => {
-    const { lastFrame, press } = await show([agent('alpha')]);
-    await press('?');
-    expect(lastFrame()).toContain('switch between agents and events');
-    expect(lastFrame()).toContain('q, ctrl+c');
-    await press('\x1b');
+  it('? shows help generated from the keymap and the modules, esc closes it', async () => {
+    const c = await showConsole([{ reader: daemonStore(daemonView('main', 'pg1')) }]);
+    await c.press('?');
+    expect(c.frame()).toContain('Keys of Overview');
+    expect(c.frame()).toContain("pause or resume the selected cluster's automatic failover");
+    expect(c.frame()).toContain('q, ctrl+c');
+    await c.press('\x1b');
     await tick(50);
-    expect(lastFrame()).not.toContain('q, ctrl+c');
-    expect(lastFrame()).toContain('alpha');
+    expect(c.frame()).not.toContain('q, ctrl+c');
+    expect(c.frame()).toContain('ENTITIES');
+  });
+
+  it('enter opens any row: an entity or a source shows its cells under their titles', async () => {
+    const c = await showConsole([{ reader: daemonStore(daemonView('main', 'pg1')) }]);
+    await c.press('\r');
+    expect(c.frame()).toContain('Overview: failover:main');
+    expect(c.frame()).toMatch(/ANSWERING\s+1\/1 pg1/);
+    await c.press('\x1b');
+    await c.press('\t');
+    await c.press('\r');
+    expect(c.frame()).toMatch(/SOURCE\s+http:\/\/127\.0\.0\.1:8001\/main/);
   });
 
   it('shows the read-only badge', async () => {
-    const { lastFrame } = await show([agent('alpha')], true);
-    expect(lastFrame()).toContain('READ-ONLY');
+    const c = await showConsole([{ reader: agent('alpha') }], { readonly: true });
+    expect(c.frame()).toContain('READ-ONLY');
   });
 
   it('says how to get agents when there are none', async () => {
-    const { lastFrame } = await show([]);
-    expect(lastFrame()).toContain('pgdeck attach URL');
+    const c = await showConsole([]);
+    expect(c.frame()).toContain('pgdeck attach URL');
   });
 });
 
 describe('UiStore', () => {
   it('coalesces a flood of changes into at most maxFlushesPerSecond flushes', async () => {
     const a = agent('flood');
-    const ui = new UiStore([a], { maxFlushesPerSecond: 10 });
+    const ui = new UiStore([{ reader: a }], { maxFlushesPerSecond: 10 });
     let flushes = 0;
     ui.subscribe(() => flushes++);
     const start = Date.now();
@@ -135,54 +132,17 @@ describe('UiStore', () => {
     expect(flushes).toBeLessThanOrEqual(7);
     expect(ui.getSnapshot().events.length).toBeGreaterThan(50);
   });
-});
 
-describe('the events filter', () => {
-  async function withEvents() {
-    const a = agent('failover');
-    const app = await show([a]);
-    a.record({ severity: 'info', kind: 'failover-started', message: 'promoting pg1' });
-    a.record({ severity: 'warn', kind: 'pass-failed', message: 'etcd unreachable' });
+  it('keeps the events of every daemon, though all are named `failover`, keyed by instance and sequence', async () => {
+    const daemons = ['pg0', 'pg1', 'pg2'].map((m) => daemonStore(daemonView('main', m)));
+    const ui = new UiStore(
+      daemons.map((reader) => ({ reader })),
+      { maxFlushesPerSecond: 100 },
+    );
+    for (const d of daemons) for (let i = 0; i < 3; i++) d.record({ severity: 'info', kind: 'tick', message: `${i}` });
     await tick(50);
-    return app;
-  }
-
-  it('/ filters events by regex, enter keeps it, esc clears it', async () => {
-    const { lastFrame, press } = await withEvents();
-    await press('/');
-    for (const c of 'promot') await press(c);
-    expect(lastFrame()).toContain('/promot');
-    expect(lastFrame()).toContain('promoting pg1');
-    expect(lastFrame()).not.toContain('etcd unreachable');
-    await press('\r');
-    expect(lastFrame()).not.toContain('etcd unreachable');
-    await press('\x1b');
-    await tick(50);
-    expect(lastFrame()).toContain('etcd unreachable');
-  });
-
-  it('keys that arrive in one chunk (fast typing, paste) are each handled', async () => {
-    const { lastFrame, press } = await withEvents();
-    await press('/etcd');
-    expect(lastFrame()).toContain('/etcd');
-    expect(lastFrame()).toContain('etcd unreachable');
-    expect(lastFrame()).not.toContain('promoting pg1');
-  });
-
-  it('! inverts the filter', async () => {
-    const { lastFrame, press } = await withEvents();
-    await press('/');
-    for (const c of '!etcd') await press(c);
-    expect(lastFrame()).toContain('promoting pg1');
-    expect(lastFrame()).not.toContain('etcd unreachable');
-  });
-
-  it('a bad regex shows an error and filters nothing out', async () => {
-    const { lastFrame, press } = await withEvents();
-    await press('/');
-    for (const c of '(oops') await press(c);
-    expect(lastFrame()).toContain('bad filter /(oops');
-    expect(lastFrame()).toContain('etcd unreachable');
-    expect(lastFrame()).toContain('promoting pg1');
+    ui.close();
+    const keys = ui.getSnapshot().events.map((e) => e.key.replace(/@\d+$/, ''));
+    expect(keys.sort()).toEqual(['pg0', 'pg1', 'pg2'].flatMap((m) => [1, 2, 3].map((s) => `main/${m}#${s}`)).sort());
   });
 });

@@ -1,141 +1,142 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanup, render } from 'ink-testing-library';
+import { cleanup } from 'ink-testing-library';
 import { AgentStore } from '../../src/agents/kernel/store.js';
-import { App } from '../../src/ui/App.js';
-import { formatBytes, formatLsn, memberRows } from '../../src/ui/rows/failover-rows.js';
-import { UiStore } from '../../src/ui/state/ui-store.js';
-import { settle } from '../helpers/render-ui.js';
-import { NOW, failoverState } from '../fixtures/ui/failover-state.js';
+import { waitFor } from '../helpers/wait-for.js';
+import { NOW, daemonView, failoverState } from '../fixtures/ui/failover-state.js';
+import { daemonStore, selectRow, showConsole, tick } from './console-harness.js';
 
-const tick = (ms = 20): Promise<void> => new Promise((r) => setTimeout(r, ms));
 afterEach(() => cleanup());
 
-async function show(size = { columns: 120, rows: 30 }) {
-  const store = new AgentStore('failover');
-  store.update({ state: failoverState, summary: 'pg1 is primary, 2 replicas streaming' });
-  store.record({ severity: 'info', kind: 'action-invoked', message: 'alice via tui invoked switchover' });
-  const ui = new UiStore([store], { maxFlushesPerSecond: 100 });
-  const app = render(<App store={ui} readonly={false} context={{}} size={size} now={() => NOW} />);
-  await tick();
-  return {
-    ...app,
-    store,
-    press: async (keys: string) => {
-      app.stdin.write(keys);
-      await settle(app.frames);
-    },
-  };
-}
+const cluster = () => ['pg0', 'pg1', 'pg2'].map((m) => ({ reader: daemonStore(daemonView('main', m)) }));
+
+const memberLine = (frame: string, name: string): string =>
+  frame.split('\n').find((l) => new RegExp(`^(▶ |  )${name}\\*?\\s`).test(l)) ?? '';
 
 describe('Failover cluster view', () => {
-  it('2 shows members with role, state, timeline, LSN, lag and last seen; the leader and its lease', async () => {
-    const { lastFrame, press } = await show();
-    await press('2');
-    const frame = lastFrame() ?? '';
-    expect(frame).toContain('Failover cluster');
-    expect(frame).toContain('main: leader pg1, lease 4.2 s, primary pg1, synchronous');
-    expect(frame).toMatch(/pg1\*\s+primary\s+running\s+2\s+0\/3000060\s+0 B\s+0\.0s\s+now/);
-    expect(frame).toMatch(/pg2\s+sync replica\s+streaming\s+2\s+0\/3000060\s+96 B\s+0\.1s\s+now/);
-    expect(frame).toMatch(/pg0\s+replica\s+rewinding\s+1\s+0\/2FF0000\s+2\.0 MiB\s+-\s+12s ago/);
+  it('2 shows each member once: role, state, TL, LSN, lag bytes and seconds, sync state, last seen, daemon', async () => {
+    const c = await showConsole(cluster());
+    await c.press('2');
+    const frame = c.frame();
+    expect(frame).toMatch(/^pgdeck lab\/pg-prod Failover cluster/);
+    expect(frame).toMatch(/^main: leader pg1, lease 4\.2 s, primary pg1, synchronous · daemons 3\/3 answer$/m);
+    expect(frame).toContain('* leader daemon');
+    expect(frame).toMatch(/MEMBER\s+ROLE\s+STATE\s+TL\s+LSN\s+LAG\s+LAG S\s+SYNC\s+LAST SEEN\s+DAEMON/);
+    expect(memberLine(frame, 'pg1')).toMatch(
+      /pg1\*\s+primary\s+running\s+2\s+0\/3000060\s+0 B\s+0\.0s\s+-\s+now\s+live/,
+    );
+    expect(memberLine(frame, 'pg2')).toMatch(
+      /pg2\s+replica\s+streaming\s+2\s+0\/3000060\s+96 B\s+0\.1s\s+sync\s+now\s+live/,
+    );
+    expect(memberLine(frame, 'pg0')).toMatch(
+      /pg0\s+replica\s+rewinding\s+1\s+0\/2FF0000\s+2\.0 MiB\s+-\s+potential\s+12s ago\s+live/,
+    );
+    expect(frame.match(/^(▶ | {2})pg\d/gm)).toHaveLength(3);
   });
 
-  it('j moves the selection over members', async () => {
-    const { lastFrame, press } = await show();
-    await press('2');
-    await press('j');
-    expect((lastFrame() ?? '').split('\n').find((l) => l.includes('▶'))).toContain('pg2');
+  it('the lease counts down on its own, a second at a time', async () => {
+    let t = NOW;
+    const c = await showConsole(cluster(), { view: 'failover', now: () => t });
+    expect(c.frame()).toContain('lease 4.2 s');
+    t += 1500;
+    await waitFor(() => c.frame().includes('lease 2.7 s'), 'the countdown to tick', 3000);
+    expect(c.frame()).toContain('main: leader pg1, lease 2.7 s, primary pg1');
+  });
+
+  it('shift+letter sorts by a column, again reverses, and marks the column', async () => {
+    const c = await showConsole(cluster(), { view: 'failover' });
+    const order = (): string[] => [...c.frame().matchAll(/^(?:▶ | {2})(pg\d)/gm)].map((m) => m[1]!);
+    expect(order()).toEqual(['pg0', 'pg1', 'pg2']);
+    await c.press('B');
+    expect(c.frame()).toMatch(/LAG↑/);
+    expect(order()).toEqual(['pg1', 'pg2', 'pg0']);
+    await c.press('B');
+    expect(c.frame()).toMatch(/LAG↓/);
+    expect(order()).toEqual(['pg0', 'pg2', 'pg1']);
+  });
+
+  it('enter on a member: conninfo with the password masked, timeline, slots, its recent events', async () => {
+    const sources = cluster();
+    sources[1]!.reader.record({ severity: 'info', kind: 'promoted', message: 'pg1 promoted on timeline 2' });
+    const c = await showConsole(sources, { view: 'failover' });
+    expect(await selectRow(c, /pg1\*/)).toContain('pg1');
+    await c.press('\r');
+    const detail = c.frame();
+    expect(detail).toContain('main/pg1: primary, running, leader (as its own daemon reports it)');
+    expect(detail).toContain('conninfo: postgresql://replicator:***@127.0.0.1:5501/postgres');
+    expect(detail).not.toContain('s3cret-pw');
+    expect(detail).toContain('timeline 2 · received 0/3000060');
+    expect(detail).toContain('pg2_slot (physical, active, restart 0/3000000)');
+    expect(detail).toMatch(/promoted pg1 promoted on timeline 2/);
+    await c.press('\x1b');
+    expect(c.frame()).toContain('MEMBER');
+  });
+
+  it('y shows the selected cluster as YAML, secrets masked', async () => {
+    const c = await showConsole(cluster(), { view: 'failover' });
+    await c.press('y');
+    await waitFor(() => c.frame().includes('failover:main as YAML'), 'the YAML pane', 3000);
+    const frame = c.frame();
+    expect(frame).toContain('kind: failover');
+    expect(frame).toContain('entity: main');
+    expect(frame).toMatch(/primary: pg1/);
+    expect(frame).not.toContain('s3cret-pw');
+  });
+});
+
+class LoggingStore extends AgentStore {
+  asked: string[] = [];
+  async logs(kind: string, lines: number): Promise<{ lines: string[] }> {
+    this.asked.push(`${kind}:${lines}`);
+    return { lines: [`${kind} line 1`, `${kind} password=hunter2 line 2`] };
+  }
+}
+
+describe('logs (l)', () => {
+  it("tails the selected member's daemon and postgres logs through the source's logs method", async () => {
+    const state = daemonView('main', 'pg2');
+    const store = new LoggingStore('failover', {
+      now: () => NOW,
+      source: { mode: 'attached', url: 'http://127.0.0.1:8002', connected: true, stale: false },
+      identity: { kind: 'failover', entity: 'main', instance: 'main/pg2', label: 'pg2' },
+    });
+    store.update({ state, summary: 'pg2 is replica' });
+    const c = await showConsole([{ reader: daemonStore(daemonView('main', 'pg1')) }, { reader: store }], {
+      view: 'failover',
+    });
+    await selectRow(c, /pg2/);
+    await c.press('l');
+    await waitFor(() => c.frame().includes('postgres line 1'), 'the logs to arrive', 3000);
+    expect(store.asked).toEqual(['daemon:200', 'postgres:200']);
+    expect(c.frame()).toContain('logs of main/pg2');
+    expect(c.frame()).toContain('--- daemon (last 2 lines)');
+    expect(c.frame()).toContain('postgres password=*** line 2');
+  });
+
+  it('says so when the source offers no logs', async () => {
+    const c = await showConsole(cluster(), { view: 'failover' });
+    await selectRow(c, /pg2/);
+    await c.press('l');
+    expect(c.frame()).toContain('not offered by this source (http://127.0.0.1:8002/main)');
   });
 });
 
 describe('History view', () => {
-  it('3 lists the flight recorder; enter opens the detail, esc goes back', async () => {
-    const { lastFrame, press } = await show();
-    await press('3');
-    expect(lastFrame()).toMatch(/failover\s+pg0 -> pg1\s+350 ms\s+0 B\s+completed\s+pg0 refused connections/);
-    await press('\r');
-    const detail = lastFrame() ?? '';
+  it('3 lists each entry once (three daemons carry it); enter opens the detail, esc goes back', async () => {
+    const c = await showConsole(cluster(), { view: 'history' });
+    expect(c.frame().match(/completed/g)).toHaveLength(1);
+    expect(c.frame()).toMatch(/failover\s+pg0 -> pg1\s+350 ms\s+0 B\s+completed\s+pg0 refused connections/);
+    await c.press('\r');
+    const detail = c.frame();
     expect(detail).toContain('reason: pg1 has the highest LSN within the lag budget');
     expect(detail).toContain('+ pg2  lsn 0/2FFF000  lag 4.0 KiB  behind pg1 by 4.0 KiB');
     expect(detail).toContain('catch-up wait 12 ms; time to first write 350 ms; lost 0 B');
-    await press('\x1b');
-    await tick(50);
-    expect(lastFrame()).not.toContain('reason:');
-    expect(lastFrame()).toContain('pg0 -> pg1');
-  });
-});
-
-describe('command mode', () => {
-  it(':fo switches to the failover view, :hi<tab> completes to history', async () => {
-    const { lastFrame, press } = await show();
-    await press(':fo');
-    expect(lastFrame()).toContain(':fo');
-    await press('\r');
-    expect(lastFrame()).toContain('main: leader pg1');
-    await press(':hi');
-    await press('\t');
-    expect(lastFrame()).toContain(':history');
-    await press('\r');
-    expect(lastFrame()).toContain('pg0 -> pg1');
+    await c.press('\x1b');
+    await tick(30);
+    expect(c.frame()).toMatch(/WHEN\s+KIND\s+CHANGE/);
   });
 
-  it('an unknown command says so and changes nothing', async () => {
-    const { lastFrame, press } = await show();
-    await press(':nope');
-    await press('\r');
-    expect(lastFrame()).toContain('unknown command :nope');
-    expect(lastFrame()).toContain('Overview');
-  });
-
-  it('4 shows every event including the audit trail', async () => {
-    const { lastFrame, press } = await show();
-    await press('4');
-    expect(lastFrame()).toContain('Events');
-    expect(lastFrame()).toContain('alice via tui invoked switchover');
-  });
-});
-
-describe('resize and narrow terminals', () => {
-  it('follows a resize down to 80x24 without overflowing the screen', async () => {
-    const { lastFrame, press, stdout } = await show({ columns: 120, rows: 24 });
-    await press('2');
-    expect(Math.max(...(lastFrame() ?? '').split('\n').map((l) => l.length))).toBeGreaterThan(80);
-    Object.defineProperty(stdout, 'columns', { value: 80, configurable: true });
-    stdout.emit('resize');
-    await tick(50);
-    const lines = (lastFrame() ?? '').split('\n');
-    expect(lines.length).toBeLessThanOrEqual(23);
-    expect(Math.max(...lines.map((l) => l.length))).toBeLessThanOrEqual(80);
-  });
-});
-
-describe('failover rows', () => {
-  it('formats LSNs and bytes the PostgreSQL way', () => {
-    expect(formatLsn(0x16b3740)).toBe('0/16B3740');
-    expect(formatLsn(2 ** 32 + 0x10)).toBe('1/10');
-    expect(formatBytes(1536)).toBe('1.5 KiB');
-  });
-
-  it('marks a replica over the lag budget as a warning and an unhealthy one as bad', () => {
-    const rows = memberRows(
-      [
-        {
-          agent: 'failover',
-          identity: { kind: 'failover', entity: 'main', instance: 'main/pg0', label: 'pg0' },
-          version: 1,
-          updatedAt: NOW,
-          health: { status: 'ok', live: true, ready: true, passes: 1, consecutiveErrors: 0, dependencies: {} },
-          state: failoverState,
-          summary: '',
-          actions: [],
-          source: { mode: 'in-process', connected: true, stale: false },
-        },
-      ],
-      NOW,
-    );
-    expect(rows.map((r) => [r.name, r.tone])).toEqual([
-      ['pg1*', 'ok'],
-      ['pg2', 'ok'],
-      ['pg0', 'bad'],
-    ]);
+  it('says when nothing was recorded yet', async () => {
+    const c = await showConsole([{ reader: daemonStore({ ...failoverState, history: [] }) }], { view: 'history' });
+    expect(c.frame()).toContain('no failover or switchover recorded yet');
   });
 });

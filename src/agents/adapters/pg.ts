@@ -13,6 +13,16 @@ export interface ReplicationRow {
   readonly state: string;
   readonly syncState: string;
   readonly flushLsn: number | null;
+  /** replay_lag in seconds; null when the standby is idle or it is unknown. */
+  readonly replayLagSeconds: number | null;
+}
+
+/** One row of pg_replication_slots. */
+export interface SlotRow {
+  readonly name: string;
+  readonly type: string;
+  readonly active: boolean;
+  readonly restartLsn: number | null;
 }
 
 /** What one status query tells about a server. LSNs are byte positions. */
@@ -28,6 +38,9 @@ export interface PgStatus {
   readonly sender: string | null;
   readonly syncStandbyNames: string;
   readonly replication: readonly ReplicationRow[];
+  /** On a standby: seconds since the last replayed transaction while replay is behind receive, else 0. */
+  readonly replayLagSeconds: number | null;
+  readonly slots: readonly SlotRow[];
 }
 
 export type LinkState = 'ok' | 'refused' | 'timeout' | 'error';
@@ -43,7 +56,11 @@ const statusSql = `SELECT pg_is_in_recovery() AS in_recovery,
   (SELECT sender_host || ':' || sender_port FROM pg_stat_wal_receiver) AS sender,
   CASE WHEN pg_is_in_recovery() THEN NULL ELSE ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int END AS primary_tli,
   (SELECT timeline_id FROM pg_control_checkpoint()) AS checkpoint_tli,
-  (SELECT coalesce(json_agg(json_build_object('name', application_name, 'state', state, 'sync', sync_state, 'flush', (flush_lsn - '0/0'::pg_lsn)::text)), '[]'::json) FROM pg_stat_replication) AS replication`;
+  (SELECT coalesce(json_agg(json_build_object('name', application_name, 'state', state, 'sync', sync_state, 'flush', (flush_lsn - '0/0'::pg_lsn)::text, 'replay_lag', extract(epoch FROM replay_lag)::float8)), '[]'::json) FROM pg_stat_replication) AS replication,
+  CASE WHEN NOT pg_is_in_recovery() THEN NULL
+    WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
+    ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8 END AS replay_lag,
+  (SELECT coalesce(json_agg(json_build_object('name', slot_name, 'type', slot_type, 'active', active, 'restart', (restart_lsn - '0/0'::pg_lsn)::text)), '[]'::json) FROM pg_replication_slots) AS slots`;
 
 interface StatusRow {
   in_recovery: boolean;
@@ -57,7 +74,9 @@ interface StatusRow {
   sender: string | null;
   primary_tli: number | null;
   checkpoint_tli: number | null;
-  replication: { name: string; state: string; sync: string; flush: string | null }[];
+  replication: { name: string; state: string; sync: string; flush: string | null; replay_lag: number | null }[];
+  replay_lag: number | null;
+  slots: { name: string; type: string; active: boolean; restart: string | null }[];
 }
 
 const lsn = (text: string | null): number | null => (text === null ? null : Number(text));
@@ -85,7 +104,10 @@ function toStatus(row: StatusRow): PgStatus {
       state: r.state,
       syncState: r.sync,
       flushLsn: lsn(r.flush),
+      replayLagSeconds: r.replay_lag,
     })),
+    replayLagSeconds: row.replay_lag,
+    slots: row.slots.map((r) => ({ name: r.name, type: r.type, active: r.active, restartLsn: lsn(r.restart) })),
   };
 }
 

@@ -88,6 +88,8 @@ async function localView(deps: FailoverDeps, since: number | null): Promise<Loca
         readOnly: s.readOnly,
         streaming,
         replication: s.replication,
+        replayLagSeconds: s.replayLagSeconds,
+        slots: s.slots,
       },
     };
   } catch {

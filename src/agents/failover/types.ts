@@ -32,6 +32,18 @@ export interface MemberStatus extends MemberPosition {
   readonly pgUrl: string;
   /** When its report was last refreshed in etcd (ms since epoch). */
   readonly lastSeenAt: number | null;
+  /** pg_stat_replication.sync_state of this standby on the primary: sync, potential, async, quorum. */
+  readonly syncState?: string | null;
+  /** The replication slots on this member's server. */
+  readonly slots?: readonly ReplicationSlot[];
+}
+
+/** One row of pg_replication_slots. */
+export interface ReplicationSlot {
+  readonly name: string;
+  readonly type: string;
+  readonly active: boolean;
+  readonly restartLsn: number | null;
 }
 
 export type HistoryKind = 'failover' | 'switchover' | 'manual-failover';
@@ -154,7 +166,12 @@ export interface MemberReport extends MemberPosition {
     readonly state: string;
     readonly syncState: string;
     readonly flushLsn: number | null;
+    /** pg_stat_replication.replay_lag in seconds (null when idle or unknown). */
+    readonly replayLagSeconds?: number | null;
   }[];
+  /** A standby's replay lag in seconds: now() - pg_last_xact_replay_timestamp() while behind, else 0. */
+  readonly replayLagSeconds?: number | null;
+  readonly slots?: readonly ReplicationSlot[];
   readonly reportedAt: number;
 }
 
@@ -214,6 +231,8 @@ export interface LocalView {
     readonly readOnly: boolean;
     readonly streaming: boolean;
     readonly replication: MemberReport['replication'];
+    readonly replayLagSeconds?: number | null;
+    readonly slots?: readonly ReplicationSlot[];
   } | null;
 }
 

@@ -2,7 +2,7 @@ import type { ActContext, AgentContext, ObserveContext, WatchContext } from './c
 import type { DecisionEvent } from './journal.js';
 import type { AnyKeyedReconciler } from './reconcile.js';
 import type { Schema } from './schema.js';
-import type { ActionPreview, ActionResult, Actor, AgentIdentity, AgentSnapshot } from './snapshot.js';
+import type { ActionPreview, ActionResult, Actor, AgentIdentity, AgentSnapshot, LogTail } from './snapshot.js';
 
 /** What `decide` returns: the whole policy of one pass, computed without I/O. */
 export interface Decision<A extends { readonly kind: string }, P> {
@@ -111,14 +111,6 @@ export interface AgentRoute {
 export type LogSource =
   | { readonly kind: 'file'; readonly path: string }
   | { readonly kind: 'lines'; read(lines: number): Promise<readonly string[]> };
-
-/** The newest lines of one log source, secrets masked. */
-export interface LogTail {
-  readonly source: string;
-  readonly lines: readonly string[];
-  /** Every source this agent offers (`daemon` first). */
-  readonly sources: readonly string[];
-}
 
 /** Recent log lines of an agent by source, the same in-process and attached. */
 export interface AgentLogs {

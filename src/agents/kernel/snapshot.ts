@@ -144,10 +144,20 @@ export interface AgentControl {
   invoke(name: string, args: unknown, actor?: Actor): Promise<ActionResult>;
 }
 
+/** The newest lines of one log source, secrets masked. */
+export interface LogTail {
+  readonly source: string;
+  readonly lines: readonly string[];
+  /** Every source this agent offers (`daemon` first). */
+  readonly sources: readonly string[];
+}
+
 export interface AgentHandle<S = unknown> {
   readonly name: string;
   readonly reader: AgentReader<S>;
   readonly control: AgentControl;
+  /** Recent log lines by source (`daemon`, the failover agent's `postgres`), where the handle offers them. */
+  readonly logs?: (source: string, lines: number) => Promise<LogTail>;
   close(): Promise<void>;
 }
 

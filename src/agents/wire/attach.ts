@@ -1,4 +1,5 @@
-import type { AgentLogs, LogTail } from '../kernel/agent.js';
+import type { AgentLogs } from '../kernel/agent.js';
+import type { LogTail } from '../kernel/snapshot.js';
 import { backoffDelay, type BackoffPolicy } from '../kernel/backoff.js';
 import { systemClock } from '../kernel/clock.js';
 import { PgdeckError } from '../kernel/errors.js';
@@ -43,8 +44,10 @@ export interface AttachOptions {
   readonly journalCapacity?: number;
 }
 
-export interface AttachedHandle<S = unknown> extends AgentHandle<S>, AgentLogs {
+export interface AttachedHandle<S = unknown> extends AgentHandle<S> {
   readonly reader: MirrorReader<S>;
+  /** `GET /logs` of the attached agent. */
+  readonly logs: AgentLogs['logs'];
   /** How many times the stream announced events lost from the remote ring. */
   readonly gaps: () => number;
 }

@@ -1,5 +1,5 @@
 import { PgdeckError, type ErrorKind } from '../kernel/errors.js';
-import type { LogTail } from '../kernel/agent.js';
+import type { LogTail } from '../kernel/snapshot.js';
 import type { JournalEvent } from '../kernel/journal.js';
 import type { ActionInfo, AgentHealth, AgentSnapshot } from '../kernel/snapshot.js';
 

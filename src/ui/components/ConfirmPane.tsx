@@ -1,9 +1,11 @@
 import { Box, Text } from 'ink';
-import type { PendingAction } from '../state/agent-actions.js';
-import { formatBytes } from '../rows/failover-rows.js';
+import { formatBytes } from '../format.js';
+import type { PendingAction } from '../module.js';
+import { usePaint } from '../theme.js';
 
-/** The agent's preview of a dangerous action, and the question. */
+/** The agent's preview of a dangerous action: what, on which entity, through which instance; and the question. */
 export function ConfirmPane({ pending, height }: { readonly pending: PendingAction; readonly height: number }) {
+  const paint = usePaint();
   const { preview } = pending;
   const args = Object.entries(pending.args)
     .map(([k, v]) => `${k}=${String(v)}`)
@@ -12,29 +14,34 @@ export function ConfirmPane({ pending, height }: { readonly pending: PendingActi
     <Box
       flexDirection="column"
       height={height}
+      flexShrink={0}
       borderStyle="round"
-      borderColor={preview.allowed ? 'yellow' : 'red'}
+      borderColor={paint(preview.allowed ? 'yellow' : 'red')}
       paddingX={1}
     >
-      <Text bold>
-        {pending.action} {args} on {pending.agent}
+      <Text bold wrap="truncate">
+        {`${pending.action}${args === '' ? '' : ` ${args}`} on ${pending.target} (via ${pending.via})`}
       </Text>
-      <Text>{preview.summary}</Text>
+      <Text wrap="truncate">{preview.summary}</Text>
       {preview.effects.map((e, i) => (
-        <Text key={i}> - {e}</Text>
+        <Text key={i} wrap="truncate">
+          {` - ${e}`}
+        </Text>
       ))}
       {preview.dataLossBytes === undefined ? null : (
-        <Text color={preview.dataLossBytes > 0 ? 'red' : 'green'}>
+        <Text color={paint(preview.dataLossBytes > 0 ? 'red' : 'green')}>
           expected data loss: {formatBytes(preview.dataLossBytes)}
         </Text>
       )}
       {preview.restarts === undefined || preview.restarts.length === 0 ? null : (
-        <Text>restarts: {preview.restarts.join(', ')}</Text>
+        <Text wrap="truncate">restarts: {preview.restarts.join(', ')}</Text>
       )}
       {preview.allowed ? (
-        <Text color="yellow">Proceed? y/enter = yes, n/esc = cancel</Text>
+        <Text color={paint('yellow')}>Proceed? y/enter = yes, n/esc = cancel</Text>
       ) : (
-        <Text color="red">Not possible now: {preview.reason ?? 'refused'} (esc to close)</Text>
+        <Text color={paint('red')} wrap="truncate">
+          Not possible now: {preview.reason ?? 'refused'} (esc to close)
+        </Text>
       )}
     </Box>
   );

@@ -1,12 +1,13 @@
 import { memo } from 'react';
 import { Text } from 'ink';
-import type { KeyBinding } from '../keys/keymap.js';
+import { usePaint } from '../theme.js';
 
-/** The keys of the current view, generated from the keymap. */
-function FooterView({ bindings }: { readonly bindings: readonly KeyBinding[] }) {
+/** The current view's keys first, then the shared ones, generated from the keymap and the modules. */
+function FooterView({ items }: { readonly items: readonly { readonly label: string; readonly hint: string }[] }) {
+  const paint = usePaint();
   return (
-    <Text wrap="truncate" color="gray">
-      {bindings.map((b) => `<${b.label}> ${b.description}`).join('  ')}
+    <Text wrap="truncate" color={paint('gray')}>
+      {items.map((b) => `<${b.label}> ${b.hint}`).join(' ')}
     </Text>
   );
 }

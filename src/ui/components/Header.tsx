@@ -1,19 +1,36 @@
 import { memo, useEffect, useState } from 'react';
 import { Box, Text } from 'ink';
-import type { AgentSnapshot } from '../../agents/kernel/snapshot.js';
-import { clock } from '../rows/event-rows.js';
+import { formatClock } from '../format.js';
+import type { EntityGroup, SourceView } from '../module.js';
+import { usePaint } from '../theme.js';
 
 export interface HeaderProps {
-  readonly agents: readonly AgentSnapshot[];
+  readonly sources: readonly SourceView[];
+  readonly groups: readonly EntityGroup[];
   readonly readonly: boolean;
   readonly context: { readonly kubeContext?: string; readonly namespace?: string };
   readonly view: string;
-  readonly now?: () => number;
+  readonly width: number;
+  readonly now: () => number;
 }
 
-/** The clock shows hours and minutes and redraws once a minute: an idle console writes nothing. */
-function HeaderView({ agents, readonly, context, view, now = Date.now }: HeaderProps) {
-  const [time, setTime] = useState(now());
+function sourcesText(sources: readonly SourceView[]): string {
+  const live = sources.filter((s) => s.live).length;
+  const attached = sources.filter((s) => s.where !== 'in-process').length;
+  const mode = attached === 0 ? 'in-process' : attached === sources.length ? 'attached' : 'attached+in-process';
+  return `sources ${live}/${sources.length} live (${mode})`;
+}
+
+function entitiesText(groups: readonly EntityGroup[]): string {
+  const kinds = new Map<string, number>();
+  for (const g of groups) kinds.set(g.kind, (kinds.get(g.kind) ?? 0) + 1);
+  return [...kinds].map(([kind, n]) => `${kind} ×${n}`).join(' ');
+}
+
+/** One line that never wraps: what and where on the left (cut with …), the clock on the right. */
+function HeaderView({ sources, groups, readonly, context, view, width, now }: HeaderProps) {
+  const paint = usePaint();
+  const [time, setTime] = useState(now);
   useEffect(() => {
     let timer: ReturnType<typeof setTimeout>;
     const tick = (): void => {
@@ -25,42 +42,29 @@ function HeaderView({ agents, readonly, context, view, now = Date.now }: HeaderP
     return () => clearTimeout(timer);
   }, [now]);
   const where = [context.kubeContext, context.namespace].filter((p) => p !== undefined).join('/');
+  const clock = formatClock(time).slice(0, 5);
+  const left = Math.max(10, width - clock.length - 1);
+  const rest = [entitiesText(groups), sourcesText(sources)].filter((s) => s !== '').join(' · ');
   return (
-    <Box justifyContent="space-between">
-      <Text>
-        <Text bold color="cyan">
-          pgdeck
+    <Box width={width} height={1} flexShrink={0}>
+      <Box width={left} height={1}>
+        <Text wrap="truncate">
+          <Text bold color={paint('cyan')}>
+            pgdeck
+          </Text>
+          {where === '' ? '' : <Text color={paint('gray')}> {where}</Text>}
+          <Text bold> {view}</Text>
+          {readonly ? (
+            <Text color={paint('black')} backgroundColor={paint('yellow')} inverse={!paint('yellow')}>
+              {' READ-ONLY '}
+            </Text>
+          ) : (
+            ''
+          )}
+          <Text color={paint('gray')}> · {rest}</Text>
         </Text>
-        {where === '' ? '' : <Text color="gray"> {where}</Text>}
-        <Text bold> {view}</Text>
-        {agents.map((a) => (
-          <Text
-            key={a.agent + (a.source.url ?? '')}
-            color={
-              a.source.stale
-                ? 'gray'
-                : a.health.status === 'ok'
-                  ? 'green'
-                  : a.health.status === 'starting'
-                    ? 'white'
-                    : 'yellow'
-            }
-          >
-            {' '}
-            {a.agent}:{a.health.status}
-            {a.source.mode === 'attached' ? (a.source.stale ? '(stale)' : '(attached)') : ''}
-          </Text>
-        ))}
-        {readonly ? (
-          <Text color="black" backgroundColor="yellow">
-            {' '}
-            READ-ONLY{' '}
-          </Text>
-        ) : (
-          ''
-        )}
-      </Text>
-      <Text color="gray">{clock(time).slice(0, 5)}</Text>
+      </Box>
+      <Text color={paint('gray')}> {clock}</Text>
     </Box>
   );
 }

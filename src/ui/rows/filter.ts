@@ -1,3 +1,5 @@
+import type { TableRow } from '../module.js';
+
 export type RowFilter =
   { readonly ok: true; readonly test: (text: string) => boolean } | { readonly ok: false; readonly error: string };
 
@@ -12,4 +14,10 @@ export function parseFilter(pattern: string): RowFilter {
   } catch (error) {
     return { ok: false, error: `bad filter /${pattern}: ${(error as Error).message}` };
   }
+}
+
+/** The rows whose cells (or instance) match; all rows when the filter is empty or bad. */
+export function filterRows(rows: readonly TableRow[], filter: RowFilter, pattern: string): readonly TableRow[] {
+  if (!filter.ok || pattern === '' || pattern === '!') return rows;
+  return rows.filter((r) => filter.test(`${r.cells.join(' ')} ${r.instance ?? ''}`));
 }

@@ -1,32 +1,43 @@
-import type { JournalEvent } from '../../agents/kernel/journal.js';
-import type { AgentReader, AgentSnapshot } from '../../agents/kernel/snapshot.js';
+import type { AgentControl } from '../../agents/kernel/snapshot.js';
+import type { SourceView, UiEvent } from '../module.js';
+import { logsOf, sourceView, type ConsoleSource, type LogsFn } from './sources.js';
 
 export interface UiSnapshot {
-  readonly agents: readonly AgentSnapshot[];
-  /** Newest last, every agent's journal merged by time, at most `eventCapacity`. */
-  readonly events: readonly JournalEvent[];
+  readonly sources: readonly SourceView[];
+  /** Oldest first, every instance's journal merged by time, at most `eventCapacity`. */
+  readonly events: readonly UiEvent[];
   readonly version: number;
 }
 
+interface Tracked {
+  readonly input: ConsoleSource;
+  readonly logs: LogsFn | undefined;
+  lastSeq: number;
+  view: SourceView | undefined;
+}
+
 /**
- * Subscribes to every agent reader and hands React a new snapshot at most `maxFlushesPerSecond`
- * times a second, however fast the agents change (k8s watches, etcd, journal floods).
+ * Subscribes to every source and hands React a new snapshot at most `maxFlushesPerSecond` times a
+ * second, however fast the agents change. Events are read per source and keyed by instance and
+ * sequence, so daemons of the same kind never shadow each other.
  */
 export class UiStore {
   private current: UiSnapshot;
   private readonly listeners = new Set<() => void>();
-  private readonly lastSeq = new Map<string, number>();
+  private readonly tracked: Tracked[];
   private readonly unsubscribers: (() => void)[] = [];
   private timer: ReturnType<typeof setTimeout> | undefined;
   private lastFlush = 0;
-  private events: JournalEvent[] = [];
+  private events: UiEvent[] = [];
+  private readonly seen = new Set<string>();
 
   constructor(
-    private readonly readers: readonly AgentReader[],
+    sources: readonly ConsoleSource[],
     private readonly options: { readonly maxFlushesPerSecond?: number; readonly eventCapacity?: number } = {},
   ) {
+    this.tracked = sources.map((input) => ({ input, logs: logsOf(input), lastSeq: 0, view: undefined }));
     this.current = this.build(0);
-    for (const reader of readers) this.unsubscribers.push(reader.subscribe(() => this.schedule()));
+    for (const t of this.tracked) this.unsubscribers.push(t.input.reader.subscribe(() => this.schedule()));
   }
 
   getSnapshot = (): UiSnapshot => this.current;
@@ -36,9 +47,21 @@ export class UiStore {
     return () => this.listeners.delete(listener);
   };
 
+  control(sourceId: string): AgentControl | undefined {
+    return this.byId(sourceId)?.input.control;
+  }
+
+  logs(sourceId: string): LogsFn | undefined {
+    return this.byId(sourceId)?.logs;
+  }
+
   close(): void {
     for (const unsubscribe of this.unsubscribers) unsubscribe();
     if (this.timer !== undefined) clearTimeout(this.timer);
+  }
+
+  private byId(sourceId: string): Tracked | undefined {
+    return this.tracked[Number(sourceId.slice(1))];
   }
 
   private schedule(): void {
@@ -55,15 +78,35 @@ export class UiStore {
 
   private build(version: number): UiSnapshot {
     const capacity = this.options.eventCapacity ?? 1000;
-    const fresh: JournalEvent[] = [];
-    for (const reader of this.readers) {
-      const slice = reader.events(this.lastSeq.get(reader.name) ?? 0, capacity);
-      const last = slice.events.at(-1);
-      if (last !== undefined) this.lastSeq.set(reader.name, last.seq);
-      fresh.push(...slice.events);
+    const fresh: UiEvent[] = [];
+    const sources = this.tracked.map((t, i) => {
+      const snapshot = t.input.reader.getSnapshot();
+      if (t.view?.snapshot !== snapshot)
+        t.view = sourceView(`s${i}`, snapshot, t.input.control !== undefined, t.logs !== undefined);
+      this.read(t, t.view, capacity, fresh);
+      return t.view;
+    });
+    if (fresh.length > 0) {
+      const merged = [...this.events, ...fresh].sort((a, b) => a.event.time - b.event.time);
+      const dropped = merged.length - capacity;
+      if (dropped > 0) for (const e of merged.slice(0, dropped)) this.seen.delete(e.key);
+      this.events = dropped > 0 ? merged.slice(dropped) : merged;
     }
-    if (fresh.length > 0)
-      this.events = [...this.events, ...fresh].sort((a, b) => a.time - b.time || a.seq - b.seq).slice(-capacity);
-    return { agents: this.readers.map((r) => r.getSnapshot()), events: this.events, version };
+    return { sources, events: this.events, version };
+  }
+
+  private read(t: Tracked, view: SourceView, capacity: number, into: UiEvent[]): void {
+    let slice = t.input.reader.events(t.lastSeq, capacity);
+    // The journal starts over when an attached agent restarted: read it again from its start.
+    if (slice.lastSeq < t.lastSeq) slice = t.input.reader.events((t.lastSeq = 0), capacity);
+    const { kind, entity, instance, label } = view.snapshot.identity;
+    for (const event of slice.events) {
+      const key = `${instance}#${event.seq}@${event.time}`;
+      if (this.seen.has(key)) continue;
+      this.seen.add(key);
+      into.push({ key, sourceId: view.id, kind, entity, instance, label, event });
+    }
+    const last = slice.events.at(-1);
+    if (last !== undefined) t.lastSeq = last.seq;
   }
 }

@@ -6,20 +6,21 @@ export interface TerminalSize {
   readonly rows: number;
 }
 
-/** The terminal's size, following resizes; `fallback` where the stream has none (tests, pipes). */
-export function useTerminalSize(fallback: TerminalSize): TerminalSize {
+const fallback: TerminalSize = { columns: 100, rows: 30 };
+
+/** The terminal's size, following resizes; `fixed` when given (tests render at a chosen size). */
+export function useTerminalSize(fixed: TerminalSize | undefined): TerminalSize {
   const { stdout } = useStdout();
-  const read = (): TerminalSize => ({
-    columns: stdout.columns || fallback.columns,
-    rows: stdout.rows || fallback.rows,
-  });
+  const read = (): TerminalSize =>
+    fixed ?? { columns: stdout.columns || fallback.columns, rows: stdout.rows || fallback.rows };
   const [size, setSize] = useState(read);
   useEffect(() => {
+    if (fixed !== undefined) return;
     const onResize = (): void => setSize(read());
     stdout.on('resize', onResize);
     return () => {
       stdout.off('resize', onResize);
     };
   });
-  return size;
+  return fixed ?? size;
 }

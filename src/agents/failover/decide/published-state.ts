@@ -51,6 +51,8 @@ export function publishState(
         : [...cluster.members, self];
   const primaryName = cluster?.primary?.name ?? null;
   const primaryLsn = reports.find((m) => m.name === primaryName)?.writtenLsn ?? cluster?.optimeLsn ?? null;
+  const onPrimary = (name: string) =>
+    reports.find((m) => m.name === primaryName)?.replication.find((r) => r.name === name);
   const members: MemberStatus[] = reports
     .map((m): MemberStatus => ({
       name: m.name,
@@ -66,7 +68,9 @@ export function publishState(
           : m.role === 'primary'
             ? 0
             : null,
-      lagSeconds: null,
+      lagSeconds: m.role === 'primary' ? 0 : (m.replayLagSeconds ?? onPrimary(m.name)?.replayLagSeconds ?? null),
+      syncState: onPrimary(m.name)?.syncState ?? null,
+      slots: m.slots ?? [],
       sync: m.sync,
       healthy: ['running', 'streaming'].includes(m.state),
       apiUrl: m.apiUrl,

@@ -57,6 +57,8 @@ export function selfReport(o: FailoverObserved, config: FailoverConfig, now: num
     noFailover: config.noFailover,
     sync,
     replication: s?.replication ?? [],
+    replayLagSeconds: s?.replayLagSeconds ?? null,
+    slots: s?.slots ?? [],
     reportedAt: now,
   };
 }
@@ -70,6 +72,8 @@ function shouldPublish(last: MemberReport | null, next: MemberReport, now: numbe
       replayedLsn: 0,
       writtenLsn: 0,
       reportedAt: 0,
+      replayLagSeconds: 0,
+      slots: r.slots?.map((x) => [x.name, x.active]),
       replication: r.replication.map((x) => [x.name, x.state, x.syncState]),
     });
   if (shape(last) !== shape(next)) return true;

@@ -1,0 +1,89 @@
+import type { Actor } from '../../agents/kernel/snapshot.js';
+import type { ModuleCommand, PendingAction, TableRow, UiModule } from '../module.js';
+import { nextPaneId, type ConsoleState } from './console-state.js';
+import { maskSecrets } from '../format.js';
+import { routeAction } from './entities.js';
+import type { Screen } from './screen.js';
+import type { LogKind } from './sources.js';
+import type { UiStore } from './ui-store.js';
+
+type Update = (change: (state: ConsoleState) => ConsoleState) => void;
+
+const actor: Actor = { who: 'console', via: 'tui' };
+const say = (message: string) => (s: ConsoleState) => ({ ...s, message });
+
+/**
+ * The console's side effects: a key's planned action routed to a live instance of the row's own
+ * entity, previewed, then invoked on the same instance once confirmed; logs fetched for `l`; YAML for `y`.
+ */
+export function actionRunner(store: UiStore, modules: readonly UiModule[], update: Update) {
+  const start = (command: ModuleCommand, row: TableRow | undefined, screen: Screen): void => {
+    const plan = command.plan({ view: screen.view.id, row, groups: screen.ctx.groups });
+    if (typeof plan === 'string') return update(say(plan));
+    const source = routeAction(plan, screen.ctx.groups, modules);
+    if (typeof source === 'string') return update(say(source));
+    const control = store.control(source.id);
+    if (control === undefined) return update(say(`${source.snapshot.identity.instance} takes no actions here`));
+    const via = source.snapshot.identity.instance;
+    update(say(`asking ${via} what ${plan.action} on ${plan.target} would do...`));
+    control.preview(plan.action, plan.args, actor).then(
+      (preview) =>
+        update((s) => ({
+          ...s,
+          message: '',
+          overlay: { kind: 'confirm', pending: { ...plan, sourceId: source.id, via, preview } },
+        })),
+      (error: unknown) => update(say(`${plan.action} on ${plan.target}: ${(error as Error).message}`)),
+    );
+  };
+
+  const confirm = (p: PendingAction, yes: boolean): void => {
+    const control = store.control(p.sourceId);
+    if (!yes || !p.preview.allowed || control === undefined) return update(say(yes ? '' : `${p.action} cancelled`));
+    update(say(`${p.action} on ${p.target} running (via ${p.via})...`));
+    control.invoke(p.action, p.args, actor).then(
+      (result) => update(say(`${p.action}: ${result.ok ? 'done' : 'refused'}: ${result.message}`)),
+      (error: unknown) => update(say(`${p.action} failed: ${(error as Error).message}`)),
+    );
+  };
+
+  const logs = (row: TableRow, screen: Screen): void => {
+    const candidates = screen.ctx.sources.filter((s) => s.identified && s.snapshot.identity.instance === row.instance);
+    const source =
+      candidates.find((s) => s.live && s.offersLogs) ?? candidates.find((s) => s.offersLogs) ?? candidates[0];
+    const id = nextPaneId();
+    const title = `logs of ${row.instance ?? '?'}`;
+    const pane = (lines: readonly string[]) => ({ kind: 'text', id, title, lines, scroll: lines.length }) as const;
+    const open = (lines: readonly string[]): void => update((s) => ({ ...s, overlay: pane(lines) }));
+    if (source === undefined)
+      return open([`no source for ${row.instance ?? '?'}: this console is not attached to its daemon`]);
+    const fetch = store.logs(source.id);
+    if (fetch === undefined) return open([`not offered by this source (${source.where})`]);
+    open([`loading the last lines from ${source.where}...`]);
+    const kinds: LogKind[] = ['daemon', 'postgres'];
+    void Promise.all(
+      kinds.map((kind) =>
+        fetch(kind, 200).then(
+          (lines) => [`--- ${kind} (last ${lines.length} lines)`, ...lines.map(maskSecrets)],
+          (error: unknown) => [`--- ${kind}: ${(error as Error).message}`],
+        ),
+      ),
+    ).then((parts) =>
+      update((s) => (s.overlay.kind === 'text' && s.overlay.id === id ? { ...s, overlay: pane(parts.flat()) } : s)),
+    );
+  };
+
+  /** `y`: the YAML library is loaded on first use, so the console starts without it. */
+  const yaml = (title: string, value: unknown): void => {
+    const id = nextPaneId();
+    import('yaml').then(
+      ({ stringify }) => {
+        const lines = stringify(value, { lineWidth: 0 }).trimEnd().split('\n').map(maskSecrets);
+        update((s) => ({ ...s, overlay: { kind: 'text', id, title, lines, scroll: 0 } }));
+      },
+      (error: unknown) => update(say(`yaml: ${(error as Error).message}`)),
+    );
+  };
+
+  return { start, confirm, logs, yaml };
+}
