@@ -100,7 +100,7 @@ export function statusFailures(entries: readonly StatusEntry[]): string[] {
   return entries.flatMap((e) => (e.kind === 'unreachable' ? [`status: ${e.url}: ${e.reason}`] : []));
 }
 
-/** Agents that publish `members` (the failover agent) get a members table, as `patronictl list` does. */
+/** Agents that publish `members` (a cluster's members) get a members table, as `patronictl list` does. */
 function memberTable(snapshot: AgentSnapshot): string[] {
   const state = snapshot.state as { members?: unknown } | undefined;
   if (!Array.isArray(state?.members) || state.members.length === 0) return [];

@@ -7,7 +7,7 @@ export interface PgTarget {
   readonly database: string;
 }
 
-/** One row of pg_stat_replication as the failover agent needs it. */
+/** One row of pg_stat_replication. */
 export interface ReplicationRow {
   readonly name: string;
   readonly state: string;
@@ -44,6 +44,9 @@ export interface PgStatus {
 }
 
 export type LinkState = 'ok' | 'refused' | 'timeout' | 'error';
+
+/** pgdeck's own sessions say so, and a fence spares them. */
+const PGDECK_APPLICATION_NAME = 'pgdeck';
 
 const statusSql = `SELECT pg_is_in_recovery() AS in_recovery,
   CASE WHEN pg_is_in_recovery() THEN NULL ELSE (pg_current_wal_lsn() - '0/0'::pg_lsn)::text END AS current,
@@ -146,7 +149,7 @@ export class PgLink {
     return toStatus(row);
   }
 
-  /** Receive/replay positions only: the cheap question asked of every candidate during a failover. */
+  /** Receive/replay positions only: the cheap question asked of every candidate during a promotion. */
   async positions(): Promise<{ inRecovery: boolean; receivedLsn: number | null; replayedLsn: number | null }> {
     const res = await this.query<{ r: boolean; received: string | null; replayed: string | null }>(
       `SELECT pg_is_in_recovery() AS r, (pg_last_wal_receive_lsn() - '0/0'::pg_lsn)::text AS received, (pg_last_wal_replay_lsn() - '0/0'::pg_lsn)::text AS replayed`,
@@ -176,7 +179,8 @@ export class PgLink {
     await this.query('ALTER SYSTEM SET default_transaction_read_only = on');
     await this.query('SELECT pg_reload_conf()');
     await this.query(
-      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND backend_type = 'client backend' AND application_name <> 'pgdeck-failover'`,
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND backend_type = 'client backend' AND application_name <> $1`,
+      [PGDECK_APPLICATION_NAME],
     );
   }
 
@@ -220,7 +224,7 @@ export class PgLink {
       database: this.target.database,
       connectionTimeoutMillis: this.timeoutMs,
       query_timeout: this.timeoutMs,
-      application_name: 'pgdeck-failover',
+      application_name: PGDECK_APPLICATION_NAME,
     });
     client.on('error', () => this.drop(client));
     client.on('end', () => this.drop(client));

@@ -156,7 +156,7 @@ export interface AgentHandle<S = unknown> {
   readonly name: string;
   readonly reader: AgentReader<S>;
   readonly control: AgentControl;
-  /** Recent log lines by source (`daemon`, the failover agent's `postgres`), where the handle offers them. */
+  /** Recent log lines by source (`daemon` first, then the agent's own, e.g. a server log), where the handle offers them. */
   readonly logs?: (source: string, lines: number) => Promise<LogTail>;
   close(): Promise<void>;
 }

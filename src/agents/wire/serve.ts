@@ -26,9 +26,9 @@ export interface ServedAgent {
   readonly reader: AgentReader;
   readonly control: AgentControl;
   readonly metricsText?: () => Promise<{ readonly contentType: string; readonly body: string }>;
-  /** Extra open GET routes (the failover agent's `/primary`, `/replica`, `/history`). */
+  /** Extra open GET routes (an agent's probes for load balancers, e.g. `/primary`). */
   readonly routes?: readonly AgentRoute[];
-  /** Log sources beside `daemon` (the journal) for `GET /logs` (the failover agent's `postgres`). */
+  /** Log sources beside `daemon` (the journal) for `GET /logs` (e.g. a server log the agent manages). */
   readonly logSources?: Readonly<Record<string, LogSource>>;
 }
 
