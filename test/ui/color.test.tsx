@@ -10,6 +10,8 @@ import { daemonView } from '../fixtures/ui/failover-state.js';
 
 // Colour support is decided when Ink's colour library loads: force it on, then load the console.
 process.env.FORCE_COLOR = '1';
+// Ink writes only the last frame when it believes it runs in CI (read when it loads); CI runs this test with CI=true.
+process.env.CI = 'false';
 type Harness = typeof Harness;
 type Testing = typeof Testing;
 type Start = typeof Start;

@@ -52,6 +52,29 @@ async function freshState(ctx: Ctx): Promise<FailoverState> {
   return { ...s, members };
 }
 
+/** The field of the refusal a replica whose WAL receiver is (re)connecting gets: it may stream a moment later. */
+const notStreamingField = 'candidate.state';
+/** How long a switchover waits for a replica that is reconnecting to stream again before refusing. */
+const streamingSettleMs = 3000;
+const streamingPollMs = 100;
+
+/** Picks as `pick` does, giving a candidate that is not streaming yet a moment to (re)connect. */
+async function pickStreaming(
+  ctx: Ctx,
+  name: string | undefined,
+): Promise<{ primary: MemberStatus; candidate: MemberStatus }> {
+  const until = Date.now() + streamingSettleMs;
+  for (;;) {
+    try {
+      return pick(await freshState(ctx), name, true);
+    } catch (error) {
+      const settling = error instanceof PgdeckError && error.field === notStreamingField && Date.now() < until;
+      if (!settling) throw error;
+      await delay(streamingPollMs);
+    }
+  }
+}
+
 function primaryOf(s: FailoverState): MemberStatus {
   const p = s.members.find((m) => m.name === s.primary);
   if (p === undefined) throw new PgdeckError('precondition', 'the cluster has no primary');
@@ -83,7 +106,9 @@ function pick(
     );
   if (candidate.name === primary.name) throw new PgdeckError('precondition', `${name} is already the primary`);
   if (candidate.role !== 'replica' || (streaming && candidate.state !== 'streaming'))
-    throw new PgdeckError('precondition', `${name} is ${candidate.role} ${candidate.state}, not a streaming replica`);
+    throw new PgdeckError('precondition', `${name} is ${candidate.role} ${candidate.state}, not a streaming replica`, {
+      field: notStreamingField,
+    });
   return { primary, candidate };
 }
 
@@ -178,7 +203,7 @@ const switchover: Action<z.infer<typeof candidateArgs>> = {
     };
   },
   invoke: async (ctx, args) => {
-    const { primary, candidate } = pick(await freshState(ctx), args.candidate, true);
+    const { primary, candidate } = await pickStreaming(ctx, args.candidate);
     return request(ctx, 'switchover', primary.name, candidate.name);
   },
 };

@@ -1,6 +1,13 @@
 import { ApiextensionsV1Api, CustomObjectsApi, EventsV1Api } from '@kubernetes/client-node';
 import { afterAll, describe, expect, it } from 'vitest';
-import { connectKube, KUBE_RESOURCES, type KubeClient, type KubeResource } from '../../../src/agents/adapters/kube.js';
+import {
+  connectKube,
+  KUBE_RESOURCES,
+  type KubeClient,
+  type KubeResource,
+  type KubeScale,
+  type WriteResult,
+} from '../../../src/agents/adapters/kube.js';
 import { PgdeckError } from '../../../src/agents/kernel/errors.js';
 import { adminKube, eventually, withKube } from '../../helpers/kube.js';
 
@@ -138,11 +145,19 @@ describe('kube adapter writes', () => {
     const namespace = await cluster().namespace('scale');
     const objects = kube.objects('pgdeck-autoscaler');
     await objects.apply(KUBE_RESOURCES.statefulSets, statefulSet(namespace, 'db', 1));
-    const before = await objects.getScale(KUBE_RESOURCES.statefulSets, namespace, 'db');
-    expect(before).toMatchObject({ namespace, name: 'db', replicas: 1 });
-
-    const scaled = await objects.patchScale(KUBE_RESOURCES.statefulSets, namespace, 'db', 3, {
-      resourceVersion: before.resourceVersion,
+    // The StatefulSet controller writes its status meanwhile, so a fresh read can go stale before the
+    // patch: as a controller does, read again and retry on a requeue.
+    const scaleTo3 = async (attempt: number): Promise<{ before: KubeScale; scaled: WriteResult<KubeScale> }> => {
+      const before = await objects.getScale(KUBE_RESOURCES.statefulSets, namespace, 'db');
+      expect(before).toMatchObject({ namespace, name: 'db', replicas: 1 });
+      const scaled = await objects.patchScale(KUBE_RESOURCES.statefulSets, namespace, 'db', 3, {
+        resourceVersion: before.resourceVersion,
+      });
+      return scaled.kind === 'requeue' && attempt < 10 ? scaleTo3(attempt + 1) : { before, scaled };
+    };
+    let patches = 0;
+    const { before, scaled } = await scaleTo3(1).finally(() => {
+      patches = kube.requests.snapshot()['patch statefulsets/scale'] ?? 0;
     });
     expect(scaled.kind === 'written' ? scaled.object.replicas : scaled).toBe(3);
     const stale = await objects.patchScale(KUBE_RESOURCES.statefulSets, namespace, 'db', 5, {
@@ -171,7 +186,7 @@ describe('kube adapter writes', () => {
     expect((await objects.getScale(KUBE_RESOURCES.deployments, namespace, 'web')).replicas).toBe(0);
     expect(kube.requests.snapshot()).toMatchObject({
       'get statefulsets/scale': expect.any(Number) as number,
-      'patch statefulsets/scale': 2,
+      'patch statefulsets/scale': patches + 1,
       'patch deployments/scale': 1,
     });
   });

@@ -260,6 +260,16 @@ describe('failover agent on real PostgreSQL and etcd (3 nodes on loopback)', () 
       const next = await newPrimary(cluster, old, 10_000);
       await cluster.member(old).startDaemon();
       await cluster.waitHealthy();
+      // In synchronous mode only a synchronous standby may take over: wait until the rejoined one is one again.
+      await until(
+        `${old} streaming as a synchronous standby`,
+        async () =>
+          (
+            (await state(cluster, next)).state as { members: { name: string; sync: boolean; state: string }[] }
+          ).members.some((m) => m.name === old && m.sync && m.state === 'streaming'),
+        30_000,
+        100,
+      );
       const back = await invoke(cluster, next, 'switchover', { candidate: old });
       expect(back.body).toMatchObject({ ok: true });
       await cluster.waitHealthy();
