@@ -166,6 +166,17 @@ export class PgLink {
     await this.query('CHECKPOINT');
   }
 
+  /**
+   * Whether pg_control's latest checkpoint is on the server's current timeline. A promoted server's
+   * is not until its first checkpoint after the promotion, and pg_rewind reads the timeline there.
+   */
+  async checkpointOnCurrentTimeline(): Promise<boolean> {
+    const res = await this.query<{ ok: boolean }>(
+      `SELECT pg_is_in_recovery() OR (SELECT timeline_id FROM pg_control_checkpoint()) = ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int AS ok`,
+    );
+    return res.rows[0]?.ok === true;
+  }
+
   /** Assigns a transaction id and commits: proof the server acknowledges writes. */
   async firstWrite(): Promise<void> {
     await this.query('SELECT txid_current()');

@@ -126,7 +126,24 @@ async function promote(deps: FailoverDeps, ctx: Ctx, generation: number, catchUp
   await firstWrite(deps, ctx, generation, began, Date.now(), catchUpWaitMs);
 }
 
+/**
+ * pg_rewind takes the source's timeline from its pg_control, which a promotion updates only at its
+ * first checkpoint. Before that it finds "the same timeline", rewinds nothing, and the former primary,
+ * one WAL record past the fork (its shutdown checkpoint), can never stream from the new one.
+ */
+async function checkpointedSource(deps: FailoverDeps, ctx: Ctx, from: Endpoint): Promise<void> {
+  const link = new PgLink({ host: from.host, port: from.port, user: deps.config.pgUser, database: 'postgres' }, 60_000);
+  try {
+    if (await link.checkpointOnCurrentTimeline()) return;
+    ctx.log.info(`${from.name} has not checkpointed since its promotion: CHECKPOINT there before pg_rewind`);
+    await link.checkpoint();
+  } finally {
+    await link.close();
+  }
+}
+
 async function rejoin(deps: FailoverDeps, ctx: Ctx, from: Endpoint, forceClone: boolean): Promise<void> {
+  if (!forceClone) await checkpointedSource(deps, ctx, from);
   await busy(deps, ctx, forceClone ? 'cloning' : 'rewinding', async () => {
     await deps.pg.stop('fast', 10_000);
     if (forceClone) await deps.pg.clone(from);

@@ -61,8 +61,12 @@ function clusterView(entries: Map<string, EtcdEntry>, known: Readonly<Record<str
   };
 }
 
-/** The local server; `since` is when the memory last saw its standby stop streaming. */
-async function localView(deps: FailoverDeps, since: number | null): Promise<LocalView> {
+/**
+ * The local server; `since` is when the memory last saw its standby stop streaming. A standby that
+ * streams an older timeline than the primary reports (a history that diverged: it reconnects, reads
+ * to the fork and is cut off, over and over) does not count as streaming.
+ */
+async function localView(deps: FailoverDeps, since: number | null, primaryTimeline: number | null): Promise<LocalView> {
   const proc = deps.pg.local();
   const ssn = /\((.*)\)/.exec(proc.syncStandbyNames)?.[1] ?? '';
   const base = {
@@ -75,7 +79,9 @@ async function localView(deps: FailoverDeps, since: number | null): Promise<Loca
   if (!proc.running) return { ...base, notStreamingSince: null, status: null };
   try {
     const s = await deps.local.status();
-    const streaming = s.receiverStatus === 'streaming';
+    const streaming =
+      s.receiverStatus === 'streaming' &&
+      (primaryTimeline === null || s.timeline === null || s.timeline >= primaryTimeline);
     return {
       ...base,
       notStreamingSince: s.inRecovery && !streaming ? (since ?? Date.now()) : null,
@@ -120,7 +126,7 @@ export async function observeFailover(
   const urgent = state.leader && cluster !== null && needsFreshPositions(cluster, deps);
   const now = Date.now();
   const [local] = await Promise.all([
-    localView(deps, memory.notStreamingSince),
+    localView(deps, memory.notStreamingSince, primaryTimeline(cluster, config.node)),
     ...[...deps.peers.values()]
       .filter(
         (p) =>
@@ -143,6 +149,13 @@ export async function observeFailover(
     peers: [...deps.peers.values()].filter((p) => p.endpoint.name !== config.node).map((p) => p.view),
     memory: daemonMemory(memory, session.ttl),
   };
+}
+
+/** The timeline the record's primary reports, when another member is the primary. */
+function primaryTimeline(cluster: ClusterView | null, me: string): number | null {
+  const name = cluster?.primary?.name;
+  if (name === undefined || name === me) return null;
+  return cluster?.members.find((m) => m.name === name)?.timeline ?? null;
 }
 
 /** What the next pass must know of this one: since when the standby has not streamed, the members' addresses. */
