@@ -104,20 +104,30 @@ export function chooseCandidate(input: ChooseInput): Choice {
       reject(`lag ${mib(lag)} over budget ${mib(config.lagBudgetBytes)}`);
     else records.push({ name: m.name, lsn, lagBytes: lag, eligible: true, reason: '' });
   }
+  const refuse = (why: string): Choice => ({
+    winner: null,
+    candidates: records.map((r) => ({ ...r, eligible: false, reason: r.reason || why })),
+    reason: why,
+    bytesLost: null,
+  });
+  // A sync member whose daemon is gone (no report) is still read directly: its postgres says what it holds.
+  const probedOnly = new Map<string, number>();
   if (config.synchronousMode && input.requested === null) {
+    for (const n of syncSet) {
+      if (n === oldPrimary || reports.some((m) => m.name === n && peerOf.get(n)?.pg !== 'refused' && lsnOf(m) !== null))
+        continue;
+      const peer = peerOf.get(n);
+      if (peer?.pg === 'ok' && peer.inRecovery === true && peer.receivedLsn !== null)
+        probedOnly.set(n, peer.receivedLsn);
+    }
     const missing = syncSet.filter(
       (n) =>
-        n !== oldPrimary && !reports.some((m) => m.name === n && peerOf.get(n)?.pg !== 'refused' && lsnOf(m) !== null),
+        n !== oldPrimary &&
+        !probedOnly.has(n) &&
+        !reports.some((m) => m.name === n && peerOf.get(n)?.pg !== 'refused' && lsnOf(m) !== null),
     );
-    if (missing.length > 0) {
-      const why = `synchronous standby ${missing.join(', ')} unreachable: it may hold the latest commits`;
-      return {
-        winner: null,
-        candidates: records.map((r) => ({ ...r, eligible: false, reason: r.reason || why })),
-        reason: why,
-        bytesLost: null,
-      };
-    }
+    if (missing.length > 0)
+      return refuse(`synchronous standby ${missing.join(', ')} unreachable: it may hold the latest commits`);
   }
   const eligible = records
     .filter((r) => r.eligible)
@@ -131,6 +141,11 @@ export function chooseCandidate(input: ChooseInput): Choice {
       bytesLost: null,
     };
   }
+  const ahead = [...probedOnly].filter(([, lsn]) => lsn > (winner.lsn ?? 0)).map(([n]) => n);
+  if (ahead.length > 0)
+    return refuse(
+      `synchronous standby ${ahead.join(', ')} (its daemon is gone) holds WAL that ${winner.name} has not received`,
+    );
   const runnerUp = eligible[1];
   const reason =
     input.requested !== null

@@ -185,6 +185,33 @@ describe('decideFailover: synchronous mode', () => {
     expect(d.summary).toMatch(/synchronous standby pg2 unreachable/);
   });
 
+  it('reads a synchronous standby whose daemon is gone from its postgres: promotes the other one at the same LSN', () => {
+    const both = { ...syncCluster, sync: { primary: 'pg0', members: ['pg1', 'pg2'] } };
+    const d = decide(
+      observed({
+        cluster: { ...both, members: reports({ pg0: crashedReport('pg0'), pg1: { receivedLsn: 49_000 }, pg2: null }) },
+        peers: peers({ pg2: { api: 'refused', apiEtcdReachable: null, receivedLsn: 49_000 } }),
+      }),
+    );
+
+    const set = single(d, 'set-primary');
+    expect(set.record.name).toBe('pg1');
+    expect(set.history?.bytesLost).toBe(0);
+  });
+
+  it('promotes nobody when a synchronous standby whose daemon is gone holds more WAL than every candidate', () => {
+    const both = { ...syncCluster, sync: { primary: 'pg0', members: ['pg1', 'pg2'] } };
+    const d = decide(
+      observed({
+        cluster: { ...both, members: reports({ pg0: crashedReport('pg0'), pg1: { receivedLsn: 49_000 }, pg2: null }) },
+        peers: peers({ pg2: { api: 'refused', apiEtcdReachable: null, receivedLsn: 49_500 } }),
+      }),
+    );
+
+    expect(actionsOf(d, 'set-primary').filter((a) => a.record.name !== 'pg0')).toEqual([]);
+    expect(d.summary).toMatch(/pg2 \(its daemon is gone\) holds WAL that pg1 has not received/);
+  });
+
   it('only restarts a crashed pg0 in place when the synchronous standby is unreachable', () => {
     const d = decide(
       observed({

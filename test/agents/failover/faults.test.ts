@@ -3,16 +3,24 @@ import { describe, expect, it } from 'vitest';
 import { lostWrites } from '../../../bench/lib/write-probe.js';
 import type { FailoverCluster } from '../../../src/lab/procs/failover-cluster.js';
 import { delay } from '../../helpers/wait-for.js';
-import { failoverClusters, history, probeOf, state, survivingSeqs, until } from '../../helpers/failover.js';
+import { failoverClusters, history, newPrimary, probeOf, state, survivingSeqs, until } from '../../helpers/failover.js';
 
 const T = 180_000;
 
-/** Waits until the primary sees a synchronous standby. */
-async function syncStandby(cluster: FailoverCluster, primary: string): Promise<void> {
+interface Seen {
+  leader: { name: string } | null;
+  members: { name: string; sync: boolean }[];
+}
+
+const seen = async (cluster: FailoverCluster, member: string): Promise<Seen> =>
+  (await state(cluster, member)).state as Seen;
+
+/** Waits until the primary sees `count` synchronous standbys (the `sync` record). */
+async function syncStandby(cluster: FailoverCluster, primary: string, count = 1): Promise<void> {
   await until(
-    'a synchronous standby',
-    async () => ((await state(cluster, primary)).state as { members: { sync: boolean }[] }).members.some((m) => m.sync),
-    15_000,
+    `${count} synchronous standby(s)`,
+    async () => (await seen(cluster, primary)).members.filter((m) => m.sync).length >= count,
+    30_000,
     100,
   );
 }
@@ -47,6 +55,40 @@ describe('failover agent under faults (real PostgreSQL and etcd, 3 nodes on loop
       expect((await history(cluster)).filter((h) => h.kind === 'failover')).toEqual([]);
       expect(probe.attempts.filter((a) => a.ok).length).toBeGreaterThan(50);
       expect(lostWrites(probe.attempts, await survivingSeqs(cluster, primary))).toEqual([]);
+    },
+    T,
+  );
+
+  it(
+    'a double fault does not block failover: kill -9 of the leading daemon (a synchronous standby), then of the primary node',
+    async () => {
+      const cluster = await start({ synchronous: true });
+      const primary = await cluster.waitHealthy();
+      await syncStandby(cluster, primary, 2);
+      const leader = await until(
+        'a leader other than the primary',
+        async () => {
+          const name = (await seen(cluster, primary)).leader?.name;
+          return name !== undefined && name !== primary ? name : null;
+        },
+        15_000,
+        100,
+      );
+      const probe = probeOf(cluster);
+      await delay(500);
+      cluster.member(leader).killDaemon();
+      // The fault itself: the second kill comes 0.5 s after the first.
+      await delay(500);
+      const secondKillAt = Date.now();
+      cluster.member(primary).killNode();
+      // The dead leader's election lease (TTL 2 s) must run out before anyone may promote.
+      const next = await newPrimary(cluster, primary, 4000);
+      const promotedAfterMs = Date.now() - secondKillAt;
+      const survivor = cluster.members.find((m) => m.name !== primary && m.name !== leader)!.name;
+      expect(next).toBe(survivor);
+      expect(promotedAfterMs).toBeLessThan(3000);
+      await probe.stop();
+      expect(lostWrites(probe.attempts, await survivingSeqs(cluster, next))).toEqual([]);
     },
     T,
   );
