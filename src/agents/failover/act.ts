@@ -297,6 +297,13 @@ export async function actFailover(deps: FailoverDeps, action: FailoverAction, ct
       await deps.local.checkpoint();
       await pg.stop('fast', 10_000);
       const cp = await pg.shutdownCheckpoint();
+      if (!cp.cleanShutdown) {
+        // It crashed before its shutdown checkpoint: its last checkpoint is not where its WAL ends.
+        ctx.log.warn(`postgres crashed while demoting for a switchover (generation ${action.generation})`);
+        ctx.remember({ crashedGeneration: action.generation });
+        await republish(deps, ctx, { state: 'crashed', crashedGeneration: action.generation });
+        return;
+      }
       const demoted = { generation: action.generation, lsn: cp.lsn, timeline: cp.timeline };
       ctx.remember({ demoted });
       await republish(deps, ctx, { state: 'stopped', demoted });

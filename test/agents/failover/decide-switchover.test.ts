@@ -5,6 +5,7 @@ import {
   GENERATION,
   NOW,
   dynamicConfig,
+  failoverConfig,
   observed,
   peers,
   primaryRecord,
@@ -92,5 +93,73 @@ describe('decideFailover: switchover', () => {
       expect(set.record).toMatchObject({ name: 'pg0', generation: GENERATION + 2, demoting: null });
       expect(set.clearSwitchover).toBe(true);
     });
+  });
+
+  describe('when pg0 crashes before its clean shutdown', () => {
+    const demoting = primaryRecord({
+      generation: GENERATION + 1,
+      demoting: { to: 'pg2', requestId: 'sw1', startedAt: NOW - 100 },
+    });
+    const crashed = {
+      role: 'primary',
+      state: 'crashed',
+      generation: GENERATION + 1,
+      crashedGeneration: GENERATION + 1,
+    } as const;
+
+    it('fails over at once to the best candidate instead of waiting for the demotion', () => {
+      const d = decide(
+        observed({
+          cluster: { primary: demoting, switchover: request, members: reports({ pg0: crashed }) },
+          peers: peers({ pg0: { pg: 'refused', api: 'ok', inRecovery: null } }),
+        }),
+      );
+
+      const set = single(d, 'set-primary');
+      expect(set.record).toEqual({ name: 'pg1', generation: GENERATION + 2, since: NOW, demoting: null });
+      expect(set.clearSwitchover).toBe(true);
+      expect(set.history?.kind).toBe('failover');
+      expect(d.summary).toMatch(/pg0 crashed during the switchover/);
+    });
+
+    it('keeps waiting for a demotion that reported its shutdown checkpoint', () => {
+      const d = decide(
+        observed({
+          cluster: {
+            primary: demoting,
+            switchover: request,
+            members: reports({
+              pg0: {
+                ...crashed,
+                state: 'stopped',
+                crashedGeneration: null,
+                demoted: { generation: GENERATION + 1, lsn: 1000, timeline: 1 },
+              },
+            }),
+          },
+          peers: peers({ pg0: { pg: 'refused', api: 'ok', inRecovery: null }, pg2: { receivedLsn: 999 } }),
+        }),
+      );
+
+      expect(actionsOf(d, 'set-primary')).toEqual([]);
+    });
+  });
+
+  it('the demoting primary whose postgres died before its shutdown checkpoint reports a crash', () => {
+    const demoting = primaryRecord({
+      generation: GENERATION + 1,
+      demoting: { to: 'pg2', requestId: 'sw1', startedAt: NOW - 100 },
+    });
+    const d = decide(
+      observed({
+        etcd: { leader: false },
+        cluster: { primary: demoting, switchover: request },
+        local: { running: false, dataDir: 'primary', following: null, status: null },
+      }),
+      failoverConfig({ node: 'pg0' }),
+    );
+
+    expect(single(d, 'remember-crash').generation).toBe(GENERATION + 1);
+    expect(d.summary).toMatch(/crashed during the switchover/);
   });
 });

@@ -3,7 +3,17 @@ import { describe, expect, it } from 'vitest';
 import { lostWrites } from '../../../bench/lib/write-probe.js';
 import type { FailoverCluster } from '../../../src/lab/procs/failover-cluster.js';
 import { delay } from '../../helpers/wait-for.js';
-import { failoverClusters, history, newPrimary, probeOf, state, survivingSeqs, until } from '../../helpers/failover.js';
+import {
+  failoverClusters,
+  firstAck,
+  history,
+  invoke,
+  newPrimary,
+  probeOf,
+  state,
+  survivingSeqs,
+  until,
+} from '../../helpers/failover.js';
 
 const T = 180_000;
 
@@ -87,6 +97,35 @@ describe('failover agent under faults (real PostgreSQL and etcd, 3 nodes on loop
       const survivor = cluster.members.find((m) => m.name !== primary && m.name !== leader)!.name;
       expect(next).toBe(survivor);
       expect(promotedAfterMs).toBeLessThan(3000);
+      await probe.stop();
+      expect(lostWrites(probe.attempts, await survivingSeqs(cluster, next))).toEqual([]);
+    },
+    T,
+  );
+
+  it(
+    'a primary that crashes during a switchover is treated as a crash: kill -9 of its postgres 50 ms after the request',
+    async () => {
+      const cluster = await start({ synchronous: true });
+      const primary = await cluster.waitHealthy();
+      await syncStandby(cluster, primary, 2);
+      const candidate = cluster.members.find((m) => m.name !== primary)!.name;
+      const probe = probeOf(cluster);
+      await delay(500);
+      const requested = invoke(cluster, primary, 'switchover', { candidate }).catch(() => null);
+      // The fault itself: the crash lands while the switchover is under way.
+      await delay(50);
+      const killAt = Date.now();
+      cluster.member(primary).killPostgres();
+      const next = await newPrimary(cluster, primary, 10_000);
+      const ack = await until(
+        `a write acknowledged by ${next}`,
+        async () => firstAck(probe.attempts, cluster.member(next).pgPort, killAt),
+        10_000,
+      );
+      await requested;
+      expect(ack.end - killAt).toBeLessThan(1000);
+      await cluster.waitHealthy();
       await probe.stop();
       expect(lostWrites(probe.attempts, await survivingSeqs(cluster, next))).toEqual([]);
     },

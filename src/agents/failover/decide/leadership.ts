@@ -105,6 +105,31 @@ function failover(
 }
 
 /**
+ * The demoting primary crashed before its clean shutdown (it reports the crash, or its processes are
+ * gone): no shutdown checkpoint will come, so it is a failover now, not a wait for the demotion to time
+ * out. The switchover request is cleared with it; with no candidate, the switchover's own timeout holds.
+ */
+function crashDuringSwitchover(
+  o: FailoverObserved,
+  cluster: ClusterView,
+  record: PrimaryRecord,
+  dyn: DynamicConfig,
+  now: number,
+): Step | null {
+  const report = cluster.members.find((m) => m.name === record.name);
+  if (report?.demoted?.generation === record.generation) return null;
+  const peer = o.peers.find((p) => p.name === record.name);
+  if (primaryFailure(record.name, record.generation, report, peer) === null) return null;
+  const replaced = failover(o, cluster, record, dyn, now);
+  if (!replaced.actions.some((a) => a.kind === 'set-primary')) return null;
+  return {
+    ...replaced,
+    actions: replaced.actions.map((a) => (a.kind === 'set-primary' ? { ...a, clearSwitchover: true } : a)),
+    summary: `${record.name} crashed during the switchover: ${replaced.summary ?? 'failing over'}`,
+  };
+}
+
+/**
  * Leadership: a daemon that does not lead campaigns. The leader keeps the flight recorder, hands
  * the leadership on when it is the primary's own daemon (a dead primary node then costs no
  * election), drives switchovers, and replaces a failed primary.
@@ -122,6 +147,10 @@ export function lead(
   const history = completeHistory(cluster, record);
   if (record.name === me && cluster.campaigners > 1 && record.demoting === null && cluster.switchover === null)
     return [...history, step('leadership', { actions: [{ kind: 'resign' }] })];
+  if (record.demoting !== null && !dyn.paused) {
+    const crash = crashDuringSwitchover(o, cluster, record, dyn, now);
+    if (crash !== null) return [...history, crash];
+  }
   if (cluster.switchover !== null || record.demoting !== null)
     return [...history, ...switchover(o, cluster, record, dyn, now)];
   return [...history, failover(o, cluster, record, dyn, now)];

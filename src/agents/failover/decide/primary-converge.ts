@@ -20,6 +20,20 @@ export function bootstrap(o: FailoverObserved, cluster: ClusterView, dyn: Dynami
   ];
 }
 
+/** Its postgres died before its clean shutdown: a crash, which the leader answers with a failover. */
+function crashedWhileDemoting(o: FailoverObserved, record: PrimaryRecord): readonly Step[] {
+  const summary = `postgres of primary ${record.name} crashed during the switchover: waiting for the leader's failover`;
+  const first = o.memory.crashedGeneration !== record.generation;
+  return [
+    step('self-protection', {
+      actions: first ? [{ kind: 'remember-crash', generation: record.generation }] : [],
+      summary,
+      problem: `postgres of ${record.name} crashed during a switchover`,
+      events: first ? [{ severity: 'error', kind: 'primary-crashed', message: summary }] : [],
+    }),
+  ];
+}
+
 /**
  * The member the record names converges on being its writable primary: demote for a switchover,
  * start, promote, lift a fence, make the first write of its generation, publish its optime, and
@@ -41,6 +55,7 @@ export function convergePrimary(
         actions: [{ kind: 'demote', generation: record.generation }],
         summary: `switchover: demoting ${me} (checkpoint, clean shutdown) for ${record.demoting.to}`,
       });
+    if (!local.running && o.memory.demoted?.generation !== record.generation) return crashedWhileDemoting(o, record);
     return done({ summary: `switchover: ${me} demoted, waiting for ${record.demoting.to}` });
   }
   if (local.dataDir === 'empty') {
