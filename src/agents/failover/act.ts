@@ -169,14 +169,20 @@ async function rejoin(deps: FailoverDeps, ctx: Ctx, from: Endpoint, forceClone: 
   });
 }
 
-async function fence(deps: FailoverDeps, log: Logger, reason: string): Promise<void> {
-  log.warn(`fencing: ${reason}`);
-  try {
-    await deps.local.fence();
-  } catch (error) {
-    log.warn(`fencing by SQL failed (${errorMessage(error)}): stopping postgres`);
-    await deps.pg.stop('fast', 2000);
-  }
+/**
+ * A fence that holds: postgres is stopped (fast shutdown: every session ends and no transaction
+ * commits; immediate after 2 s), since a read-only default is a setting any client can turn off
+ * (`BEGIN READ WRITE`). The next pass rejoins it as a replica of the record's primary, or, when the
+ * record still names it (an etcd outage that ended), starts it again as that primary: a fence is not
+ * a crash, so what it served is forgotten.
+ */
+async function fence(deps: FailoverDeps, ctx: Ctx, reason: string): Promise<void> {
+  const began = Date.now();
+  ctx.log.warn(`fencing: ${reason}; stopping postgres`);
+  await deps.pg.stop('fast', 2000);
+  const fenceMs = Date.now() - began;
+  ctx.remember({ servedGeneration: null });
+  ctx.log.warn(`fenced: postgres stopped ${fenceMs} ms after the decision`, { fenceMs });
 }
 
 /**
@@ -290,7 +296,7 @@ export async function actFailover(deps: FailoverDeps, action: FailoverAction, ct
       pg.follow(action.to);
       return;
     case 'fence':
-      return fence(deps, ctx.log, action.reason);
+      return fence(deps, ctx, action.reason);
     case 'unfence':
       return deps.local.unfence();
     case 'demote': {

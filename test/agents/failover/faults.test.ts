@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { Client } from 'pg';
 import { describe, expect, it } from 'vitest';
 import { lostWrites } from '../../../bench/lib/write-probe.js';
 import type { FailoverCluster } from '../../../src/lab/procs/failover-cluster.js';
@@ -33,6 +34,19 @@ async function syncStandby(cluster: FailoverCluster, primary: string, count = 1)
     30_000,
     100,
   );
+}
+
+async function sql(cluster: FailoverCluster, name: string, text: string): Promise<Record<string, unknown>[]> {
+  const client = new Client({ connectionString: cluster.member(name).pgUrl(), connectionTimeoutMillis: 1000 });
+  await client.connect();
+  try {
+    const res = await client.query(text);
+    return (
+      Array.isArray(res) ? (res as { rows: Record<string, unknown>[] }[]).flatMap((r) => r.rows) : res.rows
+    ) as Record<string, unknown>[];
+  } finally {
+    await client.end().catch(() => undefined);
+  }
 }
 
 const logOf = (cluster: FailoverCluster, name: string): string => readFileSync(cluster.member(name).logFile, 'utf8');
@@ -128,6 +142,46 @@ describe('failover agent under faults (real PostgreSQL and etcd, 3 nodes on loop
       await cluster.waitHealthy();
       await probe.stop();
       expect(lostWrites(probe.attempts, await survivingSeqs(cluster, next))).toEqual([]);
+    },
+    T,
+  );
+
+  it(
+    'a fence holds: a second primary (a replica promoted by hand) takes no write, not even BEGIN READ WRITE',
+    async () => {
+      const cluster = await start();
+      const primary = await cluster.waitHealthy();
+      const rogue = cluster.members.find((m) => m.name !== primary)!;
+      await sql(cluster, primary, 'CREATE TABLE fence_probe (who text)');
+      await until(
+        `fence_probe on ${rogue.name}`,
+        async () => (await sql(cluster, rogue.name, `SELECT to_regclass('fence_probe') AS t`))[0]?.['t'],
+        10_000,
+      );
+      await sql(cluster, rogue.name, 'SELECT pg_promote()');
+      const plainRefused = (): Promise<boolean> =>
+        sql(cluster, rogue.name, `INSERT INTO fence_probe VALUES ('plain')`).then(
+          () => false,
+          () => true,
+        );
+      await until(
+        `${rogue.name} fenced by its daemon`,
+        async () => logOf(cluster, rogue.name).includes('fencing:') && (await plainRefused()),
+        10_000,
+      );
+      const bypass = await sql(
+        cluster,
+        rogue.name,
+        `BEGIN READ WRITE; INSERT INTO fence_probe VALUES ('read-write'); COMMIT`,
+      ).then(
+        () => 'committed',
+        () => 'refused',
+      );
+      expect(bypass).toBe('refused');
+      expect(await cluster.waitHealthy()).toBe(primary);
+      expect(await sql(cluster, rogue.name, 'SELECT pg_is_in_recovery() AS r')).toEqual([{ r: true }]);
+      expect(await sql(cluster, rogue.name, `SELECT who FROM fence_probe WHERE who = 'read-write'`)).toEqual([]);
+      expect(logOf(cluster, rogue.name)).toMatch(/fenced: postgres stopped \d+ ms after the decision/);
     },
     T,
   );
