@@ -1,9 +1,9 @@
 import { writeFileSync } from 'node:fs';
-import { Writable, Readable } from 'node:stream';
 import { render } from 'ink';
 import { AgentStore } from '../../src/agents/kernel/store.js';
 import { App } from '../../src/ui/App.js';
 import { UiStore } from '../../src/ui/state/ui-store.js';
+import { countFrames, cpuPercent, toFrame, ttyProbe } from './tty-probe.js';
 
 /**
  * The console in this process (NODE_ENV=production) over a fake 160x48 TTY that timestamps every
@@ -12,17 +12,7 @@ import { UiStore } from '../../src/ui/state/ui-store.js';
  */
 const [rate, seconds, idleSeconds] = process.argv.slice(2, 5).map(Number) as [number, number, number];
 const resultFile = process.argv[5]!;
-const writes: number[] = [];
-const stdout = Object.assign(
-  new Writable({
-    write(_chunk, _enc, done) {
-      writes.push(performance.now());
-      done();
-    },
-  }),
-  { columns: 160, rows: 48, isTTY: true },
-) as unknown as NodeJS.WriteStream;
-const stdin = Object.assign(new Readable({ read() {} }), { isTTY: false }) as unknown as NodeJS.ReadStream;
+const { stdout, stdin, writes, after } = ttyProbe(160, 48);
 
 const agent = new AgentStore('failover', { journalCapacity: 5000 });
 for (let i = 0; i < 1000; i++) agent.record({ severity: 'info', kind: 'decided', message: `prefill event ${i}` });
@@ -58,16 +48,12 @@ while (performance.now() - wall0 < seconds * 1000) {
 await new Promise((r) => setTimeout(r, 300));
 const wall1 = performance.now();
 const cpu1 = process.cpuUsage(cpu0);
-const busyWrites = writes.filter((t) => t >= wall0 && t <= wall1);
-// Ink writes a frame in a few chunks within the same tick: a frame is a burst of writes.
-const busyFrames = busyWrites.filter((t, i) => i === 0 || t - busyWrites[i - 1]! > 2).length;
-
-const after = (t: number): number | undefined => writes.find((w) => w >= t);
-const changeToFrame = changes.map((t) => (after(t) ?? Number.NaN) - t).filter(Number.isFinite);
-const flushToFrame = flushes
-  .filter((t) => t >= wall0)
-  .map((t) => (after(t) ?? Number.NaN) - t)
-  .filter(Number.isFinite);
+const busyFrames = countFrames(writes, wall0, wall1);
+const changeToFrame = toFrame(changes, after);
+const flushToFrame = toFrame(
+  flushes.filter((t) => t >= wall0),
+  after,
+);
 
 const idleCpu0 = process.cpuUsage();
 const idle0 = performance.now();
@@ -81,8 +67,8 @@ writeFileSync(
     changes: changes.length,
     frames: busyFrames,
     wallMs: wall1 - wall0,
-    cpuPercent: ((cpu1.user + cpu1.system) / 1000 / (wall1 - wall0)) * 100,
-    idleCpuPercent: ((idleCpu.user + idleCpu.system) / 1000 / idleWall) * 100,
+    cpuPercent: cpuPercent(cpu1, wall1 - wall0),
+    idleCpuPercent: cpuPercent(idleCpu, idleWall),
     rssMb: rss / 2 ** 20,
     changeToFrame,
     flushToFrame,

@@ -81,7 +81,7 @@ const cases: Case[] = [
     also: (m) => expect(m.members.find((x) => x.name === 'pg1')).toMatchObject({ lagBytes: null, healthy: false }),
   },
   {
-    name: 'kill -9 of the primary, before the election: the survivors still name it leader, the merge does not',
+    name: 'kill -9 of the primary, before the election: unreachable at once; the survivors still name it leader, the merge does not',
     sources: () => [
       from(daemonView('a', 'pg1'), { live: false, at: NOW - 3000 }),
       from(daemonView('a', 'pg0')),
@@ -89,8 +89,15 @@ const cases: Case[] = [
     ],
     primary: 'pg1',
     leader: null,
-    rows: ['pg0:replica:rewinding:own:live', 'pg1:primary:running:cluster:away', 'pg2:replica:streaming:own:live'],
+    rows: ['pg0:replica:rewinding:own:live', 'pg1:primary:unreachable:cluster:away', 'pg2:replica:streaming:own:live'],
     also: (m) => expect(m.leaderAway).toBe('pg1'),
+  },
+  {
+    name: "a daemon only the console lost (the cluster has its newer reports): the cluster's view of it stands",
+    sources: () => [from(daemonView('a', 'pg1')), from(daemonView('a', 'pg2'), { live: false, at: NOW - 60_000 })],
+    primary: 'pg1',
+    leader: 'pg1',
+    rows: ['pg0:replica:rewinding:cluster:none', 'pg1:primary:running:own:live', 'pg2:replica:streaming:cluster:away'],
   },
   {
     name: "a stale copy's row never outlives a fresher view of the same member",

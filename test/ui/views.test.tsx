@@ -83,11 +83,13 @@ describe('Failover cluster view', () => {
   });
 });
 
+/** A source whose handle offers `/logs`, answering like a LogTail with the sources it advertises. */
 class LoggingStore extends AgentStore {
   asked: string[] = [];
-  async logs(kind: string, lines: number): Promise<{ lines: string[] }> {
-    this.asked.push(`${kind}:${lines}`);
-    return { lines: [`${kind} line 1`, `${kind} password=hunter2 line 2`] };
+  offers: readonly string[] = ['daemon', 'postgres'];
+  async logs(source: string, lines: number): Promise<{ source: string; lines: string[]; sources: readonly string[] }> {
+    this.asked.push(`${source}:${lines}`);
+    return { source, lines: [`${source} line 1`, `${source} password=hunter2 line 2`], sources: this.offers };
   }
 }
 
@@ -110,6 +112,25 @@ describe('logs (l)', () => {
     expect(c.frame()).toContain('logs of main/pg2');
     expect(c.frame()).toContain('--- daemon (last 2 lines)');
     expect(c.frame()).toContain('postgres password=*** line 2');
+  });
+
+  it('asks for exactly the sources the handle advertises, whatever they are called', async () => {
+    const store = new LoggingStore('failover', {
+      now: () => NOW,
+      source: { mode: 'attached', url: 'http://127.0.0.1:8002', connected: true, stale: false },
+      identity: { kind: 'failover', entity: 'main', instance: 'main/pg2', label: 'pg2' },
+    });
+    store.offers = ['daemon', 'coordinator', 'pgbouncer'];
+    store.update({ state: daemonView('main', 'pg2'), summary: 'pg2 is replica' });
+    const c = await showConsole([{ reader: daemonStore(daemonView('main', 'pg1')) }, { reader: store }], {
+      view: 'failover',
+    });
+    await selectRow(c, /pg2/);
+    await c.press('l');
+    await waitFor(() => c.frame().includes('pgbouncer line 1'), 'the logs to arrive', 3000);
+    expect(store.asked).toEqual(['daemon:200', 'coordinator:200', 'pgbouncer:200']);
+    expect(c.frame()).toContain('--- coordinator (last 2 lines)');
+    expect(c.frame()).not.toContain('postgres');
   });
 
   it('says so when the source offers no logs', async () => {

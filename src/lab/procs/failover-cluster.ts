@@ -54,6 +54,8 @@ export interface FailoverClusterOptions {
   readonly startTimeoutMs?: number;
   /** An etcd to use instead of starting one. */
   readonly etcd?: EtcdServer;
+  /** The API token (default: a random one); clusters a console attaches to together share one. */
+  readonly token?: string;
   /** What each daemon's SIGTERM does to its postgres (`--on-stop`; the agent's default is `stop`). */
   readonly onStop?: 'stop' | 'leave';
 }
@@ -82,7 +84,7 @@ export async function startFailoverCluster(options: FailoverClusterOptions = {})
   const etcd = options.etcd ?? (await startEtcd());
   const dir = createServiceDir('failover', await pgRunAs());
   const command = options.command ?? defaultCommand();
-  const token = randomBytes(24).toString('hex');
+  const token = options.token ?? randomBytes(24).toString('hex');
   const members: FailoverMember[] = [];
   const daemons = new Map<string, Daemon>();
   for (let i = 0; i < count; i++) members.push(await member(`pg${i}`));

@@ -44,7 +44,7 @@ const key = (
 
 export const SHARED_KEYS: readonly SharedBinding[] = [
   key('select', ['return'], 'enter', 'detail', 'open the selected row (detail pane)'),
-  key('logs', ['l'], 'l', 'logs', "tail the selected instance's daemon and postgres logs"),
+  key('logs', ['l'], 'l', 'logs', "tail the selected instance's logs (every source it offers)"),
   key('yaml', ['y'], 'y', 'yaml', "the selected entity's state as YAML"),
   key('filter', ['/'], '/', 'filter', "filter the view's rows (regex, ! inverts)"),
   key('command', [':'], ':', 'cmd', 'go to a view by name (:fo, :hist, :ev; tab completes; :q quits, :help)'),

@@ -4,7 +4,7 @@ import { nextPaneId, type ConsoleState } from './console-state.js';
 import { maskSecrets } from '../format.js';
 import { routeAction } from './entities.js';
 import type { Screen } from './screen.js';
-import type { LogKind } from './sources.js';
+import { JOURNAL_LOG, type LogsFn } from './sources.js';
 import type { UiStore } from './ui-store.js';
 
 type Update = (change: (state: ConsoleState) => ConsoleState) => void;
@@ -60,16 +60,8 @@ export function actionRunner(store: UiStore, modules: readonly UiModule[], updat
     const fetch = store.logs(source.id);
     if (fetch === undefined) return open([`not offered by this source (${source.where})`]);
     open([`loading the last lines from ${source.where}...`]);
-    const kinds: LogKind[] = ['daemon', 'postgres'];
-    void Promise.all(
-      kinds.map((kind) =>
-        fetch(kind, 200).then(
-          (lines) => [`--- ${kind} (last ${lines.length} lines)`, ...lines.map(maskSecrets)],
-          (error: unknown) => [`--- ${kind}: ${(error as Error).message}`],
-        ),
-      ),
-    ).then((parts) =>
-      update((s) => (s.overlay.kind === 'text' && s.overlay.id === id ? { ...s, overlay: pane(parts.flat()) } : s)),
+    void tailAll(fetch).then((lines) =>
+      update((s) => (s.overlay.kind === 'text' && s.overlay.id === id ? { ...s, overlay: pane(lines) } : s)),
     );
   };
 
@@ -86,4 +78,26 @@ export function actionRunner(store: UiStore, modules: readonly UiModule[], updat
   };
 
   return { start, confirm, logs, yaml };
+}
+
+const LOG_LINES = 200;
+
+/** One log source's section of the pane: a heading and its masked lines, or why it could not be read. */
+async function section(fetch: LogsFn, source: string): Promise<{ lines: string[]; sources: readonly string[] }> {
+  try {
+    const answer = await fetch(source, LOG_LINES);
+    return {
+      lines: [`--- ${source} (last ${answer.lines.length} lines)`, ...answer.lines.map(maskSecrets)],
+      sources: answer.sources ?? [],
+    };
+  } catch (error) {
+    return { lines: [`--- ${source}: ${(error as Error).message}`], sources: [] };
+  }
+}
+
+/** The journal first, then every other source the handle advertises in its answer. */
+async function tailAll(fetch: LogsFn): Promise<string[]> {
+  const journal = await section(fetch, JOURNAL_LOG);
+  const rest = await Promise.all(journal.sources.filter((s) => s !== JOURNAL_LOG).map((s) => section(fetch, s)));
+  return [journal, ...rest].flatMap((part) => part.lines);
 }

@@ -40,11 +40,14 @@ export interface Screen {
 export const tableSlot = (view: string, table: string): string => `${view}/${table}`;
 
 /**
- * Derives screens, doing each step once per change: entities once per store flush, the view's rows
+ * Derives screens, doing each step once per change: entities once per change of the sources, the view's rows
  * once per flush and view, filtering and sorting once per rows, filter and order.
  */
 export class ScreenDeriver {
-  private groups: { ui: UiSnapshot; groups: EntityGroup[]; now: number } | undefined;
+  /** Entities and their merge: once per change of the sources, not per flush of events. */
+  private groups: { sources: UiSnapshot['sources']; groups: EntityGroup[] } | undefined;
+  /** One time per flush, so every row of a frame is aged against the same now. */
+  private clock: { ui: UiSnapshot; now: number } | undefined;
   private model: { ui: UiSnapshot; view: ViewDef; model: ViewModel } | undefined;
   private readonly shaped = new WeakMap<
     TableModel,
@@ -58,8 +61,11 @@ export class ScreenDeriver {
   ) {}
 
   derive(ui: UiSnapshot, state: ConsoleState, readonly: boolean): Screen {
-    if (this.groups?.ui !== ui) this.groups = { ui, groups: groupEntities(ui.sources, this.modules), now: this.now() };
-    const { groups, now } = this.groups;
+    if (this.groups?.sources !== ui.sources)
+      this.groups = { sources: ui.sources, groups: groupEntities(ui.sources, this.modules) };
+    if (this.clock?.ui !== ui) this.clock = { ui, now: this.now() };
+    const { groups } = this.groups;
+    const { now } = this.clock;
     const view = this.views.find((v) => v.id === state.view) ?? this.views[0]!;
     const ctx: ViewContext = { groups, sources: ui.sources, events: ui.events, now };
     if (this.model?.ui !== ui || this.model.view !== view) this.model = { ui, view, model: view.model(ctx) };

@@ -1,14 +1,17 @@
 import type { AgentControl, AgentReader, AgentSnapshot } from '../../agents/kernel/snapshot.js';
 import type { SourceView } from '../module.js';
 
-/** Which log `l` asks for. */
-export type LogKind = 'daemon' | 'postgres';
+/**
+ * The log source every handle serves first: the agent's own journal (the kernel's convention; a
+ * `LogTail` names the others in `sources`). The console asks for it, then for what it advertises.
+ */
+export const JOURNAL_LOG = 'daemon';
 
 /**
  * The optional `/logs` method an in-process or attached handle may offer on its reader or control:
- * `logs(kind, lines)`, resolving to the last lines as a string, an array of strings or `{lines}`.
+ * `logs(source, lines)`, resolving to a `LogTail`, or to the last lines as a string or an array.
  */
-type LogsMethod = (kind: LogKind, lines: number) => Promise<unknown>;
+type LogsMethod = (source: string, lines: number) => Promise<unknown>;
 
 /** What the console is given per agent instance: its reader and, unless it is read-only, its control. */
 export interface ConsoleSource {
@@ -18,7 +21,13 @@ export interface ConsoleSource {
   readonly logs?: LogsMethod;
 }
 
-export type LogsFn = (kind: LogKind, lines: number) => Promise<readonly string[]>;
+/** One answer of a source's logs: its lines and, when it says so, every source it offers. */
+export interface LogAnswer {
+  readonly lines: readonly string[];
+  readonly sources: readonly string[] | undefined;
+}
+
+export type LogsFn = (source: string, lines: number) => Promise<LogAnswer>;
 
 function logsMethod(value: unknown): LogsMethod | undefined {
   const method = (value as { logs?: unknown } | undefined)?.logs;
@@ -29,7 +38,15 @@ function logsMethod(value: unknown): LogsMethod | undefined {
 export function logsOf(source: ConsoleSource): LogsFn | undefined {
   const method = source.logs ?? logsMethod(source.control) ?? logsMethod(source.reader);
   if (method === undefined) return undefined;
-  return async (kind, lines) => asLines(await method(kind, lines));
+  return async (source, lines) => {
+    const answer = await method(source, lines);
+    return { lines: asLines(answer), sources: advertised(answer) };
+  };
+}
+
+function advertised(answer: unknown): readonly string[] | undefined {
+  const list = (answer as { sources?: unknown } | null)?.sources;
+  return Array.isArray(list) && list.every((s) => typeof s === 'string') ? (list as string[]) : undefined;
 }
 
 export function asLines(answer: unknown): readonly string[] {

@@ -22,7 +22,7 @@ interface Tracked {
  * sequence, so daemons of the same kind never shadow each other.
  */
 export class UiStore {
-  private current: UiSnapshot;
+  private current: UiSnapshot = { sources: [], events: [], version: -1 };
   private readonly listeners = new Set<() => void>();
   private readonly tracked: Tracked[];
   private readonly unsubscribers: (() => void)[] = [];
@@ -86,13 +86,18 @@ export class UiStore {
       this.read(t, t.view, capacity, fresh);
       return t.view;
     });
+    // The same array while no source changed (a flush of events only), so what derives from the
+    // sources (entities, their merge, the header) is not derived again.
+    const previous = this.current?.sources;
+    const same =
+      previous !== undefined && previous.length === sources.length && sources.every((s, i) => s === previous[i]);
     if (fresh.length > 0) {
       const merged = [...this.events, ...fresh].sort((a, b) => a.event.time - b.event.time);
       const dropped = merged.length - capacity;
       if (dropped > 0) for (const e of merged.slice(0, dropped)) this.seen.delete(e.key);
       this.events = dropped > 0 ? merged.slice(dropped) : merged;
     }
-    return { sources, events: this.events, version };
+    return { sources: same ? previous : sources, events: this.events, version };
   }
 
   private read(t: Tracked, view: SourceView, capacity: number, into: UiEvent[]): void {

@@ -51,6 +51,12 @@ export function isFailoverState(state: unknown): state is FailoverState {
   return typeof s?.cluster === 'string' && Array.isArray(s.members) && Array.isArray(s.history);
 }
 
+/**
+ * A daemon's snapshot may ride along with others for this long before it is pushed alone (the wire's
+ * refresh): a member report newer than its daemon's last snapshot by more shows the daemon still at work.
+ */
+const SNAPSHOT_REFRESH_MS = 5000;
+
 const newestFirst = (a: View, b: View): number =>
   Number(b.source.live) - Number(a.source.live) || b.source.snapshot.updatedAt - a.source.snapshot.updatedAt;
 
@@ -94,12 +100,9 @@ export function mergeCluster(sources: readonly SourceView[]): MergedCluster {
 
   const names = [...new Set(views.flatMap((v) => v.state.members.map((m) => m.name)))].sort();
   const members = names.map((name) => {
-    const pick = pickRow(name, live, ref, ordered);
+    const pick = pickRow(name, live, ref, ordered, lastWordOf(name, views));
     const d = daemonOf(name);
-    const row: MemberStatus =
-      pick.origin === 'stale'
-        ? { ...pick.row, state: 'unreachable', healthy: false, lagBytes: null, lagSeconds: null }
-        : pick.row;
+    const row = pick.row;
     return {
       ...row,
       role: row.role === 'primary' && name !== primary ? ('unknown' as const) : row.role,
@@ -126,25 +129,49 @@ export function mergeCluster(sources: readonly SourceView[]): MergedCluster {
   };
 }
 
+/** When the member's own daemon, attached but away, last published: undefined when it answers or is not attached. */
+function lastWordOf(name: string, views: readonly View[]): number | undefined {
+  const own = views.filter((v) => v.source.snapshot.identity.label === name && v.state.self === name);
+  if (own.length === 0 || own.some((v) => v.source.live)) return undefined;
+  return Math.max(...own.map((v) => v.source.snapshot.updatedAt));
+}
+
+const unreachable = (row: MemberStatus): MemberStatus => ({
+  ...row,
+  state: 'unreachable',
+  healthy: false,
+  lagBytes: null,
+  lagSeconds: null,
+});
+
+/**
+ * A member's row: its own live daemon's report, else the cluster's view of it, else the freshest
+ * stale copy (unreachable). A member whose own daemon stopped answering is unreachable too, until
+ * the cluster's view carries a report of it clearly newer than its daemon's last snapshot (its
+ * daemon is still at work and only the console lost it), so a kill -9 shows at once, not a pass later.
+ */
 function pickRow(
   name: string,
   live: readonly View[],
   ref: View | undefined,
   ordered: readonly View[],
+  lastWord: number | undefined,
 ): { row: MemberStatus; origin: RowOrigin } {
   const find = (v: View | undefined): MemberStatus | undefined => v?.state.members.find((m) => m.name === name);
   const own = find(live.find((v) => v.source.snapshot.identity.label === name && v.state.self === name));
   if (own !== undefined) return { row: own, origin: 'own' };
+  const silent = (row: MemberStatus): MemberStatus =>
+    lastWord !== undefined && (row.lastSeenAt ?? 0) <= lastWord + SNAPSHOT_REFRESH_MS ? unreachable(row) : row;
   const fromRef = ref?.source.live === true ? find(ref) : undefined;
-  if (fromRef !== undefined) return { row: fromRef, origin: 'cluster' };
+  if (fromRef !== undefined) return { row: silent(fromRef), origin: 'cluster' };
   const freshest = (list: readonly View[]): MemberStatus | undefined =>
     list
       .map(find)
       .filter((m): m is MemberStatus => m !== undefined)
       .sort((a, b) => (b.lastSeenAt ?? 0) - (a.lastSeenAt ?? 0))[0];
   const fromLive = freshest(live);
-  if (fromLive !== undefined) return { row: fromLive, origin: 'cluster' };
-  return { row: freshest(ordered)!, origin: 'stale' };
+  if (fromLive !== undefined) return { row: silent(fromLive), origin: 'cluster' };
+  return { row: unreachable(freshest(ordered)!), origin: 'stale' };
 }
 
 /** Lag recomputed against the merged primary's position, so rows from different daemons agree. */
