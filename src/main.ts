@@ -49,7 +49,7 @@ async function main(argv: readonly string[]): Promise<number> {
         if (Object.keys(config.agents).length === 0 && config.global.attach.length === 0) {
           const { labForConsole } = await import('./lab/cli.js');
           const lab = await labForConsole();
-          code = await runUi({ ...config, token: config.token ?? lab.token }, [], lab.urls);
+          code = await runUi({ ...config, token: config.token ?? lab.token }, [lab.handle], lab.urls);
           return;
         }
         code = await runUi(config, await inProcess(config), []);

@@ -3,6 +3,8 @@ import { closeSync, mkdirSync, openSync, readdirSync, rmdirSync, rmSync } from '
 import { join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { PgdeckError } from '../agents/kernel/errors.js';
+import type { AgentHandle } from '../agents/kernel/snapshot.js';
+import { labHandle } from './console-handle.js';
 import { isAlive, sweepOrphans } from './procs/service-dir.js';
 import { parseChaosAction, type ChaosReport } from './stack/chaos.js';
 import { callControl } from './stack/control.js';
@@ -49,7 +51,7 @@ export async function runLab(args: LabArgs): Promise<number> {
     case 'status': {
       const state = await current(dir);
       args.write(args.output === 'json' ? JSON.stringify(state, null, 2) : renderStatus(state));
-      return labUsable(state) ? 0 : 1;
+      return labUsable(state) && !state.components.some((c) => c.phase === 'failed') ? 0 : 1;
     }
     case 'env':
       args.write(renderEnv(await current(dir)));
@@ -151,7 +153,8 @@ async function up(args: LabArgs): Promise<LabState> {
           : progressLine(c, Date.now() - started),
       );
     }
-    const failed = state?.components.find((c) => c.phase === 'failed');
+    // The supervisor stops the lab when a core component fails; the Kubernetes parts failing leaves it running.
+    const failed = state?.components.find((c) => c.phase === 'failed' && c.name !== 'kube');
     if (failed !== undefined || (child.pid !== undefined && !isAlive(child.pid))) {
       if (child.pid !== undefined) while (isAlive(child.pid)) await delay(100);
       clean(dir, true);
@@ -174,12 +177,16 @@ async function up(args: LabArgs): Promise<LabState> {
  * The main command on a machine with nothing configured: the running lab, or a new one brought up
  * with its progress on stderr; the console then attaches to its daemons.
  */
-export async function labForConsole(): Promise<{ readonly urls: readonly string[]; readonly token: string }> {
+export async function labForConsole(): Promise<{
+  readonly urls: readonly string[];
+  readonly token: string;
+  readonly handle: AgentHandle;
+}> {
   const args = labArgs({ what: 'up', nodes: 3, citusWorkers: 2, lines: 1, seconds: 1 }, (text) => {
     process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
   });
   const state = await up(args);
-  return { urls: daemonUrls(state), token: state.token };
+  return { urls: daemonUrls(state), token: state.token, handle: labHandle(args.options.dir) };
 }
 
 /** Stops the supervisor (which stops everything it started) and removes the lab's files. */

@@ -67,9 +67,9 @@ export function runningLab(dir: string): LabState | null {
   return state !== null && isAlive(state.pid) ? state : null;
 }
 
-/** The core components are up: everything but what still builds or was skipped. */
+/** The lab can be used: every component but the Kubernetes parts (which join later) is up or left out. */
 export function labUsable(state: LabState): boolean {
-  return state.components.every((c) => c.phase === 'ready' || c.phase === 'building' || c.phase === 'skipped');
+  return state.components.every((c) => c.name === 'kube' || c.phase === 'ready' || c.phase === 'skipped');
 }
 
 /** The failover daemons' API URLs: what the console attaches to. */

@@ -5,11 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { labHandle } from '../../src/lab/console-handle.js';
 import { isAlive } from '../../src/lab/procs/service-dir.js';
 import type { ChaosReport } from '../../src/lab/stack/chaos.js';
 import type { LabState } from '../../src/lab/stack/state.js';
 import { until } from '../helpers/failover.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { selectRow, showConsole } from '../ui/console-harness.js';
 
 const main = join(process.cwd(), 'dist', 'main.js');
 const dir = join(mkdtempSync(join(tmpdir(), 'pgdeck-labtest-')), 'lab');
@@ -174,6 +176,28 @@ describe('pgdeck lab', () => {
     expect(r.detail).toMatch(/kube-apiserver killed and started again/);
     expect((await status()).components.find((c) => c.name === 'kube')?.phase).toBe('ready');
   }, 180_000);
+
+  it('shows in the console: the Lab view lists the components, x on Redis runs its drill and reports it', async () => {
+    const handle = labHandle(dir, 200);
+    try {
+      await until('the lab state', async () => handle.reader.getSnapshot().state !== undefined, 10_000, 50);
+      const c = await showConsole([handle], { view: 'lab', size: { columns: 120, rows: 30 } });
+      for (const name of ['etcd', 'failover', 'haproxy', 'redis', 'citus', 'kube'])
+        expect(c.frame()).toMatch(new RegExp(`\\b${name}\\s+(ready|starting|skipped)`));
+      expect(await selectRow(c, /redis/)).toMatch(/redis\s+ready/);
+      await c.press('x');
+      expect(c.frame()).toMatch(/restart-redis/);
+      await c.press('y');
+      await until('the drill reported', async () => /chaos-restart-redis: done/.test(c.frame()), 60_000, 100);
+      const events = handle.reader.events(0).events;
+      expect(events.map((e) => e.kind)).toEqual(['chaos']);
+      expect(events[0]!.fields).toMatchObject({ action: 'restart-redis', writesLost: 0 });
+      expect(JSON.stringify(handle.reader.getSnapshot().state)).not.toContain(first.token);
+      c.unmount();
+    } finally {
+      await handle.close();
+    }
+  }, 120_000);
 
   it('refuses bad input in one line, exit 2', async () => {
     const bad = await lab(['chaos', 'nope']);
