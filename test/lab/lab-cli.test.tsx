@@ -177,7 +177,7 @@ describe('pgdeck lab', () => {
     expect((await status()).components.find((c) => c.name === 'kube')?.phase).toBe('ready');
   }, 180_000);
 
-  it('shows in the console: the Lab view lists the components, x on Redis runs its drill and reports it', async () => {
+  it('shows in the console: the Lab view lists the components, b on Redis runs its drill and reports it', async () => {
     const handle = labHandle(dir, 200);
     try {
       await until('the lab state', async () => handle.reader.getSnapshot().state !== undefined, 10_000, 50);
@@ -185,7 +185,7 @@ describe('pgdeck lab', () => {
       for (const name of ['etcd', 'failover', 'haproxy', 'redis', 'citus', 'kube'])
         expect(c.frame()).toMatch(new RegExp(`\\b${name}\\s+(ready|starting|skipped)`));
       expect(await selectRow(c, /redis/)).toMatch(/redis\s+ready/);
-      await c.press('x');
+      await c.press('b');
       expect(c.frame()).toMatch(/restart-redis/);
       await c.press('y');
       await until('the drill reported', async () => /chaos-restart-redis: done/.test(c.frame()), 60_000, 100);

@@ -71,7 +71,7 @@ export const labCommands: readonly ModuleCommand[] = [
   labCommand,
   chaosKey(
     'chaos',
-    'x',
+    'b',
     [...new Set(Object.values(componentDrill))],
     'chaos',
     "chaos on the selected component (etcd, Redis, the API server: restart; the cluster: kill its primary's node)",
@@ -92,7 +92,7 @@ export const labCommands: readonly ModuleCommand[] = [
       drill: 'kill-postgres',
     }),
   ),
-  chaosKey('freeze', 'z', ['freeze'], 'freeze', "freeze the primary's node (SIGSTOP of its daemon and server)", () => ({
+  chaosKey('freeze', 'h', ['freeze'], 'freeze', "freeze the primary's node (SIGSTOP of its daemon and server)", () => ({
     drill: 'freeze',
   })),
   chaosKey('thaw', 'u', ['thaw'], 'thaw', 'thaw the frozen node (SIGCONT)', () => ({ drill: 'thaw' })),
