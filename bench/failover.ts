@@ -4,7 +4,13 @@ import type { HistoryEntry } from '../src/agents/failover/types.js';
 import { startEtcd, type EtcdServer } from '../src/lab/procs/etcd.js';
 import { startFailoverCluster, type FailoverCluster } from '../src/lab/procs/failover-cluster.js';
 import { patroniDefaults, startPatroniCluster, type PatroniCluster } from '../src/lab/procs/patroni.js';
-import { lostWrites, recoveryTime, startWriteProbe, unavailabilityWindow, type WriteProbe } from './lib/write-probe.js';
+import {
+  lostWrites,
+  recoveryTime,
+  startWriteProbe,
+  unavailabilityWindow,
+  type WriteProbe,
+} from '../src/lab/workload/write-probe.js';
 import { newResult, type BenchOptions, type BenchResult } from './report.js';
 
 /**

@@ -3,7 +3,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
-import { percentile } from './lib/write-probe.js';
+import { percentile } from '../src/lab/workload/write-probe.js';
 import { newResult, type BenchOptions, type BenchResult } from './report.js';
 
 interface Raw {

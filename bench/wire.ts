@@ -14,7 +14,7 @@ import {
   type HealthSample,
   type SubscriberReport,
 } from './lib/wire-load.js';
-import { recoveryTime, startWriteProbe, type WriteProbe } from './lib/write-probe.js';
+import { recoveryTime, startWriteProbe, type WriteProbe } from '../src/lab/workload/write-probe.js';
 import { newResult, type BenchOptions, type BenchResult } from './report.js';
 
 /**

@@ -46,6 +46,12 @@ async function main(argv: readonly string[]): Promise<number> {
           return;
         }
         const config = load(args);
+        if (Object.keys(config.agents).length === 0 && config.global.attach.length === 0) {
+          const { labForConsole } = await import('./lab/cli.js');
+          const lab = await labForConsole();
+          code = await runUi({ ...config, token: config.token ?? lab.token }, [lab.handle], lab.urls);
+          return;
+        }
         code = await runUi(config, await inProcess(config), []);
       },
     )
@@ -94,6 +100,30 @@ async function main(argv: readonly string[]): Promise<number> {
         ),
       (args) => {
         write(renderConfig(load(args), args.output));
+      },
+    )
+    .command(
+      'lab <what> [name]',
+      'the local lab: `up`, `down`, `status`, `env`, `logs [COMPONENT]`, `chaos ACTION [--node N]`, `load`',
+      (y) =>
+        y
+          .positional('what', { type: 'string', demandOption: true })
+          .positional('name', { type: 'string', describe: 'the component (logs) or the chaos action' })
+          .option('dir', {
+            type: 'string',
+            describe: 'the lab dir (default $PGDECK_LAB_DIR or ~/.local/state/pgdeck/lab)',
+          })
+          .option('nodes', { type: 'number', default: 3, describe: 'failover cluster members' })
+          .option('synchronous', { type: 'boolean', default: false, describe: 'synchronous replication' })
+          .option('citus-workers', { type: 'number', default: 2, describe: 'Citus workers (0: none)' })
+          .option('kube', { type: 'boolean', default: true, describe: 'the Kubernetes parts (--no-kube: without)' })
+          .option('node', { type: 'string', describe: 'the node a chaos action hits (default: the primary)' })
+          .option('lines', { type: 'number', default: 40, describe: 'log lines per file' })
+          .option('seconds', { type: 'number', default: 10, describe: 'how long `load` writes' })
+          .option('output', { alias: 'o', choices: ['table', 'json'] as const, default: 'table' as const }),
+      async (args) => {
+        const { runLab, labArgs } = await import('./lab/cli.js');
+        code = await runLab(labArgs(args, write));
       },
     )
     .command(

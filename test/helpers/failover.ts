@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import { afterEach } from 'vitest';
-import { startWriteProbe, type Attempt, type WriteProbe } from '../../bench/lib/write-probe.js';
+import { startWriteProbe, type Attempt, type WriteProbe } from '../../src/lab/workload/write-probe.js';
 import type { HistoryEntry } from '../../src/agents/failover/types.js';
 import {
   startFailoverCluster,

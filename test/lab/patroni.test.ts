@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from 'pg';
 import { startPatroniCluster, type PatroniCluster } from '../../src/lab/procs/patroni.js';
-import { startWriteProbe, recoveryTime, lostWrites } from '../../bench/lib/write-probe.js';
+import { startWriteProbe, recoveryTime, lostWrites } from '../../src/lab/workload/write-probe.js';
 import { withEtcd } from '../helpers/services.js';
 
 describe('Patroni peer cluster (benchmark peer)', () => {

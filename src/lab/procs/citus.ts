@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { PgdeckError } from '../../agents/kernel/errors.js';
 import { pgBinDir, pgRunAs, runPgTool } from '../../agents/failover/pg-tools.js';
+import { checkoutFile } from './checkout.js';
 import { readEnvFile } from './kube-binaries.js';
 import { startPostgres, type PgServer } from './postgres.js';
 import { isAlive } from './service-dir.js';
@@ -175,16 +175,4 @@ function nodeOf(server: PgServer): CitusNode {
     server,
     stop: () => fastShutdown(server),
   };
-}
-
-/** `relative` in the checkout this module runs from (src/lab/procs/ or dist/lab/procs/). */
-function checkoutFile(relative: string): string | undefined {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const candidate = join(dir, relative);
-    if (existsSync(candidate)) return candidate;
-    const parent = dirname(dir);
-    if (parent === dir) return undefined;
-    dir = parent;
-  }
 }

@@ -80,10 +80,19 @@ export function isAlive(pid: number): boolean {
 /** A recorded PID is only killed while its working directory is still inside the service dir. */
 function runsInside(pid: number, path: string): boolean {
   try {
-    return readlinkSync(`/proc/${pid}/cwd`).startsWith(path);
+    const cwd = readlinkSync(`/proc/${pid}/cwd`);
+    return cwd === path || cwd.startsWith(`${path}/`);
   } catch {
     return false;
   }
+}
+
+/** Every process whose working directory is inside `path`. */
+function processesInside(path: string): number[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .map(Number)
+    .filter((pid) => runsInside(pid, path));
 }
 
 /**
@@ -113,10 +122,13 @@ export function sweepOrphans(): number {
       const owner = ownerOf(path);
       if (Number.isInteger(owner) && owner > 0 && isAlive(owner)) continue;
       if (!(owner > 0) && Date.now() - stat.mtimeMs < NEWBORN_MS) continue;
-      for (const line of readFileSync(join(path, 'pids'), 'utf8').split('\n')) {
-        const pid = Number(line);
-        if (Number.isInteger(pid) && pid > 0 && runsInside(pid, path)) process.kill(pid, 'SIGKILL');
-      }
+      const recorded = readFileSync(join(path, 'pids'), 'utf8')
+        .split('\n')
+        .map(Number)
+        .filter((pid) => Number.isInteger(pid) && pid > 0);
+      // A recorded daemon may have started servers of its own (a postgres): whatever runs inside goes too.
+      for (const pid of new Set([...recorded, ...processesInside(path)]))
+        if (runsInside(pid, path)) process.kill(pid, 'SIGKILL');
       rmSync(path, { recursive: true, force: true });
       swept++;
     } catch {

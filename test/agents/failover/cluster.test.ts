@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { Etcd3 } from 'etcd3';
 import { Client } from 'pg';
 import { describe, expect, it } from 'vitest';
-import { lostWrites } from '../../../bench/lib/write-probe.js';
+import { lostWrites } from '../../../src/lab/workload/write-probe.js';
 import type { PrimaryRecord } from '../../../src/agents/failover/types.js';
 import type { FailoverCluster } from '../../../src/lab/procs/failover-cluster.js';
 import { delay } from '../../helpers/wait-for.js';

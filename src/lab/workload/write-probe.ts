@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { PgdeckError } from '../../agents/kernel/errors.js';
+import { checkoutFile } from '../procs/checkout.js';
 
 export interface Attempt {
   readonly seq: number;
@@ -17,11 +19,17 @@ export interface WriteProbe {
   stop(): Promise<void>;
 }
 
-const script = fileURLToPath(new URL('./write-probe.py', import.meta.url));
+/** The probe script of the checkout (it is not compiled, so dist/ finds it under src/). */
+function probeScript(): string {
+  const script = checkoutFile(join('src', 'lab', 'workload', 'write-probe.py'));
+  if (script === undefined)
+    throw new PgdeckError('unavailable', 'src/lab/workload/write-probe.py not found beside this module');
+  return script;
+}
 
 /** Starts the libpq write probe (Debian's python3 + psycopg2) against a multi-host list. */
 export function startWriteProbe(hosts: string, ports: string, intervalMs = 20): WriteProbe {
-  const child = spawn('/usr/bin/python3', [script, hosts, ports, String(intervalMs / 1000)], {
+  const child = spawn('/usr/bin/python3', [probeScript(), hosts, ports, String(intervalMs / 1000)], {
     stdio: ['ignore', 'pipe', 'ignore'],
   });
   const attempts: Attempt[] = [];

@@ -1,0 +1,97 @@
+import { writeFileSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { join } from 'node:path';
+import { startDaemon, waitUntil, type Daemon } from './daemon.js';
+import { freePort } from './ports.js';
+import { createServiceDir } from './service-dir.js';
+
+/** A PostgreSQL server behind the proxy, health-checked over its daemon's HTTP API. */
+export interface ProxyBackend {
+  readonly name: string;
+  readonly port: number;
+  readonly checkPort: number;
+}
+
+export interface HaproxyServer {
+  /** Routes to the member whose `/primary` answers 200. */
+  readonly writePort: number;
+  /** Round-robin over the members whose `/replica` answers 200. */
+  readonly readPort: number;
+  readonly pid: number;
+  readonly logFile: string;
+  stop(): Promise<void>;
+}
+
+/** Milliseconds between health checks: a new primary takes writes within about two of them. */
+const CHECK_INTERVAL_MS = 250;
+
+/** The config Patroni's documentation gives for HAProxy, on loopback ports, tightened for a lab. */
+export function haproxyConfig(backends: readonly ProxyBackend[], writePort: number, readPort: number): string {
+  const servers = backends.map((b) => `  server ${b.name} 127.0.0.1:${b.port} check port ${b.checkPort}`).join('\n');
+  return [
+    'global',
+    '  maxconn 400',
+    'defaults',
+    '  mode tcp',
+    '  timeout connect 2s',
+    '  timeout client 30m',
+    '  timeout server 30m',
+    '  timeout check 1s',
+    `  default-server inter ${CHECK_INTERVAL_MS}ms fall 2 rise 1 on-marked-down shutdown-sessions`,
+    'listen write',
+    `  bind 127.0.0.1:${writePort}`,
+    '  option httpchk GET /primary',
+    '  http-check expect status 200',
+    servers,
+    'listen read',
+    `  bind 127.0.0.1:${readPort}`,
+    '  balance roundrobin',
+    '  option httpchk GET /replica',
+    '  http-check expect status 200',
+    servers,
+    '',
+  ].join('\n');
+}
+
+/** haproxy in the foreground (`-db`) with a write and a read port over the given backends. */
+export async function startHaproxy(backends: readonly ProxyBackend[], binary = 'haproxy'): Promise<HaproxyServer> {
+  const dir = createServiceDir('haproxy');
+  const [writePort, readPort] = [await freePort(), await freePort()];
+  const config = join(dir.path, 'haproxy.cfg');
+  writeFileSync(config, haproxyConfig(backends, writePort, readPort));
+  let daemon: Daemon | undefined;
+  try {
+    daemon = startDaemon({ name: 'haproxy', command: binary, args: ['-db', '-f', config], dir });
+    const started = daemon;
+    await waitUntil(`haproxy on 127.0.0.1:${writePort}`, () => listening(writePort), 10_000, {
+      logFile: started.logFile,
+      processes: [{ name: 'haproxy', daemon: started }],
+    });
+  } catch (error) {
+    await daemon?.stop();
+    dir.remove();
+    throw error;
+  }
+  const running = daemon;
+  return {
+    writePort,
+    readPort,
+    pid: running.pid,
+    logFile: running.logFile,
+    stop: async () => {
+      await running.stop();
+      dir.remove();
+    },
+  };
+}
+
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}

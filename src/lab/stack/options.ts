@@ -1,0 +1,13 @@
+/** What `pgdeck lab up` starts; small sizes are for tests. */
+export interface LabOptions {
+  readonly dir: string;
+  /** Failover cluster members pg0..pgN-1 (default 3). */
+  readonly nodes: number;
+  readonly synchronous: boolean;
+  /** Citus workers (0: no Citus topology). */
+  readonly citusWorkers: number;
+  /** `auto`: the Kubernetes parts start when the control-plane binaries exist, or after a background build. */
+  readonly kube: 'auto' | 'off';
+  /** The command that runs a pgdeck daemon (`node dist/main.js`). */
+  readonly command: readonly string[];
+}

@@ -1,0 +1,28 @@
+import type { CitusCluster } from '../procs/citus.js';
+import type { EtcdServer } from '../procs/etcd.js';
+import type { FailoverCluster } from '../procs/failover-cluster.js';
+import type { HaproxyServer } from '../procs/haproxy.js';
+import type { KubeControlPlane } from '../procs/kube-control-plane.js';
+import type { RedisServer } from '../procs/redis.js';
+
+/** The running parts of one lab, as the supervisor holds them. */
+export interface Stack {
+  etcd?: EtcdServer;
+  failover?: FailoverCluster;
+  haproxy?: HaproxyServer;
+  redis?: RedisServer;
+  citus?: CitusCluster;
+  kube?: KubeControlPlane;
+  /** Nodes a `freeze` drill stopped, so `thaw` finds them. */
+  readonly frozen: Set<string>;
+}
+
+/** Stops what runs, dependents first; a frozen node is thawed so it can shut down. */
+export async function stopStack(stack: Stack): Promise<void> {
+  for (const name of stack.frozen) stack.failover?.member(name).killNode('SIGCONT');
+  const quietly = (stop: (() => Promise<void>) | undefined): Promise<void> =>
+    stop === undefined ? Promise.resolve() : stop().catch(() => undefined);
+  await Promise.all([quietly(stack.haproxy?.stop), quietly(stack.kube?.stop), quietly(stack.citus?.stop)]);
+  await quietly(stack.failover?.stop);
+  await Promise.all([quietly(stack.etcd?.stop), quietly(stack.redis?.stop)]);
+}
