@@ -80,7 +80,7 @@ describe.each(citusCases())('citus-sync against $label', ({ mode, skip }) => {
             .map((e) => `${e.kind}: ${e.message}`),
         );
         const said = keys.map((k) => `${k.key} ${k.phase}: ${k.summary}`).join(' | ');
-        throw new Error(`${String(error)}; keys: ${said}; events: ${events.join(' | ')}`);
+        throw new Error(`${String(error)}; keys: ${said}; events: ${events.join(' | ')}`, { cause: error });
       }
     };
     const address = (w: CitusNode): string => `${w.host}:${w.port}`;
