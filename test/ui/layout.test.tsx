@@ -26,7 +26,7 @@ const views = [
   { key: '1', title: 'Overview', heading: /^ {2}KIND\s+ENTITY\s+HEALTH/, footer: '<s> switch over' },
   { key: '2', title: 'Failover cluster', heading: /^ {2}CLUSTER\s+MEMBER\s+ROLE\s+STATE/, footer: '<f> fail over' },
   { key: '3', title: 'History', heading: /^ {2}CLUSTER\s+WHEN\s+KIND\s+CHANGE/, footer: '<s> switch over' },
-  { key: '4', title: 'Events', heading: /^ {2}TIME\s+SOURCE\s+KIND\s+MESSAGE/, footer: '<enter> detail' },
+  { key: '5', title: 'Events', heading: /^ {2}TIME\s+SOURCE\s+KIND\s+MESSAGE/, footer: '<enter> detail' },
 ];
 
 describe.each([
