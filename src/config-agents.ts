@@ -13,37 +13,6 @@ export interface PlannedAgent {
  * them. When an agent is built, its rows move into its own `cliOptions` and leave this table.
  */
 export const PLANNED_AGENTS: Readonly<Record<string, PlannedAgent>> = {
-  'citus-sync': {
-    formerKeys: ['citus', 'kube.labelSelector'],
-    cliOptions: [
-      { flag: 'citus-host', key: 'host', type: 'string', describe: 'Citus coordinator host', env: ['CITUS_HOST'] },
-      { flag: 'citus-port', key: 'port', type: 'number', describe: 'Citus coordinator port' },
-      { flag: 'citus-user', key: 'user', type: 'string', describe: 'PostgreSQL user', env: ['POSTGRES_USER'] },
-      {
-        flag: '',
-        key: 'password',
-        type: 'string',
-        describe: 'PostgreSQL password',
-        env: ['POSTGRES_PASSWORD'],
-        secret: true,
-      },
-      { flag: 'citus-database', key: 'database', type: 'string', describe: 'database', env: ['POSTGRES_DB'] },
-      {
-        flag: 'label-selector',
-        key: 'labelSelector',
-        type: 'string',
-        describe: 'label selector of the worker pods',
-        env: ['LABEL_SELECTOR'],
-      },
-      {
-        flag: 'scan-interval',
-        key: 'scanIntervalSeconds',
-        type: 'number',
-        describe: 'seconds between scans',
-        env: ['SCAN_INTERVAL_SECONDS'],
-      },
-    ],
-  },
   autoscaler: {
     formerKeys: ['redis', 'autoscaler'],
     cliOptions: [
@@ -73,6 +42,23 @@ export const PLANNED_AGENTS: Readonly<Record<string, PlannedAgent>> = {
     ],
   },
 };
+
+/**
+ * Keys of the old global schema whose settings moved into a built agent's section, by agent: an
+ * unknown-key error names the section they belong to now.
+ */
+export const FORMER_KEYS: Readonly<Record<string, readonly string[]>> = {
+  'citus-sync': ['citus', 'kube.labelSelector'],
+};
+
+/** The agent whose section a key of the old global schema belongs to now, built or planned. */
+export function formerOwner(key: string): string | undefined {
+  const all = [
+    ...Object.entries(FORMER_KEYS),
+    ...Object.entries(PLANNED_AGENTS).map(([name, p]): [string, readonly string[]] => [name, p.formerKeys]),
+  ];
+  return all.find(([, keys]) => keys.includes(key))?.[0];
+}
 
 /** Every agent whose flags pgdeck knows: the built ones and, for those not built yet, the planned table. */
 export function knownAgentOptions(

@@ -68,7 +68,7 @@ describe('config errors: one line each, naming the key', () => {
 
   it('reports every problem at once: file, environment and flags, global and agent sections', () => {
     const file = yamlFile(
-      'listen: nowhere\nbogus: 1\nagents:\n  counter:\n    step: -2\n    stepp: 1\n  nope: {}\n  citus-sync: {}\n',
+      'listen: nowhere\nbogus: 1\nagents:\n  counter:\n    step: -2\n    stepp: 1\n  nope: {}\n  autoscaler: {}\n',
     );
     const lines = configErrorLines(() =>
       loadConfig({
@@ -81,7 +81,7 @@ describe('config errors: one line each, naming the key', () => {
     expect(lines).toEqual(
       expect.arrayContaining([
         `config: agents.nope (file ${file}): unknown agent; known agents: counter, other`,
-        `config: agents.citus-sync (file ${file}): the citus-sync agent is not built yet; known agents: counter, other`,
+        `config: agents.autoscaler (file ${file}): the autoscaler agent is not built yet; known agents: counter, other`,
         '--other-start is a flag of the other agent, which is not configured: run it with --agent other, or add agents.other to the config file',
         `config: listen (file ${file}): expected host:port, got "nowhere"`,
         'config: logLevel (PGDECK_LOG_LEVEL): expected one of debug, info, warn, error, silent, got "loud"',

@@ -45,9 +45,13 @@ export class LeaderGate implements ActGate {
     this.termSignal = this.termController.signal;
   }
 
-  /** Leading, and the lease has not run out by this replica's clock (an elector late to notice cannot extend it). */
+  /**
+   * Leading, and the lease has not run out by this replica's clock (an elector late to notice cannot
+   * extend it). The expiry is the elector's current one: a renewal moves it without an `onChange`.
+   */
   leading(): boolean {
-    const { leading, until } = this.info;
+    if (!this.info.leading) return false;
+    const { leading, until } = this.p.elector.current();
     return leading && (until === undefined || this.p.clock.now() < until);
   }
 
