@@ -1,5 +1,9 @@
 import { failoverAgent } from './failover/index.js';
 import type { AnyAgentDefinition } from './kernel/agent.js';
+import { patroniOperatorAgent } from './patroni-operator/index.js';
 
 /** Every agent pgdeck can run, by name. */
-export const AGENTS: Readonly<Record<string, AnyAgentDefinition>> = { failover: failoverAgent };
+export const AGENTS: Readonly<Record<string, AnyAgentDefinition>> = {
+  failover: failoverAgent,
+  'patroni-operator': patroniOperatorAgent,
+};
