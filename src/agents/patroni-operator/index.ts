@@ -1,4 +1,5 @@
 import type { AgentDefinition } from '../kernel/agent.js';
+import { operatorActions } from './actions.js';
 import { actCluster, operatorErrorPolicy, recordFailure } from './act.js';
 import { operatorCliOptions, operatorConfigSchema } from './config.js';
 import { decideCluster } from './decide/compose.js';
@@ -52,6 +53,6 @@ export const patroniOperatorAgent: AgentDefinition<
     errorPolicy: operatorErrorPolicy,
   },
   leaderElection: 'kube-lease',
-  actions: {},
+  actions: operatorActions,
   close: (deps) => deps.kube.close(),
 };
