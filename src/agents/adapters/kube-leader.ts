@@ -220,7 +220,9 @@ export class KubeLeaseElector implements LeaderElector {
   }
 
   private publish(next: LeadershipInfo, onChange: (l: LeadershipInfo) => void): void {
-    const changed = next.leading !== this.info.leading || next.holder !== this.info.holder;
+    // a renewal moves `until`: the kernel's gate stops acting at the last `until` it was told
+    const changed =
+      next.leading !== this.info.leading || next.holder !== this.info.holder || next.until !== this.info.until;
     this.info = next;
     if (changed) onChange(next);
   }

@@ -67,6 +67,19 @@ export const KUBE_RESOURCES = {
   deployments: resource('apps', 'v1', 'deployments', 'Deployment'),
   leases: resource('coordination.k8s.io', 'v1', 'leases', 'Lease'),
   events: resource('events.k8s.io', 'v1', 'events', 'Event'),
+  serviceAccounts: resource('', 'v1', 'serviceaccounts', 'ServiceAccount'),
+  persistentVolumeClaims: resource('', 'v1', 'persistentvolumeclaims', 'PersistentVolumeClaim'),
+  persistentVolumes: resource('', 'v1', 'persistentvolumes', 'PersistentVolume', false),
+  roles: resource('rbac.authorization.k8s.io', 'v1', 'roles', 'Role'),
+  roleBindings: resource('rbac.authorization.k8s.io', 'v1', 'rolebindings', 'RoleBinding'),
+  podDisruptionBudgets: resource('policy', 'v1', 'poddisruptionbudgets', 'PodDisruptionBudget'),
+  customResourceDefinitions: resource(
+    'apiextensions.k8s.io',
+    'v1',
+    'customresourcedefinitions',
+    'CustomResourceDefinition',
+    false,
+  ),
 } as const satisfies Record<string, KubeResource>;
 
 export function apiVersionOf(r: KubeResource): string {

@@ -118,6 +118,57 @@ export class KubeObjects {
     );
   }
 
+  /**
+   * Creates `object` only if no object of that name exists: an existing one answers `exists` and is
+   * left as it is (what generated credentials need: never rewritten by a second create).
+   */
+  async create<T extends KubeObject>(
+    resource: KubeResource,
+    object: KubeObject,
+    options: WriteOptions = {},
+  ): Promise<{ readonly kind: 'created'; readonly object: T } | { readonly kind: 'exists' }> {
+    const namespace = object.metadata?.namespace;
+    const body = { ...object, apiVersion: apiVersionOf(resource), kind: resource.kind };
+    try {
+      const created = await this.call<T>(
+        'create',
+        'POST',
+        { resource, ...(namespace === undefined ? {} : { namespace }) },
+        options,
+        { body, query: { fieldManager: this.fieldManager } },
+      );
+      return { kind: 'created', object: created };
+    } catch (error) {
+      if (error instanceof KubeApiError && error.status === 409) return { kind: 'exists' };
+      throw error;
+    }
+  }
+
+  /** Deletes one object (background propagation); true when it existed. */
+  async delete(target: KubeTarget & { readonly name: string }, options: WriteOptions = {}): Promise<boolean> {
+    try {
+      await this.call('delete', 'DELETE', target, options, { query: { propagationPolicy: 'Background' } });
+      return true;
+    } catch (error) {
+      if (error instanceof KubeApiError && error.status === 404) return false;
+      throw error;
+    }
+  }
+
+  /** Deletes every object of `resource` in `namespace` matching `labelSelector` (one request). */
+  async deleteCollection(
+    resource: KubeResource,
+    namespace: string,
+    labelSelector: string,
+    options: WriteOptions = {},
+  ): Promise<void> {
+    if (labelSelector === '')
+      throw new PgdeckError('invalid-argument', `deletecollection ${resource.plural}: a label selector is required`);
+    await this.call('deletecollection', 'DELETE', { resource, namespace }, options, {
+      query: { labelSelector, propagationPolicy: 'Background' },
+    });
+  }
+
   async getScale(
     resource: KubeResource,
     namespace: string,
@@ -170,7 +221,7 @@ export class KubeObjects {
 
   private call<T>(
     verb: string,
-    method: 'GET' | 'PATCH',
+    method: 'GET' | 'PATCH' | 'POST' | 'DELETE',
     target: KubeTarget,
     options: WriteOptions,
     payload: { body?: unknown; contentType?: string; query?: Record<string, string> } = {},

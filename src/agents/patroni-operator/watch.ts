@@ -1,0 +1,44 @@
+import type { KubeInformer } from '../adapters/kube.js';
+import type { WatchContext } from '../kernel/context.js';
+import { SCOPE_LABEL } from './decide/labels.js';
+import type { OperatorDeps } from './deps.js';
+import { clusterKey } from './observe.js';
+import { OWNED_KINDS, PGC_KIND, type ObjectView, type OperatorMemory } from './types.js';
+
+function onChange(
+  informer: KubeInformer<ObjectView>,
+  ctx: WatchContext<OperatorMemory>,
+  keyOf: (o: ObjectView) => string | undefined,
+): void {
+  const off = informer.subscribe((change) => {
+    if (change.kind === 'synced' || change.kind === 'error') {
+      ctx.wake();
+      return;
+    }
+    const key = keyOf(change.object);
+    if (key !== undefined) ctx.enqueue(key);
+  });
+  ctx.signal.addEventListener('abort', off, { once: true });
+}
+
+/** The cluster that controls an owned object (its controller owner reference). */
+function ownerKey(o: ObjectView): string | undefined {
+  const owner = (o.metadata?.ownerReferences ?? []).find((r) => r.controller === true && r.kind === PGC_KIND);
+  return owner?.name === undefined ? undefined : `${o.metadata?.namespace ?? ''}/${owner.name}`;
+}
+
+/**
+ * A change of a PostgresCluster, of an object it owns or of one of its pods reconciles that cluster;
+ * a PostgresCluster added or removed also wakes the pass that lists the keys.
+ */
+export function watchOperator(deps: OperatorDeps, ctx: WatchContext<OperatorMemory>): void {
+  onChange(deps.clusters, ctx, (o) => {
+    ctx.wake();
+    return clusterKey(o);
+  });
+  for (const kind of OWNED_KINDS) onChange(deps.owned[kind], ctx, ownerKey);
+  onChange(deps.pods, ctx, (o) => {
+    const scope = o.metadata?.labels?.[SCOPE_LABEL];
+    return scope === undefined ? undefined : `${o.metadata?.namespace ?? ''}/${scope}`;
+  });
+}
