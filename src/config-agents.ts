@@ -44,35 +44,15 @@ export const PLANNED_AGENTS: Readonly<Record<string, PlannedAgent>> = {
       },
     ],
   },
-  autoscaler: {
-    formerKeys: ['redis', 'autoscaler'],
-    cliOptions: [
-      { flag: 'redis-host', key: 'redis.host', type: 'string', describe: 'Redis host', env: ['REDIS_HOST'] },
-      { flag: 'redis-port', key: 'redis.port', type: 'number', describe: 'Redis port', env: ['REDIS_PORT'] },
-      {
-        flag: 'redis-stream',
-        key: 'redis.stream',
-        type: 'string',
-        describe: 'stream of scale events',
-        env: ['REDIS_STREAM'],
-      },
-      {
-        flag: 'redis-consumer-group',
-        key: 'redis.consumerGroup',
-        type: 'string',
-        describe: 'consumer group',
-        env: ['REDIS_CONSUMER_GROUP'],
-      },
-      {
-        flag: 'agent-image',
-        key: 'agentImage',
-        type: 'string',
-        describe: 'image of the scaled agent',
-        env: ['OTTO_AGENT_IMAGE'],
-      },
-    ],
-  },
 };
+
+/** Keys of the old global schema whose settings now belong to a built agent's section. */
+export const FORMER_KEYS: Readonly<Record<string, string>> = { redis: 'autoscaler', autoscaler: 'autoscaler' };
+
+/** The agent whose section holds what the old global key `key` held, if any. */
+export function formerOwner(key: string): string | undefined {
+  return FORMER_KEYS[key] ?? Object.entries(PLANNED_AGENTS).find(([, p]) => p.formerKeys.includes(key))?.[0];
+}
 
 /** Every agent whose flags pgdeck knows: the built ones and, for those not built yet, the planned table. */
 export function knownAgentOptions(

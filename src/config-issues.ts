@@ -2,7 +2,7 @@ import type { CliOption } from './agents/kernel/agent.js';
 import { PgdeckError } from './agents/kernel/errors.js';
 import { isSecretKey } from './agents/kernel/redact.js';
 import type { SchemaIssue } from './agents/kernel/schema.js';
-import { PLANNED_AGENTS } from './config-agents.js';
+import { formerOwner } from './config-agents.js';
 import { suggestKey } from './config-keys.js';
 import type { Layered, Source } from './config-sources.js';
 
@@ -110,8 +110,8 @@ export function issueLines(issues: readonly DetailedIssue[], prefix: string, ctx
 }
 
 function unknownHint(key: string, known: readonly string[]): string {
-  const owner = Object.entries(PLANNED_AGENTS).find(([, p]) => p.formerKeys.includes(key));
-  if (owner !== undefined) return ` (these settings belong to the ${owner[0]} agent's section, agents.${owner[0]})`;
+  const owner = formerOwner(key);
+  if (owner !== undefined) return ` (these settings belong to the ${owner} agent's section, agents.${owner})`;
   const meant = suggestKey(key, known);
   return meant === undefined ? '' : ` (did you mean ${meant}?)`;
 }

@@ -14,6 +14,10 @@ import type { KubeTransport } from './kube-transport.js';
 export type WriteResult<T> =
   { readonly kind: 'written'; readonly object: T } | { readonly kind: 'requeue'; readonly reason: string };
 
+/** A create that found the object there already says so instead of failing: creates stay idempotent. */
+export type CreateResult<T> =
+  { readonly kind: 'created'; readonly object: T } | { readonly kind: 'exists'; readonly reason: string };
+
 /** The scale subresource of a StatefulSet, Deployment or ReplicaSet (autoscaling/v1 Scale). */
 export interface KubeScale {
   readonly namespace: string;
@@ -159,6 +163,49 @@ export class KubeObjects {
     });
   }
 
+  /**
+   * Creates `object` (POST); an object of that name already there is `exists`, not an error, so a
+   * redelivered request creates nothing twice. Use it where the name is deterministic and the spec
+   * immutable (task pods); apply is for intent that changes.
+   */
+  async create<T extends KubeObject>(
+    resource: KubeResource,
+    object: KubeObject,
+    options: WriteOptions = {},
+  ): Promise<CreateResult<T>> {
+    const namespace = object.metadata?.namespace;
+    const body = { ...object, apiVersion: apiVersionOf(resource), kind: resource.kind };
+    try {
+      const created = await this.call<T>(
+        'create',
+        'POST',
+        { resource, ...(namespace === undefined ? {} : { namespace }) },
+        options,
+        { body, query: { fieldManager: this.fieldManager } },
+      );
+      return { kind: 'created', object: created };
+    } catch (error) {
+      if (error instanceof KubeApiError && error.status === 409) return { kind: 'exists', reason: error.message };
+      throw error;
+    }
+  }
+
+  /** Deletes the object (background propagation); false when it was already gone. */
+  async delete(
+    target: KubeTarget & { readonly name: string },
+    options: WriteOptions & { readonly gracePeriodSeconds?: number } = {},
+  ): Promise<boolean> {
+    const query: Record<string, string> = { propagationPolicy: 'Background' };
+    if (options.gracePeriodSeconds !== undefined) query.gracePeriodSeconds = String(options.gracePeriodSeconds);
+    try {
+      await this.call('delete', 'DELETE', target, options, { query });
+      return true;
+    } catch (error) {
+      if (error instanceof KubeApiError && error.status === 404) return false;
+      throw error;
+    }
+  }
+
   private async guarded<T>(write: () => Promise<T>): Promise<WriteResult<T>> {
     try {
       return { kind: 'written', object: await write() };
@@ -170,7 +217,7 @@ export class KubeObjects {
 
   private call<T>(
     verb: string,
-    method: 'GET' | 'PATCH',
+    method: 'GET' | 'PATCH' | 'POST' | 'DELETE',
     target: KubeTarget,
     options: WriteOptions,
     payload: { body?: unknown; contentType?: string; query?: Record<string, string> } = {},
