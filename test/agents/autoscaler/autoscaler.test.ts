@@ -235,4 +235,38 @@ describe('autoscaler against real Redis and a real API server', () => {
     expect(state).toMatchObject({ name: 'workers', kind: 'StatefulSet', min: 1, max: 3 });
     r.disconnect();
   });
+
+  it('at the in-flight limit it stops reading instead of failing events, and resumes when pods finish', async () => {
+    const namespace = await cluster().namespace('as-limit');
+    const config = configFor(cluster(), redis(), namespace, {
+      maxPodsInFlight: 2,
+      podCountLimit: 2,
+      retentionSeconds: 0,
+    });
+    const agent = await start(config);
+    const { core } = kubeApis(cluster());
+    const r = raw();
+    await eventually('the consumer group', async () => (await r.xinfo('GROUPS', config.redis.stream)) as unknown[]);
+    await r.xadd(config.redis.stream, '*', 'type', 'scale_up', 'pod_count', '2', 'task_id', 'a');
+    await r.xadd(config.redis.stream, '*', 'type', 'scale_up', 'pod_count', '2', 'task_id', 'b');
+    const held = await eventually('backpressure reported', () =>
+      Promise.resolve(agent.reader.events(0).events.find((e) => e.message.startsWith('backpressure:'))),
+    );
+    expect(held.message).toContain('2 pods in flight, 2 more for task b would pass the limit of 2');
+    const pods = await taskPods(core, namespace);
+    expect(pods.map((p) => p.metadata?.labels?.['pgdeck.io/task-id'])).toEqual(['a', 'a']);
+    expect((await r.xpending(config.redis.stream, 'autoscaler'))[0]).toBe(1);
+    expect(await r.xlen(config.redis.deadLetterStream)).toBe(0);
+    await eventually('a running', async () =>
+      (await taskPods(core, namespace)).every((p) => p.status?.phase === 'Running'),
+    );
+    for (const p of pods) await completePod(core, namespace, p.metadata!.name!, 'Succeeded');
+    const after = await eventually("b's pods created", async () => {
+      const list = (await taskPods(core, namespace)).filter((p) => p.metadata?.labels?.['pgdeck.io/task-id'] === 'b');
+      return list.length === 2 ? list : undefined;
+    });
+    expect(after.map((p) => p.metadata?.name)).toEqual([taskPodName('b', 0), taskPodName('b', 1)]);
+    await eventually('nothing pending', async () => (await r.xpending(config.redis.stream, 'autoscaler'))[0] === 0);
+    r.disconnect();
+  });
 });
