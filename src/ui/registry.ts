@@ -1,6 +1,7 @@
+import { autoscalerModule } from './agents/autoscaler/autoscaler-module.js';
 import { failoverModule } from './agents/failover/failover-module.js';
 import { labModule } from './lab/lab-module.js';
 import type { UiModule } from './module.js';
 
 /** The console's modules, in the order of their views and keys. Adding an agent: its folder and a line here. */
-export const MODULES: readonly UiModule[] = [failoverModule, labModule];
+export const MODULES: readonly UiModule[] = [failoverModule, autoscalerModule, labModule];
