@@ -1,72 +1,26 @@
 import type { AnyAgentDefinition, CliOption } from './agents/kernel/agent.js';
 import { camel } from './config-sources.js';
 
-/** An agent that is planned but not built: the flags and environment names it will own. */
-export interface PlannedAgent {
-  readonly cliOptions: readonly CliOption[];
-  /** Keys of the old global schema whose settings now belong to this agent's section. */
-  readonly formerKeys: readonly string[];
-}
-
-/**
- * The replaced tools' environment names, mapped into the section of the agent that will read
- * them. When an agent is built, its rows move into its own `cliOptions` and leave this table.
- */
-export const PLANNED_AGENTS: Readonly<Record<string, PlannedAgent>> = {
-  autoscaler: {
-    formerKeys: ['redis', 'autoscaler'],
-    cliOptions: [
-      { flag: 'redis-host', key: 'redis.host', type: 'string', describe: 'Redis host', env: ['REDIS_HOST'] },
-      { flag: 'redis-port', key: 'redis.port', type: 'number', describe: 'Redis port', env: ['REDIS_PORT'] },
-      {
-        flag: 'redis-stream',
-        key: 'redis.stream',
-        type: 'string',
-        describe: 'stream of scale events',
-        env: ['REDIS_STREAM'],
-      },
-      {
-        flag: 'redis-consumer-group',
-        key: 'redis.consumerGroup',
-        type: 'string',
-        describe: 'consumer group',
-        env: ['REDIS_CONSUMER_GROUP'],
-      },
-      {
-        flag: 'agent-image',
-        key: 'agentImage',
-        type: 'string',
-        describe: 'image of the scaled agent',
-        env: ['OTTO_AGENT_IMAGE'],
-      },
-    ],
-  },
-};
-
 /**
  * Keys of the old global schema whose settings moved into a built agent's section, by agent: an
  * unknown-key error names the section they belong to now.
  */
 export const FORMER_KEYS: Readonly<Record<string, readonly string[]>> = {
   'citus-sync': ['citus', 'kube.labelSelector'],
+  autoscaler: ['redis', 'autoscaler'],
 };
 
-/** The agent whose section a key of the old global schema belongs to now, built or planned. */
+/** The agent whose section a key of the old global schema belongs to now. */
 export function formerOwner(key: string): string | undefined {
-  const all = [
-    ...Object.entries(FORMER_KEYS),
-    ...Object.entries(PLANNED_AGENTS).map(([name, p]): [string, readonly string[]] => [name, p.formerKeys]),
-  ];
-  return all.find(([, keys]) => keys.includes(key))?.[0];
+  return Object.entries(FORMER_KEYS).find(([, keys]) => keys.includes(key))?.[0];
 }
 
-/** Every agent whose flags pgdeck knows: the built ones and, for those not built yet, the planned table. */
+/** Every agent's flags, by agent. */
 export function knownAgentOptions(
   definitions: Readonly<Record<string, AnyAgentDefinition>>,
 ): ReadonlyMap<string, readonly CliOption[]> {
   const out = new Map<string, readonly CliOption[]>();
   for (const [name, d] of Object.entries(definitions)) out.set(name, d.cliOptions);
-  for (const [name, p] of Object.entries(PLANNED_AGENTS)) if (!out.has(name)) out.set(name, p.cliOptions);
   return out;
 }
 

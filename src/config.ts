@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { AnyAgentDefinition, CliOption } from './agents/kernel/agent.js';
-import { PLANNED_AGENTS, agentFlagProblems, flagValue, knownAgentOptions } from './config-agents.js';
+import { agentFlagProblems, flagValue, knownAgentOptions } from './config-agents.js';
 import { ConfigError, issueLine, issueLines, type DetailedIssue } from './config-issues.js';
 import { schemaPaths } from './config-keys.js';
 import { GLOBAL_OPTIONS, Layered, PRESENCE_ENV, coerce, readConfigFile, type Source } from './config-sources.js';
@@ -148,14 +148,12 @@ function typedBoolean(argv: readonly string[] | undefined, flag: string): string
 
 function unknownAgent(name: string, layers: Layered, input: LoadInput): string {
   const known = Object.keys(input.definitions).join(', ') || '(none)';
-  const why = Object.hasOwn(PLANNED_AGENTS, name) ? `the ${name} agent is not built yet` : 'unknown agent';
-  return issueLine(`agents.${name}`, layers.sourceOf(`agents.${name}`), `${why}; known agents: ${known}`);
+  return issueLine(`agents.${name}`, layers.sourceOf(`agents.${name}`), `unknown agent; known agents: ${known}`);
 }
 
 function unknownAgentFlag(name: string, input: LoadInput): string {
   const known = Object.keys(input.definitions).join(', ') || '(none)';
-  const planned = Object.hasOwn(PLANNED_AGENTS, name) ? ' (not built yet)' : '';
-  return `--agent: unknown agent "${name}"${planned}; known agents: ${known}`;
+  return `--agent: unknown agent "${name}"; known agents: ${known}`;
 }
 
 /** `config: agents.failover.node (--node): ...` -> `agents.failover.node`. */

@@ -2,6 +2,7 @@
 import { userInfo } from 'node:os';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { planSend, sendScaleEvent, type SendInput } from './agents/autoscaler/send.js';
 import { startAgent } from './agents/kernel/runtime.js';
 import type { AgentHandle } from './agents/kernel/snapshot.js';
 import { AGENTS } from './agents/registry.js';
@@ -150,6 +151,36 @@ async function main(argv: readonly string[]): Promise<number> {
         );
         write(JSON.stringify(output, null, 2));
         code = ok ? 0 : 1;
+      },
+    )
+    .command(
+      'autoscaler <what>',
+      'autoscaler tools: `pgdeck autoscaler send --type scale_up --pod-count 3 --task-id t1` adds a scale event',
+      (y) =>
+        y
+          .positional('what', { choices: ['send'] as const, demandOption: true })
+          .option('type', { type: 'string', describe: 'scale_up or scale_down' })
+          .option('pod-count', { type: 'string', describe: 'pods to add or remove' })
+          .option('task-id', { type: 'string', describe: 'task id (lowercase letters, digits and -)' })
+          .option('target', { type: 'string', describe: 'a configured replica target instead of task pods' })
+          .option('redis-host', { type: 'string', describe: 'Redis host [env REDIS_HOST]' })
+          .option('redis-port', { type: 'string', describe: 'Redis port [env REDIS_PORT]' })
+          .option('redis-stream', { type: 'string', describe: 'stream [env REDIS_STREAM]' }),
+      async (args) => {
+        const given = {
+          type: args.type,
+          podCount: args['pod-count'],
+          taskId: args['task-id'],
+          target: args.target,
+          redisHost: args['redis-host'],
+          redisPort: args['redis-port'],
+          redisStream: args['redis-stream'],
+        };
+        const input: SendInput = Object.fromEntries(
+          Object.entries(given).flatMap(([k, v]) => (typeof v === 'string' ? [[k, v]] : [])),
+        );
+        const plan = planSend(input, process.env);
+        write(await sendScaleEvent(plan, process.env));
       },
     )
     .completion('completion', 'print a shell completion script (bash/zsh): pgdeck completion >> ~/.bashrc')

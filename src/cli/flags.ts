@@ -1,13 +1,12 @@
 import { readFileSync } from 'node:fs';
 import type { Argv, Options } from 'yargs';
 import type { AnyAgentDefinition, CliOption } from '../agents/kernel/agent.js';
-import { PLANNED_AGENTS } from '../config-agents.js';
 
 /**
  * yargs options for config options. Numbers stay untyped so that `--ttl two` reaches the schema as
  * typed ("expected a number, got "two"") instead of as NaN; strings and booleans are typed.
  */
-export function yargsOptions(options: readonly CliOption[], group: string, hidden = false): Record<string, Options> {
+export function yargsOptions(options: readonly CliOption[], group: string): Record<string, Options> {
   return Object.fromEntries(
     options
       .filter((o) => o.flag !== '')
@@ -17,20 +16,17 @@ export function yargsOptions(options: readonly CliOption[], group: string, hidde
           o.type === 'number'
             ? { requiresArg: true, describe: `${o.describe}${env} [number]` }
             : { type: o.type, describe: `${o.describe}${env}` };
-        return [o.flag, { ...typed, group, hidden }];
+        return [o.flag, { ...typed, group }];
       }),
   );
 }
 
-/** `--agent NAME`, every built agent's flags under its own heading, and the flags of the agents not built yet (hidden). */
+/** `--agent NAME`, every built agent's flags under its own heading */
 export function addAgentOptions<T>(y: Argv<T>, definitions: Readonly<Record<string, AnyAgentDefinition>>): Argv<T> {
   let out = y.option('agent', {
     type: 'string',
     describe: `run one agent headless: ${Object.keys(definitions).join(', ') || '(none registered)'}`,
   }) as unknown as Argv<T>;
-  for (const [name, planned] of Object.entries(PLANNED_AGENTS))
-    if (!Object.hasOwn(definitions, name))
-      out = out.options(yargsOptions(planned.cliOptions, `${name} agent options:`, true)) as unknown as Argv<T>;
   for (const [name, definition] of Object.entries(definitions))
     out = out.options(yargsOptions(definition.cliOptions, `${name} agent options:`)) as unknown as Argv<T>;
   return out;

@@ -123,8 +123,8 @@ describe('each agent owns its flags', () => {
       }),
     );
     expect(lines).toEqual([
-      '--step is a flag of the counter agent, not of failover',
       '--redis-host is a flag of the autoscaler agent, not of failover',
+      '--step is a flag of the counter agent, not of failover',
     ]);
   });
 
@@ -144,8 +144,8 @@ describe('each agent owns its flags', () => {
     ).toEqual([
       '--target is a flag of the counter and other agents; set it under agents.NAME in the config file to say which one',
     ]);
-    expect(configErrorLines(() => loadConfig({ flags: { 'redis-port': 1 }, env: {}, definitions }))).toEqual([
-      '--redis-port is a flag of the autoscaler agent, which is not built yet',
+    expect(configErrorLines(() => loadConfig({ flags: { 'citus-port': 1 }, env: {}, definitions }))).toEqual([
+      '--citus-port is a flag of the citus-sync agent, which is not built yet',
     ]);
   });
 
@@ -153,8 +153,8 @@ describe('each agent owns its flags', () => {
     expect(configErrorLines(() => loadConfig({ flags: {}, env: {}, definitions, agent: 'nope' }))).toEqual([
       '--agent: unknown agent "nope"; known agents: counter, other',
     ]);
-    expect(configErrorLines(() => loadConfig({ flags: {}, env: {}, definitions, agent: 'autoscaler' }))).toEqual([
-      '--agent: unknown agent "autoscaler" (not built yet); known agents: counter, other',
+    expect(configErrorLines(() => loadConfig({ flags: {}, env: {}, definitions, agent: 'citus-sync' }))).toEqual([
+      '--agent: unknown agent "citus-sync" (not built yet); known agents: counter, other',
     ]);
   });
 

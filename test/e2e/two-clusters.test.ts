@@ -113,7 +113,7 @@ describe('pgdeck console attached to two clusters with the same member names (bu
   });
 
   it("shows the events of all six daemons with their source, and /pg2 finds pg2's events", async () => {
-    t.keys('4');
+    t.keys('8');
     await t.waitFor('the Events view', (s) => wellFormed(s) && /^ {2}TIME\s+SOURCE\s+KIND\s+MESSAGE/m.test(s), 10_000);
     const sourceOf = (line: string): string | undefined => /^(?:▶ | {2})\d\d:\d\d:\d\d\S*\s+(\S+)/.exec(line)?.[1];
     for (const source of ['a/pg0', 'a/pg1', 'a/pg2', 'b/pg0', 'b/pg1', 'b/pg2']) {

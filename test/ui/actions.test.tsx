@@ -44,7 +44,7 @@ describe('actions go to the selected row’s own cluster', () => {
     await untilCalled(c.calls);
     expect(c.calls()).toEqual({ 'b/pg1': [{ action: 'switchover', args: { candidate: 'pg2' } }] });
     await waitFor(() => c.frame().includes('switchover: done: switchover done'), 'the result', 3000);
-    await c.press('5');
+    await c.press(':events\r');
     await waitFor(() => /b\/pg1\s+action-succeeded\s+switchover: switchover done/.test(c.frame()), 'the audit', 3000);
     expect(c.frame()).toMatch(/b\/pg1\s+action-invoked\s+console via tui invoked switchover/);
   });
@@ -114,7 +114,7 @@ describe('actions go to the selected row’s own cluster', () => {
     await c.press('y');
     await waitFor(() => c.frame().includes('reinit failed: pg2 is the synchronous standby'), 'the error', 3000);
     expect(c.calls()).toEqual({ 'a/pg1': [{ action: 'reinit', args: { member: 'pg2' } }] });
-    await c.press('5');
+    await c.press(':events\r');
     await waitFor(() => c.frame().includes('reinit failed (precondition)'), 'the audit entry', 3000);
     expect(c.frame()).toMatch(/a\/pg1\s+action-failed\s+reinit failed \(precondition\)/);
   });

@@ -33,7 +33,9 @@ describe('a chunk holding text and Enter (a paste, a slow ssh link) is the text,
     expect(c.frame()).toContain('Keys of Overview');
     await c.press('\x1b');
     await c.press(':nope\r');
-    expect(c.frame()).toContain('unknown command :nope (try :overview :failover :history :pgc :events :help :q)');
+    expect(c.frame()).toContain(
+      'unknown command :nope (try :overview :failover :history :citus :pgc :autoscaler :lab :events :help :q)',
+    );
   });
 
   it('/pgx⌫2⏎ filters by pg2 and keeps the filter; the Enter does not end up in the prompt', async () => {

@@ -26,7 +26,7 @@ const views = [
   { key: '1', title: 'Overview', heading: /^ {2}KIND\s+ENTITY\s+HEALTH/, footer: '<s> switch over' },
   { key: '2', title: 'Failover cluster', heading: /^ {2}CLUSTER\s+MEMBER\s+ROLE\s+STATE/, footer: '<f> fail over' },
   { key: '3', title: 'History', heading: /^ {2}CLUSTER\s+WHEN\s+KIND\s+CHANGE/, footer: '<s> switch over' },
-  { key: '5', title: 'Events', heading: /^ {2}TIME\s+SOURCE\s+KIND\s+MESSAGE/, footer: '<enter> detail' },
+  { key: '8', title: 'Events', heading: /^ {2}TIME\s+SOURCE\s+KIND\s+MESSAGE/, footer: '<enter> detail' },
 ];
 
 describe.each([
@@ -52,7 +52,7 @@ describe.each([
     expect(lines[0]).toContain(v.title);
     expect(lines.some((l) => v.heading.test(l))).toBe(true);
     expect(lines.at(-1)!.startsWith(v.footer)).toBe(true);
-    if (v.key === '5') expect(lines.some((l) => /^ {2}EVENTS \(\d+\)/.test(l))).toBe(true);
+    if (v.key === '8') expect(lines.some((l) => /^ {2}EVENTS \(\d+\)/.test(l))).toBe(true);
     if (v.key === '2') expect(lines.some((l) => /LAST SEEN/.test(l))).toBe(true);
   });
 

@@ -200,7 +200,16 @@ describe('views, names and keys', () => {
   const views = viewCatalog(MODULES);
 
   it('numbers the views in module order and knows their names and the prompt commands', () => {
-    expect(views.map((v) => v.id)).toEqual(['overview', 'failover', 'history', 'pgclusters', 'events']);
+    expect(views.map((v) => v.id)).toEqual([
+      'overview',
+      'failover',
+      'history',
+      'citus',
+      'pgclusters',
+      'autoscaler',
+      'lab',
+      'events',
+    ]);
     expect(promptTarget(views, 'fo')).toMatchObject({ kind: 'view', view: { id: 'failover' } });
     expect(promptTarget(views, 'q')).toEqual({ kind: 'quit' });
     expect(promptTarget(views, 'help')).toEqual({ kind: 'help' });

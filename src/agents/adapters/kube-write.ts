@@ -14,6 +14,10 @@ import type { KubeTransport } from './kube-transport.js';
 export type WriteResult<T> =
   { readonly kind: 'written'; readonly object: T } | { readonly kind: 'requeue'; readonly reason: string };
 
+/** A create that found the object there already says so instead of failing: creates stay idempotent. */
+export type CreateResult<T> =
+  { readonly kind: 'created'; readonly object: T } | { readonly kind: 'exists'; readonly reason: string };
+
 /** The scale subresource of a StatefulSet, Deployment or ReplicaSet (autoscaling/v1 Scale). */
 export interface KubeScale {
   readonly namespace: string;
@@ -118,43 +122,6 @@ export class KubeObjects {
     );
   }
 
-  /**
-   * Creates `object` only if no object of that name exists: an existing one answers `exists` and is
-   * left as it is (what generated credentials need: never rewritten by a second create).
-   */
-  async create<T extends KubeObject>(
-    resource: KubeResource,
-    object: KubeObject,
-    options: WriteOptions = {},
-  ): Promise<{ readonly kind: 'created'; readonly object: T } | { readonly kind: 'exists' }> {
-    const namespace = object.metadata?.namespace;
-    const body = { ...object, apiVersion: apiVersionOf(resource), kind: resource.kind };
-    try {
-      const created = await this.call<T>(
-        'create',
-        'POST',
-        { resource, ...(namespace === undefined ? {} : { namespace }) },
-        options,
-        { body, query: { fieldManager: this.fieldManager } },
-      );
-      return { kind: 'created', object: created };
-    } catch (error) {
-      if (error instanceof KubeApiError && error.status === 409) return { kind: 'exists' };
-      throw error;
-    }
-  }
-
-  /** Deletes one object (background propagation); true when it existed. */
-  async delete(target: KubeTarget & { readonly name: string }, options: WriteOptions = {}): Promise<boolean> {
-    try {
-      await this.call('delete', 'DELETE', target, options, { query: { propagationPolicy: 'Background' } });
-      return true;
-    } catch (error) {
-      if (error instanceof KubeApiError && error.status === 404) return false;
-      throw error;
-    }
-  }
-
   /** Deletes every object of `resource` in `namespace` matching `labelSelector` (one request). */
   async deleteCollection(
     resource: KubeResource,
@@ -208,6 +175,49 @@ export class KubeObjects {
       );
       return scaleOf(namespace, name, scale);
     });
+  }
+
+  /**
+   * Creates `object` (POST); an object of that name already there is `exists`, not an error, so a
+   * redelivered request creates nothing twice. Use it where the name is deterministic and the spec
+   * immutable (task pods); apply is for intent that changes.
+   */
+  async create<T extends KubeObject>(
+    resource: KubeResource,
+    object: KubeObject,
+    options: WriteOptions = {},
+  ): Promise<CreateResult<T>> {
+    const namespace = object.metadata?.namespace;
+    const body = { ...object, apiVersion: apiVersionOf(resource), kind: resource.kind };
+    try {
+      const created = await this.call<T>(
+        'create',
+        'POST',
+        { resource, ...(namespace === undefined ? {} : { namespace }) },
+        options,
+        { body, query: { fieldManager: this.fieldManager } },
+      );
+      return { kind: 'created', object: created };
+    } catch (error) {
+      if (error instanceof KubeApiError && error.status === 409) return { kind: 'exists', reason: error.message };
+      throw error;
+    }
+  }
+
+  /** Deletes the object (background propagation); false when it was already gone. */
+  async delete(
+    target: KubeTarget & { readonly name: string },
+    options: WriteOptions & { readonly gracePeriodSeconds?: number } = {},
+  ): Promise<boolean> {
+    const query: Record<string, string> = { propagationPolicy: 'Background' };
+    if (options.gracePeriodSeconds !== undefined) query.gracePeriodSeconds = String(options.gracePeriodSeconds);
+    try {
+      await this.call('delete', 'DELETE', target, options, { query });
+      return true;
+    } catch (error) {
+      if (error instanceof KubeApiError && error.status === 404) return false;
+      throw error;
+    }
   }
 
   private async guarded<T>(write: () => Promise<T>): Promise<WriteResult<T>> {

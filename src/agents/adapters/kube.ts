@@ -19,7 +19,7 @@ export type { KubeSource } from './kube-config.js';
 export type { InformerChange, InformerSpec, InformerState, KubeInformer } from './kube-informer.js';
 export type { KubeObject, KubeResource } from './kube-resources.js';
 export { KUBE_RESOURCES } from './kube-resources.js';
-export type { KubeObjects, KubeScale, WriteResult } from './kube-write.js';
+export type { CreateResult, KubeObjects, KubeScale, WriteResult } from './kube-write.js';
 
 export interface KubeClientOptions {
   readonly source: KubeSource;

@@ -42,6 +42,15 @@ export interface GroupInfo {
   readonly lag: number | null;
 }
 
+export interface ConsumerInfo {
+  readonly name: string;
+  readonly pending: number;
+  /** ms since the consumer last tried to read (or claim). */
+  readonly idleMs: number;
+  /** ms since it last read an entry successfully; null on Redis < 7.2. */
+  readonly inactiveMs: number | null;
+}
+
 function unexpected(command: string, reply: unknown): PgdeckError {
   return new PgdeckError('internal', `unexpected ${command} reply from redis: ${JSON.stringify(reply)?.slice(0, 200)}`);
 }
@@ -146,6 +155,22 @@ export function parseGroups(value: unknown): GroupInfo[] {
       lastDeliveredId: text(info.get('last-delivered-id'), 'XINFO GROUPS'),
       entriesRead: optional('entries-read'),
       lag: optional('lag'),
+    };
+  });
+}
+
+/** XINFO CONSUMERS: one flat `[name, value, ...]` list per consumer. */
+export function parseConsumers(value: unknown): ConsumerInfo[] {
+  return list(value, 'XINFO CONSUMERS').map((flat) => {
+    const pairs = list(flat, 'XINFO CONSUMERS');
+    const info = new Map<string, unknown>();
+    for (let i = 0; i + 1 < pairs.length; i += 2) info.set(text(pairs[i], 'XINFO CONSUMERS'), pairs[i + 1]);
+    const inactive = info.get('inactive');
+    return {
+      name: text(info.get('name'), 'XINFO CONSUMERS'),
+      pending: count(info.get('pending'), 'XINFO CONSUMERS'),
+      idleMs: count(info.get('idle'), 'XINFO CONSUMERS'),
+      inactiveMs: inactive === undefined || inactive === null ? null : count(inactive, 'XINFO CONSUMERS'),
     };
   });
 }

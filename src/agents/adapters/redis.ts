@@ -6,20 +6,32 @@ import { RedisLink, type RedisLinkState, type RedisTarget } from './redis-link.j
 import { BlockingReader, type ReadRequest } from './redis-reader.js';
 import {
   parseClaim,
+  parseConsumers,
+  parseEntries,
   parseGroups,
   parsePendingEntries,
   parsePendingSummary,
   type ClaimResult,
+  type ConsumerInfo,
   type EntryBatch,
   type GroupInfo,
   type PendingEntry,
   type PendingSummary,
+  type StreamEntry,
 } from './redis-replies.js';
 
 export { deadLetterFields, type DeadLetterMove } from './redis-dead-letter.js';
 export type { RedisFault, RedisLinkState, RedisTarget } from './redis-link.js';
 export type { ReadRequest } from './redis-reader.js';
-export type { ClaimResult, EntryBatch, GroupInfo, PendingEntry, PendingSummary, StreamEntry } from './redis-replies.js';
+export type {
+  ClaimResult,
+  ConsumerInfo,
+  EntryBatch,
+  GroupInfo,
+  PendingEntry,
+  PendingSummary,
+  StreamEntry,
+} from './redis-replies.js';
 
 /** Reconnects start at ~100 ms and double up to 5 s; up to half of each delay is taken off at random. */
 export const redisReconnectBackoff: BackoffPolicy = { baseMs: 100, maxMs: 5_000, jitter: 0.5 };
@@ -179,6 +191,39 @@ export class RedisStreams {
     return parseGroups(
       await this.run('XINFO GROUPS', stream, undefined, () => this.commands.client.xinfo('GROUPS', stream)),
     );
+  }
+
+  /** The consumers of a group with their pending counts and idle times (XINFO CONSUMERS). */
+  async consumers(stream: string, group: string): Promise<ConsumerInfo[]> {
+    return parseConsumers(
+      await this.run('XINFO CONSUMERS', stream, group, () => this.commands.client.xinfo('CONSUMERS', stream, group)),
+    );
+  }
+
+  /**
+   * Entries between `start` and `end` (inclusive; `-` and `+` for the ends), oldest first, or newest
+   * first with `reverse` (then `start` is the upper end, as XREVRANGE takes it).
+   */
+  async range(
+    stream: string,
+    options: { start?: string; end?: string; count?: number; reverse?: boolean } = {},
+  ): Promise<StreamEntry[]> {
+    const { count = 100, reverse = false } = options;
+    const client = this.commands.client;
+    const reply = reverse
+      ? await this.run('XREVRANGE', stream, undefined, () =>
+          client.xrevrange(stream, options.start ?? '+', options.end ?? '-', 'COUNT', count),
+        )
+      : await this.run('XRANGE', stream, undefined, () =>
+          client.xrange(stream, options.start ?? '-', options.end ?? '+', 'COUNT', count),
+        );
+    return [...parseEntries(reply, reverse ? 'XREVRANGE' : 'XRANGE').entries];
+  }
+
+  /** Deletes entries from the stream (XDEL); returns how many existed. */
+  async remove(stream: string, ids: readonly string[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    return this.run('XDEL', stream, undefined, () => this.commands.client.xdel(stream, ...ids));
   }
 
   /** Closes both connections; a blocked read in progress fails with kind `aborted`. */

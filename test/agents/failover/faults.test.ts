@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Client } from 'pg';
 import { describe, expect, it } from 'vitest';
-import { lostWrites } from '../../../bench/lib/write-probe.js';
+import { lostWrites } from '../../../src/lab/workload/write-probe.js';
 import type { FailoverCluster } from '../../../src/lab/procs/failover-cluster.js';
 import { delay } from '../../helpers/wait-for.js';
 import {
