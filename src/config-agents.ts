@@ -39,7 +39,6 @@ export function agentFlagProblems(
   known: ReadonlyMap<string, readonly CliOption[]>,
   running: readonly string[],
   headless: string | undefined,
-  built: (name: string) => boolean,
 ): string[] {
   const owners = new Map<string, string[]>();
   for (const [name, options] of known)
@@ -53,10 +52,9 @@ export function agentFlagProblems(
     const of = `--${flag} is a flag of the ${names.join(' and ')} agent${names.length > 1 ? 's' : ''}`;
     if (here.length > 1) problems.push(`${of}; set it under agents.NAME in the config file to say which one`);
     else if (headless !== undefined) problems.push(`${of}, not of ${headless}`);
-    else if (!names.some(built)) problems.push(`${of}, which is not built yet`);
     else
       problems.push(
-        `${of}, which is not configured: run it with --agent ${names.find(built)}, or add agents.${names.find(built)} to the config file`,
+        `${of}, which is not configured: run it with --agent ${names[0]}, or add agents.${names[0]} to the config file`,
       );
   }
   return problems;

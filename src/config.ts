@@ -65,7 +65,7 @@ export function loadConfig(input: LoadInput): LoadedConfig {
   const lines = configured.filter((name) => !built(name)).map((name) => unknownAgent(name, layers, input));
   if (input.agent !== undefined && !built(input.agent)) lines.push(unknownAgentFlag(input.agent, input));
   const running = input.agent === undefined ? configured.filter(built) : [input.agent].filter(built);
-  lines.push(...agentFlagProblems(input.flags, knownAgentOptions(input.definitions), running, input.agent, built));
+  lines.push(...agentFlagProblems(input.flags, knownAgentOptions(input.definitions), running, input.agent));
   const sections = [...new Set([...configured.filter(built), ...running])];
   const secrets = new Set(GLOBAL_OPTIONS.filter((o) => o.secret === true).map((o) => o.key));
   for (const name of sections) {

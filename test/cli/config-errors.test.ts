@@ -67,9 +67,7 @@ describe('config errors: one line each, naming the key', () => {
   });
 
   it('reports every problem at once: file, environment and flags, global and agent sections', () => {
-    const file = yamlFile(
-      'listen: nowhere\nbogus: 1\nagents:\n  counter:\n    step: -2\n    stepp: 1\n  nope: {}\n  autoscaler: {}\n',
-    );
+    const file = yamlFile('listen: nowhere\nbogus: 1\nagents:\n  counter:\n    step: -2\n    stepp: 1\n  nope: {}\n');
     const lines = configErrorLines(() =>
       loadConfig({
         flags: { target: 'ten', 'other-start': 1 },
@@ -81,7 +79,6 @@ describe('config errors: one line each, naming the key', () => {
     expect(lines).toEqual(
       expect.arrayContaining([
         `config: agents.nope (file ${file}): unknown agent; known agents: counter, other`,
-        `config: agents.autoscaler (file ${file}): the autoscaler agent is not built yet; known agents: counter, other`,
         '--other-start is a flag of the other agent, which is not configured: run it with --agent other, or add agents.other to the config file',
         `config: listen (file ${file}): expected host:port, got "nowhere"`,
         'config: logLevel (PGDECK_LOG_LEVEL): expected one of debug, info, warn, error, silent, got "loud"',
@@ -91,7 +88,7 @@ describe('config errors: one line each, naming the key', () => {
         'config: agents.counter.target (--target): expected a number, got "ten"',
       ]),
     );
-    expect(lines).toHaveLength(9);
+    expect(lines).toHaveLength(8);
   });
 
   it('a missing or malformed file names the path', () => {
@@ -144,17 +141,11 @@ describe('each agent owns its flags', () => {
     ).toEqual([
       '--target is a flag of the counter and other agents; set it under agents.NAME in the config file to say which one',
     ]);
-    expect(configErrorLines(() => loadConfig({ flags: { 'citus-port': 1 }, env: {}, definitions }))).toEqual([
-      '--citus-port is a flag of the citus-sync agent, which is not built yet',
-    ]);
   });
 
-  it('--agent with an unknown or planned agent lists the known ones', () => {
+  it('--agent with an unknown agent lists the known ones', () => {
     expect(configErrorLines(() => loadConfig({ flags: {}, env: {}, definitions, agent: 'nope' }))).toEqual([
       '--agent: unknown agent "nope"; known agents: counter, other',
-    ]);
-    expect(configErrorLines(() => loadConfig({ flags: {}, env: {}, definitions, agent: 'citus-sync' }))).toEqual([
-      '--agent: unknown agent "citus-sync" (not built yet); known agents: counter, other',
     ]);
   });
 

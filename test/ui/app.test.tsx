@@ -19,14 +19,14 @@ afterEach(() => cleanup());
 describe('the Overview', () => {
   it('shows each entity once with health and which instances answer, each source, and the context', async () => {
     const daemons = ['pg0', 'pg1', 'pg2'].map((m) => daemonStore(daemonView('main', m)));
-    const c = await showConsole([...daemons, agent('autoscaler')].map((reader) => ({ reader })));
+    const c = await showConsole([...daemons, agent('reporter')].map((reader) => ({ reader })));
     const frame = c.frame();
     expect(frame).toContain('lab/pg-prod');
     expect(frame.match(/^.{2}failover\s+main\s/gm)).toHaveLength(1);
     expect(frame).toMatch(/failover\s+main\s+ok\s+3\/3 pg0 pg1 pg2\s+primary pg1, leader pg1, 3 members/);
-    expect(frame).toMatch(/autoscaler\s+autoscaler\s+ok\s+1\/1 autoscaler\s+autoscaler is in step/);
+    expect(frame).toMatch(/reporter\s+reporter\s+ok\s+1\/1 reporter\s+reporter is in step/);
     expect(frame).toMatch(/http:\/\/127\.0\.0\.1:8001\/main\s+main\/pg1\s+live/);
-    expect(frame).toMatch(/in-process\s+autoscaler\s+live/);
+    expect(frame).toMatch(/in-process\s+reporter\s+live/);
     expect(frame).not.toContain('READ-ONLY');
   });
 

@@ -95,9 +95,11 @@ export class ScreenDeriver {
       focused,
       row: table?.rows[table.selected],
       filterError: filter.ok ? undefined : filter.error,
+      // Modules may share a key (x, +): the view's own commands come first, so its own wins there.
       commands: this.modules
         .flatMap((m) => m.commands)
-        .filter((c) => !(readonly && c.dangerous) && offered(c.actions, ui.sources)),
+        .filter((c) => !(readonly && c.dangerous) && offered(c.actions, ui.sources))
+        .sort((a, b) => Number(b.views.includes(view.id)) - Number(a.views.includes(view.id))),
       modules: this.modules,
     };
   }

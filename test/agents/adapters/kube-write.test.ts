@@ -85,7 +85,7 @@ const failure = async (call: Promise<unknown>): Promise<PgdeckError> => {
 };
 
 describe('kube adapter writes', () => {
-  it('applies server-side as one field manager, and a second identical apply changes no resourceVersion', async () => {
+  it('applies server-side as one field manager, and a second identical apply changes no spec', async () => {
     const kube = admin();
     const namespace = await cluster().namespace('apply');
     const objects = kube.objects('pgdeck-autoscaler');
@@ -93,7 +93,8 @@ describe('kube adapter writes', () => {
     const first = await objects.apply(KUBE_RESOURCES.statefulSets, intent);
     const second = await objects.apply(KUBE_RESOURCES.statefulSets, intent);
     expect(first.metadata?.resourceVersion).toBeDefined();
-    expect(second.metadata?.resourceVersion).toBe(first.metadata?.resourceVersion);
+    // The StatefulSet controller may write status in between (a new resourceVersion); the spec's generation stays.
+    expect(first.metadata?.generation).toBe(1);
     expect(second.metadata?.generation).toBe(1);
     const managers = (second.metadata as { managedFields?: { manager: string; operation: string }[] }).managedFields;
     expect(managers?.filter((m) => m.operation === 'Apply').map((m) => m.manager)).toEqual(['pgdeck-autoscaler']);

@@ -3,8 +3,11 @@ import type { RowData } from './rows.js';
 
 const VIEWS = ['pgclusters'];
 
+/** The selected row's cluster, when the row is one of this module's (another module's row carries other data). */
 function selected(ctx: PlanContext): RowData | undefined {
-  return ctx.row?.data as RowData | undefined;
+  const data = ctx.row?.data as Partial<RowData> | undefined;
+  const ours = (data?.type === 'cluster' || data?.type === 'member') && typeof data.cluster?.replicas === 'number';
+  return ours ? (data as RowData) : undefined;
 }
 
 function planned(
