@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { PgdeckError } from '../../agents/kernel/errors.js';
 import { startDaemon, waitUntil, type Daemon } from './daemon.js';
 import { freePort } from './ports.js';
 import { createServiceDir, type ServiceDir } from './service-dir.js';
@@ -23,8 +24,22 @@ export interface EtcdOptions {
   readonly startTimeoutMs?: number;
 }
 
-/** A single-member etcd on free loopback ports, in its own temp dir. */
+/**
+ * A single-member etcd on free loopback ports, in its own temp dir. A free port can be taken by a
+ * parallel test between the pick and the bind: then it starts again on new ports (three tries).
+ */
 export async function startEtcd(options: EtcdOptions = {}): Promise<EtcdServer> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(options);
+    } catch (error) {
+      const portTaken = error instanceof PgdeckError && error.message.includes('address already in use');
+      if (!portTaken || attempt === 3) throw error;
+    }
+  }
+}
+
+async function startOnce(options: EtcdOptions): Promise<EtcdServer> {
   const dir = createServiceDir('etcd');
   const [clientPort, peerPort] = [await freePort(), await freePort()];
   const endpoint = `http://127.0.0.1:${clientPort}`;
@@ -63,7 +78,10 @@ export async function startEtcd(options: EtcdOptions = {}): Promise<EtcdServer> 
   const launch = async (): Promise<void> => {
     const started = startDaemon({ name: 'etcd', command: binary, args, dir });
     daemon = started;
-    await waitUntil(`etcd on ${endpoint}`, () => etcdHealthy(endpoint), timeoutMs, { logFile: started.logFile });
+    await waitUntil(`etcd on ${endpoint}`, () => etcdHealthy(endpoint), timeoutMs, {
+      logFile: started.logFile,
+      processes: [{ name: 'etcd', daemon: started }],
+    });
   };
   try {
     await launch();
