@@ -88,6 +88,11 @@ const layouts: Readonly<Record<string, { heading: RegExp; footer: string }>> = {
   Overview: { heading: /^ {2}KIND\s+ENTITY\s+HEALTH/m, footer: '<s> switch over' },
   'Failover cluster': { heading: /^ {2}CLUSTER\s+MEMBER\s+ROLE\s+STATE/m, footer: '<f> fail over' },
   History: { heading: /^ {2}CLUSTER\s+WHEN\s+KIND\s+CHANGE/m, footer: '<s> switch over' },
+  // The agents not attached here: their views still keep their column headers and a footer.
+  'Citus workers': { heading: /^ {2}WORKER\s+POD\s+PHASE\s+READY/m, footer: '<' },
+  PostgresClusters: { heading: /^ {2}CLUSTER\s+PHASE\s+READY\s+PRIMARY/m, footer: '<' },
+  Autoscaler: { heading: /^ {2}TASK\s+PENDING\s+RUNNING/m, footer: '<' },
+  Lab: { heading: /^ {2}COMPONENT\s+PHASE\s+ENDPOINT/m, footer: '<' },
   Events: { heading: /^ {2}TIME\s+SOURCE\s+KIND\s+MESSAGE/m, footer: '<enter> detail' },
 };
 

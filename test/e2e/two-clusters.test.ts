@@ -222,7 +222,16 @@ const primaries = (f: Frame, c: string): number => membersOf(f.screen, c).filter
 
 /** Every view's screen, by number key, until a key shows no new view. */
 async function viewsOf(term: TmuxTerminal): Promise<{ key: string; screen: string }[]> {
-  const titles = ['Overview', 'Failover cluster', 'History', 'Events'];
+  const titles = [
+    'Overview',
+    'Failover cluster',
+    'History',
+    'Citus workers',
+    'PostgresClusters',
+    'Autoscaler',
+    'Lab',
+    'Events',
+  ];
   const out: { key: string; screen: string }[] = [];
   for (const [i, title] of titles.entries()) {
     term.keys(String(i + 1));
