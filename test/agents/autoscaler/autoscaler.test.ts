@@ -138,10 +138,15 @@ describe('autoscaler against real Redis and a real API server', () => {
     const victim = spawnConsumer({ ...base, consumer: 'victim' });
     await eventually('the victim started', () => Promise.resolve(victim.lines.some((l) => l.started === true)));
     const id = await r.xadd(base.redis.stream, '*', 'type', 'scale_up', 'pod_count', '3', 'task_id', 'crash');
-    const before = await eventually('the first pod created', async () => {
-      const pods = await taskPods(core, namespace);
-      return pods.length >= 1 ? pods : undefined;
-    });
+    // The victim is a child process: under the full suite on two cores its first pass can take over 30 s.
+    const before = await eventually(
+      'the first pod created',
+      async () => {
+        const pods = await taskPods(core, namespace);
+        return pods.length >= 1 ? pods : undefined;
+      },
+      90_000,
+    );
     victim.child.kill('SIGKILL');
     await victim.exited;
     const pending = (await r.xpending(base.redis.stream, 'autoscaler', '-', '+', 10)) as [string, string][];
