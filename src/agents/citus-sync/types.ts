@@ -1,15 +1,6 @@
-/** One row of pg_dist_node (noderole as text) with the count of shard placements in its group. */
-export interface DistNode {
-  readonly nodeid: number;
-  readonly groupid: number;
-  readonly nodename: string;
-  readonly nodeport: number;
-  readonly isactive: boolean;
-  readonly noderole: string;
-  readonly shouldhaveshards: boolean;
-  readonly metadatasynced: boolean | null;
-  readonly shards: number;
-}
+import type { DistNode } from '../adapters/citus.js';
+
+export type { DistNode };
 
 export type RemovalPolicy = 'disable' | 'remove' | 'drain';
 export type Addressing = 'dns' | 'ip' | 'annotation';
