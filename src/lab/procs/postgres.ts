@@ -2,7 +2,7 @@ import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { killTree, startDaemon, waitUntil, type Daemon, type RunAs } from './daemon.js';
 import { pgBinDir, pgRunAs, runPgTool } from '../../agents/failover/pg-tools.js';
-import { freePort } from './ports.js';
+import { freePort, portTaken } from './ports.js';
 import { createServiceDir, isAlive, subdir, type ServiceDir } from './service-dir.js';
 
 export interface PgServer {
@@ -99,22 +99,25 @@ async function launch(
   runAs: RunAs | undefined,
   options: PgOptions,
 ): Promise<PgServer> {
-  const port = await freePort();
+  let port = await freePort();
   const host = '127.0.0.1';
   const name = options.name ?? `pg-${port}`;
-  const settings = {
-    ...baseSettings,
-    port: String(port),
-    unix_socket_directories: `'${dir.path}'`,
-    cluster_name: `'${name}'`,
-    ...options.settings,
+  const writePort = (): void => {
+    const settings = {
+      ...baseSettings,
+      port: String(port),
+      unix_socket_directories: `'${dir.path}'`,
+      cluster_name: `'${name}'`,
+      ...options.settings,
+    };
+    // A later line of postgresql.conf wins, so a retry on a new port appends again.
+    appendFileSync(
+      join(dataDir, 'postgresql.conf'),
+      `\n# pgdeck lab\n${Object.entries(settings)
+        .map(([k, v]) => `${k} = ${v}`)
+        .join('\n')}\n`,
+    );
   };
-  appendFileSync(
-    join(dataDir, 'postgresql.conf'),
-    `\n# pgdeck lab\n${Object.entries(settings)
-      .map(([k, v]) => `${k} = ${v}`)
-      .join('\n')}\n`,
-  );
   const timeoutMs = options.startTimeoutMs ?? 30_000;
   let daemon: Daemon | undefined;
   const start = async (): Promise<void> => {
@@ -129,17 +132,25 @@ async function launch(
     daemon = started;
     await waitUntil(`PostgreSQL ${name} on ${host}:${port}`, () => isReady(host, port, runAs), timeoutMs, {
       logFile: started.logFile,
+      processes: [{ name: 'postgres', daemon: started }],
     });
   };
   const stop = async (): Promise<void> => {
     await daemon?.stop(10_000);
   };
-  try {
-    await start();
-  } catch (error) {
-    await stop().catch(() => undefined);
-    dir.remove();
-    throw error;
+  // The picked port can be taken by a parallel test before the postmaster binds it: then a new one (three tries).
+  for (let attempt = 1; ; attempt++) {
+    if (attempt > 1) port = await freePort();
+    writePort();
+    try {
+      await start();
+      break;
+    } catch (error) {
+      if (portTaken(error) && attempt < 3) continue;
+      await stop().catch(() => undefined);
+      dir.remove();
+      throw error;
+    }
   }
   return {
     name,

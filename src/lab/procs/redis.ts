@@ -1,6 +1,6 @@
 import { connect } from 'node:net';
 import { startDaemon, waitUntil, type Daemon } from './daemon.js';
-import { freePort } from './ports.js';
+import { freePort, retryOnPortTaken } from './ports.js';
 import { createServiceDir } from './service-dir.js';
 
 export interface RedisServer {
@@ -27,8 +27,15 @@ export interface RedisOptions {
   readonly password?: string;
 }
 
-/** A redis-server on a free loopback port, persistence off unless asked for, in its own temp dir. */
-export async function startRedis(options: RedisOptions = {}): Promise<RedisServer> {
+/**
+ * A redis-server on a free loopback port, persistence off unless asked for, in its own temp dir; on a
+ * new port when a parallel test took the picked one before the bind.
+ */
+export function startRedis(options: RedisOptions = {}): Promise<RedisServer> {
+  return retryOnPortTaken(() => startOnce(options));
+}
+
+async function startOnce(options: RedisOptions): Promise<RedisServer> {
   const dir = createServiceDir('redis');
   const port = await freePort();
   const host = '127.0.0.1';
@@ -43,6 +50,7 @@ export async function startRedis(options: RedisOptions = {}): Promise<RedisServe
     daemon = started;
     await waitUntil(`redis on ${host}:${port}`, () => redisPing(host, port), options.startTimeoutMs ?? 15_000, {
       logFile: started.logFile,
+      processes: [{ name: 'redis', daemon: started }],
     });
   };
   const stop = async (): Promise<void> => {
