@@ -3,7 +3,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { parseAllDocuments } from 'yaml';
+import { parseAllDocuments, stringify } from 'yaml';
 import { kubectlBinary } from '../../src/lab/procs/kubectl-binary.js';
 import type { KubeTestCluster } from './kube.js';
 
@@ -53,8 +53,13 @@ export function kubectl(cluster: KubeTestCluster, args: readonly string[], input
 
 /** Server-side apply of objects (as YAML), as an ArgoCD sync or `pgdeck deploy` would. */
 export function serverSideApply(cluster: KubeTestCluster, objects: readonly ManifestObject[]): Promise<string> {
-  const text = objects.map((o) => JSON.stringify(o)).join('\n---\n');
+  const text = asYaml(objects);
   return kubectl(cluster, ['apply', '--server-side', '--field-manager=pgdeck-test', '-f', '-'], text);
+}
+
+/** Objects as one multi-document YAML text, in YAML 1.1 as kubectl reads it (`yes` is quoted). */
+export function asYaml(objects: readonly ManifestObject[]): string {
+  return objects.map((o) => stringify(o, { version: '1.1' })).join('---\n');
 }
 
 /**

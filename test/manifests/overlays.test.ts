@@ -74,6 +74,12 @@ describe.each(OVERLAYS)('kubectl kustomize manifests/overlays/%s', (overlay) => 
           'app.kubernetes.io/name': 'pgdeck',
           'app.kubernetes.io/part-of': 'pgdeck',
         });
+      const leaseNames = mine
+        .filter((o) => o.kind === 'Role')
+        .flatMap((o) => o.rules as { resources: string[]; resourceNames?: string[] }[])
+        .filter((r) => r.resources.includes('leases'))
+        .flatMap((r) => r.resourceNames ?? []);
+      expect(leaseNames).toEqual(AGENTS[agent]!.leaderElection === 'kube-lease' ? [`pgdeck-${agent}`] : []);
       const service = one(objects(), 'Service', `pgdeck-${agent}`);
       expect(service.metadata.labels?.['pgdeck.io/agent']).toBe(agent);
       expect(spec<{ ports: { name: string; port: number }[] }>(service).ports).toEqual([
