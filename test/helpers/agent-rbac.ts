@@ -59,7 +59,8 @@ export const UNIVERSE: readonly Access[] = [
 ];
 
 type Grants = readonly (readonly [Access, readonly string[]])[];
-const owned = ['list', 'watch', 'patch', 'delete'];
+/** Owned kinds: informers, and server-side apply (create when absent, else patch) and delete. */
+const owned = ['list', 'watch', 'create', 'patch', 'delete'];
 
 /**
  * Each agent's job, read off its code (src/agents/<name>/deps.ts, act.ts, actions.ts, observe.ts
@@ -84,7 +85,7 @@ export const JOBS: Readonly<Record<string, Grants>> = {
     [group('pgdeck.io', 'postgresclusters', 'scale'), ['patch']],
     [core('serviceaccounts'), owned],
     [core('services'), owned],
-    [core('secrets'), [...owned, 'create']],
+    [core('secrets'), owned],
     [group('rbac.authorization.k8s.io', 'roles'), owned],
     [group('rbac.authorization.k8s.io', 'rolebindings'), owned],
     [group('apps', 'statefulsets'), owned],
