@@ -55,7 +55,7 @@ export function readEnvFile(file: string): Readonly<Record<string, string>> {
 }
 
 /** scripts/control-plane/versions.env of the checkout this module runs from (src/ or dist/). */
-function versionsFile(): string | undefined {
+export function versionsFile(): string | undefined {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {
     const candidate = join(dir, 'scripts', 'control-plane', 'versions.env');
@@ -86,7 +86,7 @@ function allOnPath(): Record<KubeBinary, string> | undefined {
   return found as Record<KubeBinary, string>;
 }
 
-function executable(path: string): string | undefined {
+export function executable(path: string): string | undefined {
   try {
     accessSync(path, constants.X_OK);
     return path;
