@@ -14,6 +14,7 @@ import { runSupervisor } from './stack/supervisor.js';
 import {
   daemonUrls,
   defaultLabDir,
+  KUBE_COMPONENTS,
   labUsable,
   readLabState,
   runningLab,
@@ -154,7 +155,7 @@ async function up(args: LabArgs): Promise<LabState> {
       );
     }
     // The supervisor stops the lab when a core component fails; the Kubernetes parts failing leaves it running.
-    const failed = state?.components.find((c) => c.phase === 'failed' && c.name !== 'kube');
+    const failed = state?.components.find((c) => c.phase === 'failed' && !KUBE_COMPONENTS.includes(c.name));
     if (failed !== undefined || (child.pid !== undefined && !isAlive(child.pid))) {
       if (child.pid !== undefined) while (isAlive(child.pid)) await delay(100);
       clean(dir, true);
