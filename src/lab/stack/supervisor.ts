@@ -120,7 +120,7 @@ export async function runSupervisor(options: LabOptions): Promise<number> {
   try {
     await Promise.all([
       (async () => {
-        stack.etcd = await step('etcd', startLabEtcd, publishEtcd);
+        stack.etcd = await step('etcd', () => startLabEtcd(options), publishEtcd);
         const etcd = stack.etcd;
         stack.failover = await step(
           'failover',
