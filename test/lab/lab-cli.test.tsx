@@ -152,7 +152,8 @@ describe('pgdeck lab', () => {
     expect(thaw.target).toBe(freeze.target);
     expect(thaw.healedMs).not.toBeNull();
     expect(thaw.writesLost).toBe(0);
-  });
+    // three drills while the control plane and its three agents come up beside the cluster
+  }, 150_000);
 
   it('restarts etcd and Redis: no failover, no lost write', async () => {
     for (const action of ['restart-etcd', 'restart-redis']) {
