@@ -115,6 +115,7 @@ async function main(argv: readonly string[]): Promise<number> {
             describe: 'the lab dir (default $PGDECK_LAB_DIR or ~/.local/state/pgdeck/lab)',
           })
           .option('nodes', { type: 'number', default: 3, describe: 'failover cluster members' })
+          .option('etcd', { type: 'number', default: 1, describe: 'etcd members: 1 or 3' })
           .option('synchronous', { type: 'boolean', default: false, describe: 'synchronous replication' })
           .option('citus-workers', { type: 'number', default: 2, describe: 'Citus workers (0: none)' })
           .option('kube', { type: 'boolean', default: true, describe: 'the Kubernetes parts (--no-kube: without)' })

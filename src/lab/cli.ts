@@ -14,6 +14,7 @@ import { runSupervisor } from './stack/supervisor.js';
 import {
   daemonUrls,
   defaultLabDir,
+  KUBE_COMPONENTS,
   labUsable,
   readLabState,
   runningLab,
@@ -119,6 +120,8 @@ async function up(args: LabArgs): Promise<LabState> {
       String(o.nodes),
       '--citus-workers',
       String(o.citusWorkers),
+      '--etcd',
+      String(o.etcdMembers),
       ...(o.synchronous ? ['--synchronous'] : []),
       ...(o.kube === 'off' ? ['--no-kube'] : []),
     ],
@@ -154,7 +157,7 @@ async function up(args: LabArgs): Promise<LabState> {
       );
     }
     // The supervisor stops the lab when a core component fails; the Kubernetes parts failing leaves it running.
-    const failed = state?.components.find((c) => c.phase === 'failed' && c.name !== 'kube');
+    const failed = state?.components.find((c) => c.phase === 'failed' && !KUBE_COMPONENTS.includes(c.name));
     if (failed !== undefined || (child.pid !== undefined && !isAlive(child.pid))) {
       if (child.pid !== undefined) while (isAlive(child.pid)) await delay(100);
       clean(dir, true);
@@ -182,7 +185,7 @@ export async function labForConsole(): Promise<{
   readonly token: string;
   readonly handle: AgentHandle;
 }> {
-  const args = labArgs({ what: 'up', nodes: 3, citusWorkers: 2, lines: 1, seconds: 1 }, (text) => {
+  const args = labArgs({ what: 'up', nodes: 3, etcd: 1, citusWorkers: 2, lines: 1, seconds: 1 }, (text) => {
     process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
   });
   const state = await up(args);
@@ -229,6 +232,11 @@ const integer = (name: string, value: unknown, min: number, max: number): number
   return value;
 };
 
+function etcdMembers(value: unknown): 1 | 3 {
+  if (value === 1 || value === 3) return value;
+  throw new PgdeckError('invalid-argument', `lab: --etcd must be 1 or 3 (members), not ${String(value)}`);
+}
+
 /** The parsed command line of `pgdeck lab`, checked: a bad value names its flag (exit 2). */
 export function labArgs(args: Record<string, unknown>, write: (text: string) => void): LabArgs {
   const what = String(args.what);
@@ -243,6 +251,7 @@ export function labArgs(args: Record<string, unknown>, write: (text: string) => 
     options: {
       dir: typeof args.dir === 'string' && args.dir !== '' ? resolve(args.dir) : defaultLabDir(),
       nodes: integer('nodes', args.nodes, 1, 9),
+      etcdMembers: etcdMembers(args.etcd),
       synchronous: args.synchronous === true,
       citusWorkers: integer('citus-workers', args.citusWorkers, 0, 8),
       kube: args.kube === false ? 'off' : 'auto',

@@ -130,7 +130,7 @@ describe('pgdeck lab', () => {
     expect(nodes).toHaveLength(2);
     const logs = await lab(['logs', 'failover', '--lines', '3']);
     expect(logs.stdout).toMatch(/==> failover\/pg0/);
-  });
+  }, 120_000);
 
   it('kills the primary: the flight recorder holds the failover, writes come back, none is lost (synchronous)', async () => {
     const r = await chaos('kill-node');
@@ -139,7 +139,7 @@ describe('pgdeck lab', () => {
     expect(r.outageMs).toBeGreaterThan(0);
     expect(r.writesLost).toBe(0);
     expect(r.healedMs).not.toBeNull();
-  });
+  }, 120_000);
 
   it('kills only the server, then freezes and thaws a node, each measured', async () => {
     const crash = await chaos('kill-postgres');
@@ -152,7 +152,8 @@ describe('pgdeck lab', () => {
     expect(thaw.target).toBe(freeze.target);
     expect(thaw.healedMs).not.toBeNull();
     expect(thaw.writesLost).toBe(0);
-  });
+    // three drills while the control plane and its three agents come up beside the cluster
+  }, 150_000);
 
   it('restarts etcd and Redis: no failover, no lost write', async () => {
     for (const action of ['restart-etcd', 'restart-redis']) {

@@ -31,6 +31,8 @@ export interface CitusCluster {
   readonly mode: CitusMode;
   readonly coordinator: CitusNode;
   readonly workers: readonly CitusNode[];
+  /** Starts one more worker (`workerN+1`, set up as the others), not registered; `stop()` stops it too. */
+  addWorker(): Promise<CitusNode>;
   /** Stops every server by its PID and removes its files. */
   stop(): Promise<void>;
 }
@@ -89,7 +91,15 @@ export async function startCitus(options: CitusOptions): Promise<CitusCluster> {
     throw error;
   }
   const [coordinator, ...workers] = nodes;
-  return { mode: options.mode, coordinator: coordinator!, workers, stop };
+  const addWorker = async (): Promise<CitusNode> => {
+    const server = await startPostgres({ name: `worker${workers.length + 1}`, settings });
+    servers.push(server);
+    const node = nodeOf(server);
+    await runSql(node, options.mode === 'citus' ? 'CREATE EXTENSION citus' : standinSql());
+    workers.push(node);
+    return node;
+  };
+  return { mode: options.mode, coordinator: coordinator!, workers, addWorker, stop };
 }
 
 /** Whether real Citus of the pinned version is installed for the PostgreSQL the launcher runs. */

@@ -142,9 +142,13 @@ async function inject(stack: Stack, action: ChaosAction, target: FailoverMember 
       target!.killNode('SIGCONT');
       stack.frozen.delete(target!.name);
       return `SIGCONT of ${target!.name}`;
-    case 'restart-etcd':
-      await need(stack.etcd, 'etcd').restart();
-      return 'etcd stopped and started on its data';
+    case 'restart-etcd': {
+      const etcd = need(stack.etcd, 'etcd');
+      const member = await etcd.restart();
+      return etcd.members === 1
+        ? 'etcd stopped and started on its data'
+        : `etcd member ${member} (the leader) of ${etcd.members} stopped and started on its data; quorum kept`;
+    }
     case 'restart-redis':
       await need(stack.redis, 'Redis').restart();
       return 'Redis stopped and started on its append-only file';

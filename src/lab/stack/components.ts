@@ -17,7 +17,8 @@ import type { ComponentState } from './state.js';
 export type Published = Pick<ComponentState, 'detail' | 'endpoints' | 'logs'>;
 
 export function publishEtcd(etcd: EtcdServer): Published {
-  return { detail: '1 member', endpoints: { url: etcd.endpoint }, logs: { etcd: etcd.logFile } };
+  const detail = etcd.members === 1 ? '1 member' : `${etcd.members} members`;
+  return { detail, endpoints: { url: etcd.endpoint }, logs: etcd.logFiles };
 }
 
 export function publishFailover(cluster: FailoverCluster, options: LabOptions): Published {
@@ -64,7 +65,7 @@ export function publishKube(kube: KubeControlPlane): Published {
   };
 }
 
-export const startLabEtcd = (): Promise<EtcdServer> => startEtcd();
+export const startLabEtcd = (options: LabOptions): Promise<EtcdServer> => startEtcd({ members: options.etcdMembers });
 
 export const startLabRedis = (): Promise<RedisServer> => startRedis({ persistent: true });
 

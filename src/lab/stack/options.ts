@@ -3,6 +3,8 @@ export interface LabOptions {
   readonly dir: string;
   /** Failover cluster members pg0..pgN-1 (default 3). */
   readonly nodes: number;
+  /** etcd members: 1, or 3 (a restart-etcd drill then restarts the leader; quorum is kept). */
+  readonly etcdMembers: 1 | 3;
   readonly synchronous: boolean;
   /** Citus workers (0: no Citus topology). */
   readonly citusWorkers: number;

@@ -27,11 +27,15 @@ const quote = (value: string): string => `'${value.replaceAll("'", "'\\''")}'`;
 export function renderEnv(state: LabState): string {
   const by = (name: string): ComponentState | undefined => state.components.find((c) => c.name === name);
   const daemons = daemonUrls(state);
+  const redis = by('redis')?.endpoints.url;
   const vars: [string, string | undefined][] = [
     ['PGDECK_WRITE_URL', by('haproxy')?.endpoints.write],
     ['PGDECK_READ_URL', by('haproxy')?.endpoints.read],
     ['PGDECK_ETCD', by('etcd')?.endpoints.url],
-    ['PGDECK_REDIS_URL', by('redis')?.endpoints.url],
+    ['PGDECK_REDIS_URL', redis],
+    // what `pgdeck autoscaler send` reads (the replaced tool's names), so a scale event reaches the lab's stream
+    ['REDIS_HOST', redis === undefined ? undefined : new URL(redis).hostname],
+    ['REDIS_PORT', redis === undefined ? undefined : new URL(redis).port],
     ['PGDECK_CITUS_URL', by('citus')?.endpoints.coordinator],
     ['KUBECONFIG', by('kube')?.endpoints.kubeconfig],
     ['PGDECK_ATTACH', daemons.length > 0 ? daemons.join(' ') : undefined],

@@ -1,4 +1,6 @@
 import type { CitusCluster } from '../procs/citus.js';
+import type { LabAgents } from './agents.js';
+import type { CitusPods } from './citus-pods.js';
 import type { EtcdServer } from '../procs/etcd.js';
 import type { FailoverCluster } from '../procs/failover-cluster.js';
 import type { HaproxyServer } from '../procs/haproxy.js';
@@ -13,6 +15,10 @@ export interface Stack {
   redis?: RedisServer;
   citus?: CitusCluster;
   kube?: KubeControlPlane;
+  /** The Citus workers behind the worker StatefulSet's pods. */
+  citusPods?: CitusPods;
+  /** patroni-operator, the autoscaler and citus-sync, once the control plane is up. */
+  agents?: LabAgents;
   /** Nodes a `freeze` drill stopped, so `thaw` finds them. */
   readonly frozen: Set<string>;
 }
@@ -22,6 +28,7 @@ export async function stopStack(stack: Stack): Promise<void> {
   for (const name of stack.frozen) stack.failover?.member(name).killNode('SIGCONT');
   const quietly = (stop: (() => Promise<void>) | undefined): Promise<void> =>
     stop === undefined ? Promise.resolve() : stop().catch(() => undefined);
+  await Promise.all([quietly(stack.agents?.stop), quietly(stack.citusPods?.stop)]);
   await Promise.all([quietly(stack.haproxy?.stop), quietly(stack.kube?.stop), quietly(stack.citus?.stop)]);
   await quietly(stack.failover?.stop);
   await Promise.all([quietly(stack.etcd?.stop), quietly(stack.redis?.stop)]);

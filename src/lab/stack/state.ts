@@ -67,15 +67,27 @@ export function runningLab(dir: string): LabState | null {
   return state !== null && isAlive(state.pid) ? state : null;
 }
 
+/** The components that join with the control plane: itself and the agents running against it. */
+export const KUBE_COMPONENTS: readonly string[] = ['kube', 'patroni-operator', 'autoscaler', 'citus-sync'];
+
 /** The lab can be used: every component but the Kubernetes parts (which join later) is up or left out. */
 export function labUsable(state: LabState): boolean {
-  return state.components.every((c) => c.name === 'kube' || c.phase === 'ready' || c.phase === 'skipped');
+  return state.components.every(
+    (c) => KUBE_COMPONENTS.includes(c.name) || c.phase === 'ready' || c.phase === 'skipped',
+  );
 }
 
-/** The failover daemons' API URLs: what the console attaches to. */
+/**
+ * The daemons' API URLs, what the console attaches to: the failover daemons, and the agents of the
+ * Kubernetes parts (their ports are picked at the start, so the console attaches before they run).
+ */
 export function daemonUrls(state: LabState): string[] {
   const failover = state.components.find((c) => c.name === 'failover');
-  return Object.entries(failover?.endpoints ?? {})
-    .filter(([name]) => !name.endsWith('-pg'))
-    .map(([, url]) => url);
+  const agents = state.components.filter((c) => KUBE_COMPONENTS.includes(c.name) && c.name !== 'kube');
+  return [
+    ...Object.entries(failover?.endpoints ?? {})
+      .filter(([name]) => !name.endsWith('-pg'))
+      .map(([, url]) => url),
+    ...agents.filter((c) => c.phase !== 'skipped' && c.endpoints.url !== undefined).map((c) => c.endpoints.url!),
+  ];
 }

@@ -20,6 +20,9 @@ import {
   type Published,
 } from './components.js';
 import { serveControl } from './control.js';
+import type { KubeAgentName } from './agents.js';
+import { labAgentNames, startKubeParts } from './kube-parts.js';
+import { freePort } from '../procs/ports.js';
 import type { LabOptions } from './options.js';
 import { stopStack, type Stack } from './stack.js';
 import {
@@ -40,13 +43,23 @@ export async function runSupervisor(options: LabOptions): Promise<number> {
   const stack: Stack = { frozen: new Set() };
   const abort = new AbortController();
   const names = ['etcd', 'failover', 'haproxy', 'redis', ...(options.citusWorkers > 0 ? ['citus'] : []), 'kube'];
+  const agentNames = labAgentNames(options);
+  const agentPorts = Object.fromEntries(
+    await Promise.all(agentNames.map(async (name) => [name, await freePort()] as const)),
+  ) as Record<KubeAgentName, number>;
   let state: LabState = {
     version: 1,
     dir: options.dir,
     pid: process.pid,
     startedAt: new Date().toISOString(),
     token: '',
-    components: names.map((name) => component(name, 'pending', '')),
+    components: [
+      ...names.map((name) => component(name, 'pending', '')),
+      ...agentNames.map((name) => ({
+        ...component(name, 'pending', 'joins with the control plane'),
+        endpoints: { url: `http://127.0.0.1:${agentPorts[name]}` },
+      })),
+    ],
   };
   const set = (name: string, phase: ComponentPhase, detail: string, published?: Published): void => {
     state = {
@@ -107,7 +120,7 @@ export async function runSupervisor(options: LabOptions): Promise<number> {
   try {
     await Promise.all([
       (async () => {
-        stack.etcd = await step('etcd', startLabEtcd, publishEtcd);
+        stack.etcd = await step('etcd', () => startLabEtcd(options), publishEtcd);
         const etcd = stack.etcd;
         stack.failover = await step(
           'failover',
@@ -134,7 +147,11 @@ export async function runSupervisor(options: LabOptions): Promise<number> {
     await closed;
     return 1;
   }
-  void startKube(options, stack, set, abort.signal);
+  void startKube(options, stack, set, abort.signal).then(() =>
+    stack.kube === undefined || abort.signal.aborted
+      ? undefined
+      : startKubeParts(options, stack, agentPorts, set, abort.signal),
+  );
   await closed;
   return 0;
 }
@@ -150,7 +167,10 @@ async function startKube(
   set: (name: string, phase: ComponentPhase, detail: string, published?: Published) => void,
   signal: AbortSignal,
 ): Promise<void> {
-  if (options.kube === 'off') return set('kube', 'skipped', 'off (--no-kube)');
+  if (options.kube === 'off') {
+    for (const name of labAgentNames(options)) set(name, 'skipped', 'off (--no-kube)');
+    return set('kube', 'skipped', 'off (--no-kube)');
+  }
   try {
     if (!kubeReady()) {
       set('kube', 'building', 'building the control plane (scripts/control-plane/build)');
@@ -161,6 +181,7 @@ async function startKube(
     set('kube', 'ready', '', publishKube(stack.kube));
   } catch (error) {
     if (signal.aborted) return;
+    for (const name of labAgentNames(options)) set(name, 'failed', 'the control plane did not start');
     set('kube', 'failed', error instanceof PgdeckError ? error.message.split('\n')[0]! : String(error));
   }
 }

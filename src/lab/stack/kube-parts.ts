@@ -1,0 +1,87 @@
+import { connectKube, KUBE_RESOURCES, type KubeObject } from '../../agents/adapters/kube.js';
+import { postgresClusterCrd } from '../../agents/patroni-operator/crd.js';
+import { waitUntil } from '../procs/daemon.js';
+import { KUBE_AGENTS, startLabAgents, type KubeAgentName, type LabAgent } from './agents.js';
+import { backCitusPods, WORKER_SET } from './citus-pods.js';
+import type { Published } from './components.js';
+import type { LabOptions } from './options.js';
+import type { Stack } from './stack.js';
+import type { ComponentPhase } from './state.js';
+
+type SetPhase = (name: string, phase: ComponentPhase, detail: string, published?: Published) => void;
+
+/** The agents this lab runs once its control plane is up: citus-sync only with a Citus topology. */
+export function labAgentNames(options: Pick<LabOptions, 'citusWorkers'>): KubeAgentName[] {
+  return KUBE_AGENTS.filter((a) => a !== 'citus-sync' || options.citusWorkers > 0);
+}
+
+/** Applies the PostgresCluster CRD (the same object as manifests/crd/) and waits until it is Established. */
+async function installCrd(kubeconfig: string, signal: AbortSignal): Promise<void> {
+  const kube = connectKube({ source: { kind: 'kubeconfig', path: kubeconfig } });
+  try {
+    const objects = kube.objects('pgdeck-lab');
+    const crd = postgresClusterCrd() as KubeObject;
+    await objects.apply(KUBE_RESOURCES.customResourceDefinitions, crd);
+    await waitUntil(
+      'the PostgresCluster CRD established',
+      async () => {
+        const got = await objects.get<KubeObject>({
+          resource: KUBE_RESOURCES.customResourceDefinitions,
+          name: crd.metadata?.name ?? '',
+        });
+        const conditions = (got?.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions;
+        return conditions?.some((c) => c.type === 'Established' && c.status === 'True') === true;
+      },
+      60_000,
+      { signal, intervalMs: 100 },
+    );
+  } finally {
+    await kube.close();
+  }
+}
+
+export function publishAgent(agent: LabAgent, detail: string): Published {
+  return { detail, endpoints: { url: agent.url }, logs: { [agent.name]: agent.logFile } };
+}
+
+const details: Readonly<Record<KubeAgentName, string>> = {
+  'patroni-operator': 'reconciles PostgresClusters (CRD postgresclusters.pgdeck.io)',
+  autoscaler: `scale events on the Redis stream; target ${WORKER_SET} (the Citus worker StatefulSet)`,
+  'citus-sync': `pg_dist_node follows the ${WORKER_SET} pods (each backed by a lab worker)`,
+};
+
+/**
+ * With the control plane up: the CRD, the Citus worker StatefulSet with the lab's workers behind
+ * its pods, then the three agents, each published as its own component.
+ */
+export async function startKubeParts(
+  options: LabOptions,
+  stack: Stack,
+  ports: Readonly<Record<KubeAgentName, number>>,
+  set: SetPhase,
+  signal: AbortSignal,
+): Promise<void> {
+  const kube = stack.kube!;
+  const names = labAgentNames(options);
+  for (const name of names) set(name, 'starting', '', { detail: '', endpoints: { url: url(ports[name]) }, logs: {} });
+  try {
+    await installCrd(kube.kubeconfigPath, signal);
+    if (stack.citus !== undefined) stack.citusPods = await backCitusPods(kube.kubeconfigPath, stack.citus, signal);
+    stack.agents = await startLabAgents({
+      command: options.command,
+      kubeconfig: kube.kubeconfigPath,
+      token: stack.failover?.token ?? '',
+      redis: stack.redis!,
+      citus: stack.citus,
+      ports,
+    });
+  } catch (error) {
+    if (signal.aborted) return;
+    const why = error instanceof Error ? error.message.split('\n')[0]! : String(error);
+    for (const name of names) set(name, 'failed', why, { detail: why, endpoints: { url: url(ports[name]) }, logs: {} });
+    return;
+  }
+  for (const agent of stack.agents.agents) set(agent.name, 'ready', '', publishAgent(agent, details[agent.name]));
+}
+
+const url = (port: number): string => `http://127.0.0.1:${port}`;
