@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { PgdeckError } from '../../agents/kernel/errors.js';
 import { startDaemon, waitUntil, type Daemon } from './daemon.js';
@@ -15,6 +17,8 @@ export interface EtcdServer {
   kill(sig?: NodeJS.Signals): void;
   /** Starts it again on the same ports and data after a stop or kill. */
   restart(): Promise<void>;
+  /** Stops it, deletes its data and starts a new etcd cluster (a new cluster id) on the same ports. */
+  wipe(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -70,13 +74,19 @@ async function startOnce(options: EtcdOptions): Promise<EtcdServer> {
     '--log-level',
     'warn',
   ];
+  let token = 'pgdeck-lab';
   const timeoutMs = options.startTimeoutMs ?? 20_000;
   let daemon: Daemon | undefined;
   const stopDaemon = async (): Promise<void> => {
     await daemon?.stop();
   };
   const launch = async (): Promise<void> => {
-    const started = startDaemon({ name: 'etcd', command: binary, args, dir });
+    const started = startDaemon({
+      name: 'etcd',
+      command: binary,
+      args: [...args, '--initial-cluster-token', token],
+      dir,
+    });
     daemon = started;
     await waitUntil(`etcd on ${endpoint}`, () => etcdHealthy(endpoint), timeoutMs, {
       logFile: started.logFile,
@@ -101,6 +111,12 @@ async function startOnce(options: EtcdOptions): Promise<EtcdServer> {
     kill: (sig = 'SIGKILL') => daemon?.signal(sig),
     restart: async () => {
       await stopDaemon();
+      await launch();
+    },
+    wipe: async () => {
+      await stopDaemon();
+      rmSync(dataDir, { recursive: true, force: true });
+      token = `pgdeck-lab-${randomBytes(4).toString('hex')}`;
       await launch();
     },
     stop: () => cleanup(dir, stopDaemon),
