@@ -42,7 +42,32 @@ const roleChecks: Readonly<Record<string, RoleCheck>> = {
   '/readiness': (s) => isPrimary(s) || (s.me.role === 'replica' && ['streaming', 'running'].includes(s.me.state)),
 };
 
-function roleRoute(path: string, check: RoleCheck, reader: () => AgentSnapshot<FailoverState>): AgentRoute {
+/**
+ * A replica's lag against where the primary's WAL ends now, read from both servers at request time
+ * (the published lag is measured against the primary's last report, up to a loop old); the
+ * published lag when either cannot be read.
+ */
+async function liveLag(deps: FailoverDeps, s: Self): Promise<number | null> {
+  const primary = s.state.primary === null ? undefined : deps.peers.get(s.state.primary);
+  if (s.me.role !== 'replica' || primary === undefined) return s.me.lagBytes;
+  const [primaryLsn, local] = await Promise.all([
+    primary.link.currentWalLsn().catch(() => null),
+    deps.local.positions().catch(() => null),
+  ]);
+  return lagBehind(primaryLsn, local?.replayedLsn ?? null) ?? s.me.lagBytes;
+}
+
+/** Bytes between the primary's position and a replica's replay position (null when either is unknown). */
+export function lagBehind(primaryLsn: number | null, replayedLsn: number | null): number | null {
+  return primaryLsn === null || replayedLsn === null ? null : Math.max(0, primaryLsn - replayedLsn);
+}
+
+function roleRoute(
+  path: string,
+  check: RoleCheck,
+  deps: FailoverDeps,
+  reader: () => AgentSnapshot<FailoverState>,
+): AgentRoute {
   return {
     method: 'GET',
     path,
@@ -56,9 +81,10 @@ function roleRoute(path: string, check: RoleCheck, reader: () => AgentSnapshot<F
           status: 400,
           body: { error: { code: 'invalid-argument', message: `lag: expected bytes, got "${raw}"`, field: 'lag' } },
         };
+      const live = maxLag === null ? s : { ...s, me: { ...s.me, lagBytes: await liveLag(deps, s) } };
       return {
-        status: check(s, maxLag) ? 200 : 503,
-        body: { role: s.me.role, state: s.me.state, primary: s.state.primary, lagBytes: s.me.lagBytes },
+        status: check(live, maxLag) ? 200 : 503,
+        body: { role: s.me.role, state: s.me.state, primary: s.state.primary, lagBytes: live.me.lagBytes },
       };
     },
   };
@@ -73,7 +99,7 @@ function roleRoute(path: string, check: RoleCheck, reader: () => AgentSnapshot<F
  */
 export function failoverRoutes(deps: FailoverDeps, reader: () => AgentSnapshot<FailoverState>): readonly AgentRoute[] {
   return [
-    ...Object.entries(roleChecks).map(([path, check]) => roleRoute(path, check, reader)),
+    ...Object.entries(roleChecks).map(([path, check]) => roleRoute(path, check, deps, reader)),
     {
       method: 'GET',
       path: '/liveness',

@@ -1,14 +1,25 @@
 import { connect } from 'node:net';
+import { Client } from 'pg';
 import { describe, expect, it } from 'vitest';
 import type { FailoverCluster } from '../../../src/lab/procs/failover-cluster.js';
 import { failoverClusters, state, until } from '../../helpers/failover.js';
+
+async function sql(url: string, text: string): Promise<void> {
+  const client = new Client({ connectionString: url, connectionTimeoutMillis: 1000 });
+  await client.connect();
+  try {
+    await client.query(text);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
 
 const T = 180_000;
 
 /** The status code of one raw request, sent byte for byte as a load balancer's check would send it. */
 function rawStatus(port: number, request: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1', () => socket.end(request));
+    const socket = connect(port, '127.0.0.1', () => socket.write(request));
     let text = '';
     socket.setEncoding('utf8');
     socket.setTimeout(3000, () => socket.destroy(new Error(`no answer to ${JSON.stringify(request)}`)));
@@ -86,6 +97,37 @@ describe('failover health endpoints as load balancers use them (real PostgreSQL 
         return row;
       };
       expect(answers).toEqual(Object.fromEntries(cluster.members.map((m) => [m.name, expected(m.name)])));
+    },
+    T,
+  );
+
+  it(
+    '/replica?lag= measures against where the primary is now: a replica 5 MB behind is refused right after the burst',
+    async () => {
+      const cluster = await start({ ttlSeconds: 6, loopIntervalMs: 3000 });
+      const primary = await cluster.waitHealthy();
+      const replica = cluster.members.find((m) => m.name !== primary)!;
+      const primaryUrl = cluster.member(primary).pgUrl();
+      await sql(primaryUrl, 'CREATE TABLE burst (pad text)');
+      await until(
+        `${replica.name} within 1 MiB`,
+        async () => (await rawStatus(replica.apiPort, 'GET /replica?lag=1048576 HTTP/1.0\r\n\r\n')) === 200,
+        20_000,
+      );
+      await sql(replica.pgUrl(), 'SELECT pg_wal_replay_pause()');
+      const answers: number[] = [];
+      for (let round = 0; round < 3; round++) {
+        await sql(primaryUrl, `INSERT INTO burst SELECT repeat('x', 1000) FROM generate_series(1, 5000)`);
+        answers.push(await rawStatus(replica.apiPort, 'GET /replica?lag=1048576 HTTP/1.0\r\n\r\n'));
+      }
+      await sql(replica.pgUrl(), 'SELECT pg_wal_replay_resume()');
+      expect(answers).toEqual([503, 503, 503]);
+      const caughtUp = await until(
+        `${replica.name} within 1 MiB again once it replays`,
+        async () => (await rawStatus(replica.apiPort, 'GET /replica?lag=1048576 HTTP/1.0\r\n\r\n')) === 200,
+        20_000,
+      );
+      expect(caughtUp).toBe(true);
     },
     T,
   );
