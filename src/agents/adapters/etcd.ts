@@ -30,6 +30,8 @@ export interface EtcdSessionState {
   readonly leader: boolean;
   readonly campaigning: boolean;
   readonly lastError: string | null;
+  /** The etcd cluster's id from the last response header: a wiped and re-created etcd has a new one. */
+  readonly clusterId: string | null;
 }
 
 /**
@@ -49,12 +51,13 @@ export class EtcdSession {
   private campaignKey: string | undefined;
   private elected = false;
   private closed = false;
-  private state: { reachable: boolean; renewedAt: number | null; leaseLost: boolean; lastError: string | null } = {
-    reachable: false,
-    renewedAt: null,
-    leaseLost: false,
-    lastError: null,
-  };
+  private state: {
+    reachable: boolean;
+    renewedAt: number | null;
+    leaseLost: boolean;
+    lastError: string | null;
+    clusterId: string | null;
+  } = { reachable: false, renewedAt: null, leaseLost: false, lastError: null, clusterId: null };
 
   constructor(private readonly options: EtcdSessionOptions) {
     this.client = new Etcd3({
@@ -107,6 +110,7 @@ export class EtcdSession {
           leased: kv.lease !== '0',
         });
       }
+      this.state.clusterId = res.header.cluster_id;
       this.ok();
       return out;
     } catch (error) {

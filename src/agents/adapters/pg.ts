@@ -162,6 +162,14 @@ export class PgLink {
     };
   }
 
+  /** pg_current_wal_lsn on a primary (where writes end now); null on a server in recovery. */
+  async currentWalLsn(): Promise<number | null> {
+    const res = await this.query<{ lsn: string | null }>(
+      `SELECT CASE WHEN pg_is_in_recovery() THEN NULL ELSE (pg_current_wal_lsn() - '0/0'::pg_lsn)::text END AS lsn`,
+    );
+    return lsn(res.rows[0]?.lsn ?? null);
+  }
+
   async checkpoint(): Promise<void> {
     await this.query('CHECKPOINT');
   }

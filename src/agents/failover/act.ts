@@ -261,6 +261,29 @@ export function guardAgainstFreeze(deps: FailoverDeps, ctx: WatchContext<Failove
   });
 }
 
+/** Writes back each key of the seed that the new etcd cluster lacks (a create-if-absent each), then adopts its id. */
+async function reseed(
+  deps: FailoverDeps,
+  ctx: Ctx,
+  action: Extract<FailoverAction, { kind: 'reseed' }>,
+): Promise<void> {
+  const { session } = deps;
+  const { seed, primary } = action;
+  if (primary !== null) {
+    const puts: Record<string, string> = { initialize: deps.config.node, primary: JSON.stringify(primary.record) };
+    if (primary.sync !== null) puts.sync = JSON.stringify(primary.sync);
+    await session.createIfAbsent('initialize', puts);
+  }
+  if (seed.config !== null) await session.createIfAbsent('config', { config: JSON.stringify(seed.config) });
+  for (const h of seed.history)
+    await session.createIfAbsent(`history/${h.id}`, { [`history/${h.id}`]: JSON.stringify(h) });
+  ctx.remember({ seed: { ...seed, clusterId: action.clusterId } });
+  ctx.log.warn(`etcd cluster ${action.clusterId} re-seeded from this daemon's memory (was ${seed.clusterId})`, {
+    historyEntries: seed.history.length,
+    primaryRecord: primary !== null,
+  });
+}
+
 /** Carries out one decided action; each is idempotent, so a crash between two is repaired next pass. */
 export async function actFailover(deps: FailoverDeps, action: FailoverAction, ctx: Ctx): Promise<void> {
   const { session, pg, config } = deps;
@@ -279,6 +302,8 @@ export async function actFailover(deps: FailoverDeps, action: FailoverAction, ct
       await start(deps, ctx);
       return;
     }
+    case 'reseed':
+      return reseed(deps, ctx, action);
     case 'clone':
       return busy(deps, ctx, 'cloning', async () => {
         await pg.clone(action.from);

@@ -46,6 +46,7 @@ export const initialFailoverMemory: FailoverMemory = {
   ssnLsn: null,
   startFailures: 0,
   servedGeneration: null,
+  seed: null,
   notStreamingSince: null,
   endpoints: {},
   reportTtl: null,

@@ -4,8 +4,9 @@ import type { FailoverDeps } from './deps.js';
 import type { FailoverState, MemberStatus } from './types.js';
 
 type Reply = { readonly status: number; readonly body: unknown };
+type Self = { readonly state: FailoverState; readonly me: MemberStatus };
 
-function self(reader: () => AgentSnapshot<FailoverState>): { state: FailoverState; me: MemberStatus } | null {
+function self(reader: () => AgentSnapshot<FailoverState>): Self | null {
   const state = reader().state;
   const me = state?.members.find((m) => m.name === state.self);
   return state === undefined || me === undefined ? null : { state, me };
@@ -13,39 +14,98 @@ function self(reader: () => AgentSnapshot<FailoverState>): { state: FailoverStat
 
 const unavailable: Reply = { status: 503, body: { error: { code: 'unavailable', message: 'no pass yet' } } };
 
+const isPrimary = (s: Self): boolean =>
+  s.me.role === 'primary' && s.me.state === 'running' && s.state.primary === s.me.name;
+
+const isStreaming = (s: Self, maxLag: number | null): boolean =>
+  s.me.role === 'replica' &&
+  s.me.state === 'streaming' &&
+  (maxLag === null || (s.me.lagBytes !== null && s.me.lagBytes <= maxLag));
+
+/** What a role endpoint answers 200 to; `maxLag` is the `?lag=` bound in bytes (null when not given). */
+type RoleCheck = (s: Self, maxLag: number | null) => boolean;
+
+/** Patroni's role endpoints and their aliases, as load balancers (haproxy `option httpchk`) ask them. */
+const roleChecks: Readonly<Record<string, RoleCheck>> = {
+  '/': isPrimary,
+  '/primary': isPrimary,
+  '/master': isPrimary,
+  '/leader': isPrimary,
+  '/read-write': isPrimary,
+  '/replica': isStreaming,
+  '/standby': isStreaming,
+  '/read-only': (s, lag) => isPrimary(s) || isStreaming(s, lag),
+  '/sync': (s, lag) => isStreaming(s, lag) && s.me.sync,
+  '/synchronous': (s, lag) => isStreaming(s, lag) && s.me.sync,
+  '/async': (s, lag) => isStreaming(s, lag) && !s.me.sync,
+  '/asynchronous': (s, lag) => isStreaming(s, lag) && !s.me.sync,
+  '/readiness': (s) => isPrimary(s) || (s.me.role === 'replica' && ['streaming', 'running'].includes(s.me.state)),
+};
+
 /**
- * Load-balancer endpoints (haproxy `option httpchk`): `/primary` is 200 only on the writable primary
- * of the current record; `/replica?lag=BYTES` is 200 on a streaming replica within the lag;
- * `/history` is the flight recorder; `/member` is what peers ask during an etcd outage.
+ * A replica's lag against where the primary's WAL ends now, read from both servers at request time
+ * (the published lag is measured against the primary's last report, up to a loop old); the
+ * published lag when either cannot be read.
+ */
+async function liveLag(deps: FailoverDeps, s: Self): Promise<number | null> {
+  const primary = s.state.primary === null ? undefined : deps.peers.get(s.state.primary);
+  if (s.me.role !== 'replica' || primary === undefined) return s.me.lagBytes;
+  const [primaryLsn, local] = await Promise.all([
+    primary.link.currentWalLsn().catch(() => null),
+    deps.local.positions().catch(() => null),
+  ]);
+  return lagBehind(primaryLsn, local?.replayedLsn ?? null) ?? s.me.lagBytes;
+}
+
+/** Bytes between the primary's position and a replica's replay position (null when either is unknown). */
+export function lagBehind(primaryLsn: number | null, replayedLsn: number | null): number | null {
+  return primaryLsn === null || replayedLsn === null ? null : Math.max(0, primaryLsn - replayedLsn);
+}
+
+function roleRoute(
+  path: string,
+  check: RoleCheck,
+  deps: FailoverDeps,
+  reader: () => AgentSnapshot<FailoverState>,
+): AgentRoute {
+  return {
+    method: 'GET',
+    path,
+    handle: async (query): Promise<Reply> => {
+      const s = self(reader);
+      if (s === null) return unavailable;
+      const raw = query.get('lag');
+      const maxLag = raw === null ? null : Number(raw);
+      if (maxLag !== null && (!Number.isFinite(maxLag) || maxLag < 0))
+        return {
+          status: 400,
+          body: { error: { code: 'invalid-argument', message: `lag: expected bytes, got "${raw}"`, field: 'lag' } },
+        };
+      const live = maxLag === null ? s : { ...s, me: { ...s.me, lagBytes: await liveLag(deps, s) } };
+      return {
+        status: check(live, maxLag) ? 200 : 503,
+        body: { role: s.me.role, state: s.me.state, primary: s.state.primary, lagBytes: live.me.lagBytes },
+      };
+    },
+  };
+}
+
+/**
+ * Load-balancer endpoints (GET, HEAD and OPTIONS alike): `/primary` (and `/`, `/master`, `/leader`,
+ * `/read-write`) is 200 only on the writable primary of the current record; `/replica?lag=BYTES`
+ * (and `/standby`, `/sync`, `/async`) on a streaming replica within the lag; `/read-only` on either;
+ * `/liveness` while the daemon's loop lives; `/history` is the flight recorder; `/member` is what
+ * peers ask during an etcd outage.
  */
 export function failoverRoutes(deps: FailoverDeps, reader: () => AgentSnapshot<FailoverState>): readonly AgentRoute[] {
   return [
+    ...Object.entries(roleChecks).map(([path, check]) => roleRoute(path, check, deps, reader)),
     {
       method: 'GET',
-      path: '/primary',
+      path: '/liveness',
       handle: async (): Promise<Reply> => {
-        const s = self(reader);
-        if (s === null) return unavailable;
-        const ok = s.me.role === 'primary' && s.me.state === 'running' && s.state.primary === s.me.name;
-        return { status: ok ? 200 : 503, body: { role: s.me.role, state: s.me.state, primary: s.state.primary } };
-      },
-    },
-    {
-      method: 'GET',
-      path: '/replica',
-      handle: async (query): Promise<Reply> => {
-        const s = self(reader);
-        if (s === null) return unavailable;
-        const raw = query.get('lag');
-        const maxLag = raw === null ? null : Number(raw);
-        if (maxLag !== null && (!Number.isFinite(maxLag) || maxLag < 0))
-          return {
-            status: 400,
-            body: { error: { code: 'invalid-argument', message: `lag: expected bytes, got "${raw}"`, field: 'lag' } },
-          };
-        const lagOk = maxLag === null || (s.me.lagBytes !== null && s.me.lagBytes <= maxLag);
-        const ok = s.me.role === 'replica' && s.me.state === 'streaming' && lagOk;
-        return { status: ok ? 200 : 503, body: { role: s.me.role, state: s.me.state, lagBytes: s.me.lagBytes } };
+        const live = reader().health.live;
+        return { status: live ? 200 : 503, body: { live } };
       },
     },
     {

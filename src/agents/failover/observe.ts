@@ -6,6 +6,7 @@ import type {
   ClusterView,
   Endpoint,
   DynamicConfig,
+  EtcdSeed,
   FailoverObserved,
   HistoryEntry,
   LocalView,
@@ -143,6 +144,7 @@ export async function observeFailover(
       leaseLost: state.leaseLost,
       leader: state.leader,
       campaigning: state.campaigning,
+      clusterId: state.clusterId,
     },
     cluster,
     local,
@@ -158,11 +160,31 @@ function primaryTimeline(cluster: ClusterView | null, me: string): number | null
   return cluster?.members.find((m) => m.name === name)?.timeline ?? null;
 }
 
-/** What the next pass must know of this one: since when the standby has not streamed, the members' addresses. */
+/**
+ * What the next pass must know of this one: since when the standby has not streamed, the members'
+ * addresses, and the seed (what etcd holds of the cluster's memory). A seed from another etcd
+ * cluster is kept until it has been written back (the `reseed` action adopts the new cluster id).
+ */
 export function memorizeFailover(o: FailoverObserved): Partial<FailoverMemory> {
   return {
     notStreamingSince: o.local.notStreamingSince,
+    seed: nextSeed(o),
     ...(o.cluster === null ? {} : { endpoints: o.cluster.endpoints }),
+  };
+}
+
+function nextSeed(o: FailoverObserved): EtcdSeed | null {
+  const { cluster } = o;
+  const id = o.etcd.clusterId;
+  const kept = o.memory.seed;
+  if (cluster === null || id === null || (kept !== null && kept.clusterId !== id)) return kept;
+  const fresh = new Set(cluster.history.map((h) => h.id));
+  return {
+    clusterId: id,
+    config: cluster.config ?? kept?.config ?? null,
+    history: [...cluster.history, ...(kept?.history ?? []).filter((h) => !fresh.has(h.id))],
+    primary: cluster.primary ?? kept?.primary ?? null,
+    sync: cluster.sync ?? kept?.sync ?? null,
   };
 }
 

@@ -252,6 +252,17 @@ export interface DaemonMemory {
    * 'starting', while a dying server no longer answers) does not erase it, so a crash is still a crash.
    */
   readonly servedGeneration: number | null;
+  /** What this daemon last read from etcd that etcd cannot rebuild itself, kept to write back after a wipe. */
+  readonly seed: EtcdSeed | null;
+}
+
+/** The cluster's memory in etcd, as last read from the etcd cluster `clusterId`. */
+export interface EtcdSeed {
+  readonly clusterId: string;
+  readonly config: DynamicConfig | null;
+  readonly history: readonly HistoryEntry[];
+  readonly primary: PrimaryRecord | null;
+  readonly sync: SyncRecord | null;
 }
 
 export interface ClusterView {
@@ -278,6 +289,8 @@ export interface FailoverObserved {
     readonly leaseLost: boolean;
     readonly leader: boolean;
     readonly campaigning: boolean;
+    /** The id of the etcd cluster that answered (null before the first answer). */
+    readonly clusterId: string | null;
   };
   /** null when etcd could not be read in this pass. */
   readonly cluster: ClusterView | null;
@@ -289,6 +302,13 @@ export interface FailoverObserved {
 export type FailoverAction =
   | { readonly kind: 'publish'; readonly report: MemberReport }
   | { readonly kind: 'initialize'; readonly config: DynamicConfig }
+  /** After an etcd wipe: writes back what is absent; `primary` (with its `sync`) only by the primary it names. */
+  | {
+      readonly kind: 'reseed';
+      readonly seed: EtcdSeed;
+      readonly clusterId: string;
+      readonly primary: { readonly record: PrimaryRecord; readonly sync: SyncRecord | null } | null;
+    }
   | { readonly kind: 'clone'; readonly from: Endpoint }
   | { readonly kind: 'start'; readonly as: 'primary' | 'replica' }
   | { readonly kind: 'promote'; readonly generation: number; readonly catchUpTimeoutMs: number }

@@ -101,7 +101,9 @@ export async function serveAgent(agent: ServedAgent, opts: ServeOptions = {}): P
       sendJson(res, 200, result);
       return;
     }
-    if (method !== 'GET') throw methodNotAllowed('GET');
+    // Load balancers' health checks: haproxy's bare `option httpchk` sends OPTIONS, others HEAD.
+    const check = path === paths.health || path === paths.ready || extra.has(path);
+    if (method !== 'GET' && !(check && (method === 'HEAD' || method === 'OPTIONS'))) throw methodNotAllowed('GET');
     const reads = (): void => {
       if (opts.openReads !== true) protect();
     };
@@ -161,7 +163,8 @@ export async function serveAgent(agent: ServedAgent, opts: ServeOptions = {}): P
     }
   };
 
-  const server = createServer((req, res) => {
+  // An HTTP/1.1 check without a Host header (haproxy's `option httpchk GET /primary HTTP/1.1`) is answered, not refused.
+  const server = createServer({ requireHostHeader: false }, (req, res) => {
     handle(req, res).catch((error: unknown) => {
       if (error instanceof PayloadTooLarge) sendTooLarge(req, res, error);
       else if (error instanceof MethodNotAllowed)

@@ -1,7 +1,8 @@
+import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { PgdeckError } from '../../agents/kernel/errors.js';
 import { startDaemon, waitUntil, type Daemon } from './daemon.js';
-import { freePort } from './ports.js';
+import { freePort, retryOnPortTaken } from './ports.js';
 import { createServiceDir, type ServiceDir } from './service-dir.js';
 
 export interface EtcdServer {
@@ -23,6 +24,8 @@ export interface EtcdServer {
    * leader (quorum is kept, a new leader is elected). Resolves with the member's name once it is healthy.
    */
   restart(): Promise<string>;
+  /** Stops every member, deletes their data and starts a new etcd cluster (a new cluster id) on the same ports. */
+  wipe(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -38,15 +41,8 @@ export interface EtcdOptions {
  * An etcd of one or three members on free loopback ports, in its own temp dir. A free port can be
  * taken by a parallel test between the pick and the bind: then it starts again on new ports (three tries).
  */
-export async function startEtcd(options: EtcdOptions = {}): Promise<EtcdServer> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await startOnce(options);
-    } catch (error) {
-      const portTaken = error instanceof PgdeckError && error.message.includes('address already in use');
-      if (!portTaken || attempt === 3) throw error;
-    }
-  }
+export function startEtcd(options: EtcdOptions = {}): Promise<EtcdServer> {
+  return retryOnPortTaken(() => startOnce(options));
 }
 
 interface Member {
@@ -84,10 +80,11 @@ async function startOnce(options: EtcdOptions): Promise<EtcdServer> {
       ...['--name', m.name, '--data-dir', m.dataDir],
       ...['--listen-client-urls', m.endpoint, '--advertise-client-urls', m.endpoint],
       ...['--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer],
-      ...['--initial-cluster', initialCluster, '--initial-cluster-state', 'new'],
+      ...['--initial-cluster', initialCluster, '--initial-cluster-state', 'new', '--initial-cluster-token', token],
       ...['--heartbeat-interval', '50', '--election-timeout', '500', '--log-level', 'warn'],
     ];
   };
+  let token = 'pgdeck-lab';
   const timeoutMs = options.startTimeoutMs ?? 20_000;
   const stopMember = async (m: Member): Promise<void> => {
     await m.daemon?.stop();
@@ -133,6 +130,13 @@ async function startOnce(options: EtcdOptions): Promise<EtcdServer> {
       launch(target);
       await healthy(target);
       return target.name;
+    },
+    wipe: async () => {
+      await stopAll();
+      for (const m of members) rmSync(m.dataDir, { recursive: true, force: true });
+      token = `pgdeck-lab-${randomBytes(4).toString('hex')}`;
+      for (const m of members) launch(m);
+      await Promise.all(members.map(healthy));
     },
     stop: () => cleanup(dir, stopAll),
   };

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
+import { Etcd3 } from 'etcd3';
 import { Client } from 'pg';
 import { describe, expect, it } from 'vitest';
 import { lostWrites } from '../../../src/lab/workload/write-probe.js';
+import type { HistoryEntry } from '../../../src/agents/failover/types.js';
 import type { FailoverCluster } from '../../../src/lab/procs/failover-cluster.js';
 import { delay } from '../../helpers/wait-for.js';
 import {
@@ -182,6 +184,58 @@ describe('failover agent under faults (real PostgreSQL and etcd, 3 nodes on loop
       expect(await sql(cluster, rogue.name, 'SELECT pg_is_in_recovery() AS r')).toEqual([{ r: true }]);
       expect(await sql(cluster, rogue.name, `SELECT who FROM fence_probe WHERE who = 'read-write'`)).toEqual([]);
       expect(logOf(cluster, rogue.name)).toMatch(/fenced: postgres stopped \d+ ms after the decision/);
+    },
+    T,
+  );
+
+  it(
+    'an etcd wipe loses nothing: the daemons write back the dynamic config, the history and the primary record',
+    async () => {
+      const cluster = await start();
+      const first = await cluster.waitHealthy();
+      const candidate = cluster.members.find((m) => m.name !== first)!.name;
+      await invoke(cluster, first, 'switchover', { candidate });
+      const primary = await newPrimary(cluster, first, 30_000);
+      await invoke(cluster, primary, 'config', { set: { lagBudgetBytes: 4_242_424 } });
+      const done = await until(
+        'every daemon holding the changed config and the completed switchover',
+        async () => {
+          const seen = await Promise.all(cluster.members.map((m) => state(cluster, m.name)));
+          const views = seen.map((s) => s.state as { config: { lagBudgetBytes: number }; history: HistoryEntry[] });
+          const ok = views.every(
+            (v) => v.config.lagBudgetBytes === 4_242_424 && v.history.some((h) => h.outcome === 'completed'),
+          );
+          return ok ? views[0]!.history : null;
+        },
+        30_000,
+      );
+      await cluster.waitHealthy();
+      const etcd = new Etcd3({ hosts: cluster.etcd.endpoint });
+      try {
+        const before = JSON.parse((await etcd.get('/pgdeck/lab/primary').string())!) as { generation: number };
+        await cluster.etcd.wipe();
+        const config = await until(
+          'the dynamic config back in the new etcd',
+          async () => {
+            const raw = await etcd.get('/pgdeck/lab/config').string();
+            return raw === null ? null : (JSON.parse(raw) as { lagBudgetBytes: number });
+          },
+          30_000,
+        );
+        expect(config.lagBudgetBytes).toBe(4_242_424);
+        const record = JSON.parse((await etcd.get('/pgdeck/lab/primary').string())!) as {
+          name: string;
+          generation: number;
+        };
+        expect(record).toMatchObject({ name: primary, generation: before.generation });
+        const kept = await etcd.getAll().prefix('/pgdeck/lab/history/').keys();
+        expect(kept.sort()).toEqual(done.map((h) => `/pgdeck/lab/history/${h.id}`).sort());
+      } finally {
+        etcd.close();
+      }
+      expect(await cluster.waitHealthy(30_000)).toBe(primary);
+      expect(cluster.members.some((m) => logOf(cluster, m.name).includes('etcd-reseeded'))).toBe(true);
+      expect(await sql(cluster, primary, 'SELECT 1 AS one')).toEqual([{ one: 1 }]);
     },
     T,
   );

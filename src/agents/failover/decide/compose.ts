@@ -3,6 +3,7 @@ import { lead } from './leadership.js';
 import { bootstrap, convergePrimary } from './primary-converge.js';
 import { publishState } from './published-state.js';
 import { convergeReplica, whileBusy } from './replica-converge.js';
+import { reseedAfterWipe } from './reseed.js';
 import { withoutEtcd } from './self-protection.js';
 import { publishReport, selfReport } from './self-report.js';
 import type { Concern, FailoverDecision, Step } from './step.js';
@@ -22,6 +23,7 @@ export const summaryRank: Readonly<Record<Concern, number>> = {
   'self-protection': 2,
   leadership: 3,
   switchover: 3,
+  reseed: 3,
 };
 
 /** The field `key` of the highest-ranked step that has it (see `summaryRank`). */
@@ -78,14 +80,17 @@ export function decideFailover(o: FailoverObserved, now: number, config: Failove
   const dyn = o.cluster?.config ?? config.initial;
   const report = selfReport(o, config, now);
   const cluster = o.cluster;
+  const reseed = cluster === null ? null : reseedAfterWipe(o, cluster, config.node);
   const steps =
     cluster === null
       ? withoutEtcd(o, dyn, now)
-      : [
-          ...publishReport(o, cluster, report, now, dyn),
-          ...convergeLocal(o, cluster, dyn, now, config.node),
-          ...lead(o, cluster, dyn, now, config.node),
-        ];
+      : reseed !== null
+        ? [reseed]
+        : [
+            ...publishReport(o, cluster, report, now, dyn),
+            ...convergeLocal(o, cluster, dyn, now, config.node),
+            ...lead(o, cluster, dyn, now, config.node),
+          ];
   const events = steps.flatMap((s) => s.events);
   const base: FailoverDecision = {
     actions: urgentFirst(steps.flatMap((s) => s.actions)),

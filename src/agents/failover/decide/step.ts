@@ -12,7 +12,8 @@ export type Concern =
   | 'primary-converge'
   | 'sync-standbys'
   | 'leadership'
-  | 'switchover';
+  | 'switchover'
+  | 'reseed';
 
 /**
  * What one concern contributes to a pass: its actions and events, and at most one sentence and one
