@@ -33,6 +33,8 @@ export class StreamConsumer {
   constructor(
     private readonly deps: AutoscalerDeps,
     private readonly ctx: AgentContext,
+    /** Asks for a pass of the agent (to publish the stream's figures). */
+    private readonly wake: () => void,
   ) {
     this.handler = new EntryHandler(deps, ctx, () => this.notify());
   }
@@ -69,7 +71,7 @@ export class StreamConsumer {
     const room = Math.min(READ_COUNT, config.maxEntriesInFlight - this.handling.size);
     const batch = await this.next(signal, room);
     for (const entry of batch) this.dispatch(entry, signal);
-    if (batch.length > 0) this.ctx.wake();
+    if (batch.length > 0) this.wake();
   }
 
   /** Room to read: the informer synced, no entry waiting at the pod limit, fewer entries than the limit. */
