@@ -137,7 +137,8 @@ describe('autoscaler against real Redis and a real API server', () => {
     const { core } = kubeApis(cluster());
     const r = raw();
     const victim = spawnConsumer({ ...base, consumer: 'victim' });
-    await eventually('the victim started', () => Promise.resolve(victim.lines.some((l) => l.started === true)));
+    // Its start compiles the agent under tsx: on a loaded two-core machine that alone took over 30 s.
+    await eventually('the victim started', () => Promise.resolve(victim.lines.some((l) => l.started === true)), 90_000);
     const id = await r.xadd(base.redis.stream, '*', 'type', 'scale_up', 'pod_count', '3', 'task_id', 'crash');
     // The victim is a child process: under the full suite on two cores its first pass can take over 30 s.
     const before = await eventually(
@@ -166,7 +167,7 @@ describe('autoscaler against real Redis and a real API server', () => {
     expect(await r.xlen(base.redis.deadLetterStream)).toBe(0);
     expect(survivor.reader.events(0).events.some((e) => e.message.startsWith('claimed 1 idle entry'))).toBe(true);
     r.disconnect();
-  });
+  }, 240_000);
 
   it('Redis restarted mid-stream: the consumer reconnects and no event is lost', async () => {
     const namespace = await cluster().namespace('as-restart');
