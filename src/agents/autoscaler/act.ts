@@ -4,7 +4,8 @@ import type { ActContext } from '../kernel/context.js';
 import { PgdeckError } from '../kernel/errors.js';
 import { TARGET_RESOURCES, type AutoscalerDeps } from './deps.js';
 import type { TokenBucket } from './rate-limit.js';
-import { taskPodManifest, taskPodName } from './task-pods.js';
+import { recordLastScale } from './last-scale.js';
+import { taskPodManifest } from './task-pods.js';
 import type { AutoscalerAction, AutoscalerMemory, EntryAction } from './types.js';
 
 /** What performing an entry's actions needs beyond the adapters. */
@@ -12,9 +13,9 @@ export interface EntryActContext {
   readonly entry: StreamEntry;
   readonly bucket: TokenBucket;
   readonly signal: AbortSignal;
-  /** A pod create was sent (counted in flight until the informer sees it). */
-  created(name: string): void;
-  scaled(target: string): void;
+  now(): number;
+  /** Acknowledges the entry (batched with the others of this turn). */
+  ack(): Promise<void>;
 }
 
 async function deletePod(deps: AutoscalerDeps, name: string, signal: AbortSignal): Promise<void> {
@@ -27,16 +28,17 @@ export async function actOnEntry(deps: AutoscalerDeps, action: EntryAction, ctx:
   const { stream, consumerGroup } = config.redis;
   switch (action.kind) {
     case 'create-pods':
-      for (const index of action.indexes) {
-        await ctx.bucket.take(ctx.signal);
-        if (ctx.signal.aborted) throw new PgdeckError('aborted', 'stopping');
-        const manifest = taskPodManifest(config.namespace, action.taskId, index, ctx.entry.id, {
-          ...config.pod,
-          image: config.agentImage,
-        });
-        ctx.created(taskPodName(action.taskId, index));
-        await objects.create(KUBE_RESOURCES.pods, manifest, { signal: ctx.signal });
-      }
+      await Promise.all(
+        action.indexes.map(async (index) => {
+          await ctx.bucket.take(ctx.signal);
+          if (ctx.signal.aborted) throw new PgdeckError('aborted', 'stopping');
+          const manifest = taskPodManifest(config.namespace, action.taskId, index, ctx.entry.id, {
+            ...config.pod,
+            image: config.agentImage,
+          });
+          await objects.create(KUBE_RESOURCES.pods, manifest, { signal: ctx.signal });
+        }),
+      );
       return;
     case 'delete-pods':
       for (const name of action.names) await deletePod(deps, name, ctx.signal);
@@ -44,6 +46,9 @@ export async function actOnEntry(deps: AutoscalerDeps, action: EntryAction, ctx:
     case 'scale-target': {
       const spec = config.targets[action.target];
       if (spec === undefined) throw new PgdeckError('not-found', `target ${action.target} is not configured`);
+      // recorded first: a crash after the scale still leaves the cooldown, and a redelivery sets this count again
+      const last = { entryId: ctx.entry.id, at: ctx.now(), replicas: action.replicas };
+      await recordLastScale(deps, spec, last, ctx.signal);
       const result = await objects.patchScale(
         TARGET_RESOURCES[spec.kind],
         config.namespace,
@@ -52,7 +57,6 @@ export async function actOnEntry(deps: AutoscalerDeps, action: EntryAction, ctx:
         { signal: ctx.signal },
       );
       if (result.kind === 'requeue') throw new PgdeckError('conflict', result.reason);
-      ctx.scaled(action.target);
       return;
     }
     case 'dead-letter':
@@ -65,7 +69,7 @@ export async function actOnEntry(deps: AutoscalerDeps, action: EntryAction, ctx:
       });
       return;
     case 'ack':
-      await redis.ack(stream, consumerGroup, [ctx.entry.id]);
+      await ctx.ack();
       return;
     default:
       return action satisfies never;

@@ -44,6 +44,7 @@ export const autoscalerConfigSchema = z
       .prefault({}),
     podCountLimit: z.number().int().min(1).max(1000).default(50),
     maxPodsInFlight: z.number().int().min(1).max(10_000).default(200),
+    maxEntriesInFlight: z.number().int().min(1).max(1000).default(32),
     createsPerSecond: z.number().min(0.1).max(10_000).default(50),
     createBurst: z.number().int().min(1).max(10_000).default(20),
     retentionSeconds: z.number().int().min(0).default(300),

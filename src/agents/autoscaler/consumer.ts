@@ -1,34 +1,31 @@
 import type { StreamEntry } from '../adapters/redis.js';
 import { backoffDelay, type BackoffPolicy } from '../kernel/backoff.js';
 import type { AgentContext } from '../kernel/context.js';
-import { errorKind, errorMessage, PgdeckError } from '../kernel/errors.js';
-import { actOnEntry, type EntryActContext } from './act.js';
-import { decideEntry, inFlight } from './decide/entry.js';
+import { errorKind, errorMessage } from '../kernel/errors.js';
 import type { AutoscalerDeps } from './deps.js';
+import { EntryHandler } from './entry-handler.js';
 import { parseEntry } from './events.js';
-import { observedPods, readTarget } from './observe.js';
-import { TokenBucket } from './rate-limit.js';
-import type { EntryView, ParsedEntry, TaskPod } from './types.js';
+import { KeyedLanes } from './lanes.js';
 
 const READ_COUNT = 100;
 const retryBackoff: BackoffPolicy = { baseMs: 100, maxMs: 5_000, jitter: 0.3 };
-/** A create the informer has not shown after this long is no longer counted in flight by the consumer. */
-const SENT_TTL_MS = 60_000;
-/** Longest wait for room (or the informer's sync) before deciding again. */
+/** Longest wait for room (or the informer's sync) before looking again. */
 const ROOM_WAIT_MS = 1_000;
 
 /**
- * Reads the scale events of the consumer group and handles each one: parse -> pure decideEntry -> act,
- * then acknowledge. Reads block on the adapter's dedicated connection; after a restart or a failure
- * the consumer's own pending entries come first; entries idle with a dead consumer are claimed with
- * XAUTOCLAIM; at the in-flight limit it stops reading until pods finish. An entry that cannot be
- * parsed, or fails `maxAttempts` times, or was delivered that often, goes to the dead-letter stream.
+ * Reads the scale events of the consumer group and hands each entry to the EntryHandler, up to
+ * `maxEntriesInFlight` at once: one lane per task and per scale target keeps their events in stream
+ * order, other lanes go ahead. Reads block on the adapter's dedicated connection (COUNT up to the room
+ * left); after a restart or a failure the consumer's own pending entries come first; entries idle with
+ * a dead consumer are claimed with XAUTOCLAIM; while an entry waits at the pod limit, or the entry limit
+ * is reached, it reads nothing. A claimed entry delivered `maxAttempts` times goes to the dead-letter stream.
  */
 export class StreamConsumer {
-  private readonly bucket: TokenBucket;
-  private readonly failures = new Map<string, number>();
-  private readonly sent = new Map<string, { pod: TaskPod; at: number }>();
-  private readonly scaledAt = new Map<string, number>();
+  private readonly handler: EntryHandler;
+  private readonly lanes = new KeyedLanes();
+  /** Entries being handled, by ID: a re-read or a claim of one of them is skipped. */
+  private readonly handling = new Map<string, Promise<void>>();
+  private readonly listeners = new Set<() => void>();
   private lastClaimAt = Number.NEGATIVE_INFINITY;
   private backlog = true;
   private groupReady = false;
@@ -36,9 +33,10 @@ export class StreamConsumer {
   constructor(
     private readonly deps: AutoscalerDeps,
     private readonly ctx: AgentContext,
+    /** Asks for a pass of the agent (to publish the stream's figures). */
+    private readonly wake: () => void,
   ) {
-    const c = deps.config;
-    this.bucket = new TokenBucket(c.createsPerSecond, c.createBurst, ctx.clock);
+    this.handler = new EntryHandler(deps, ctx, () => this.notify());
   }
 
   async run(signal: AbortSignal): Promise<void> {
@@ -48,7 +46,7 @@ export class StreamConsumer {
         await this.step(signal);
         errors = 0;
       } catch (error) {
-        if (signal.aborted) return;
+        if (signal.aborted) break;
         errors += 1;
         if (errorMessage(error).includes('NOGROUP')) this.groupReady = false;
         this.backlog = true;
@@ -59,6 +57,7 @@ export class StreamConsumer {
         await this.ctx.clock.sleep(delay, signal);
       }
     }
+    await Promise.allSettled(this.handling.values());
   }
 
   private async step(signal: AbortSignal): Promise<void> {
@@ -67,46 +66,61 @@ export class StreamConsumer {
       await redis.ensureGroup(config.redis.stream, config.redis.consumerGroup, '$');
       this.groupReady = true;
     }
-    await this.untilSynced(signal);
-    const batch = await this.next(signal);
-    for (const entry of batch) {
-      if (signal.aborted) return;
-      await this.handle(entry, signal);
-    }
-    if (batch.length > 0) this.ctx.wake();
+    while (!signal.aborted && !this.hasRoom()) await this.untilNotified(signal);
+    if (signal.aborted) return;
+    const room = Math.min(READ_COUNT, config.maxEntriesInFlight - this.handling.size);
+    const batch = await this.next(signal, room);
+    for (const entry of batch) this.dispatch(entry, signal);
+    if (batch.length > 0) this.wake();
+  }
+
+  /** Room to read: the informer synced, no entry waiting at the pod limit, fewer entries than the limit. */
+  private hasRoom(): boolean {
+    return (
+      this.deps.pods.state().synced &&
+      this.handler.waiting === 0 &&
+      this.handling.size < this.deps.config.maxEntriesInFlight
+    );
+  }
+
+  private dispatch(entry: StreamEntry, signal: AbortSignal): void {
+    if (this.handling.has(entry.id)) return;
+    const { config } = this.deps;
+    const parsed = parseEntry(entry.id, entry.fields, config.podCountLimit, Object.keys(config.targets));
+    const done = this.lanes
+      .run(this.handler.laneOf(parsed), () => this.handler.handle(entry, parsed, signal))
+      .catch((error: unknown) =>
+        this.ctx.log.warn(`entry ${entry.id}: ${errorMessage(error)}; left pending`, { id: entry.id }),
+      )
+      .finally(() => {
+        this.handling.delete(entry.id);
+        this.notify();
+      });
+    this.handling.set(entry.id, done);
   }
 
   /** Claimed entries first (now and then), then this consumer's own pending ones, then new ones. */
-  private async next(signal: AbortSignal): Promise<readonly StreamEntry[]> {
+  private async next(signal: AbortSignal, count: number): Promise<readonly StreamEntry[]> {
     const { redis, config } = this.deps;
     const { stream, consumerGroup: group } = config.redis;
     const consumer = config.consumer;
     const now = this.ctx.clock.now();
     if (now - this.lastClaimAt >= config.claimIdleMs / 2) {
       this.lastClaimAt = now;
-      const claimed = await redis.autoclaim(stream, group, consumer, {
-        minIdleMs: config.claimIdleMs,
-        count: READ_COUNT,
-      });
+      const claimed = await redis.autoclaim(stream, group, consumer, { minIdleMs: config.claimIdleMs, count });
       await redis.ack(stream, group, claimed.deleted);
-      if (claimed.entries.length > 0) return this.screenClaimed(claimed.entries);
+      const others = claimed.entries.filter((e) => !this.handling.has(e.id));
+      if (others.length > 0) return this.screenClaimed(others);
     }
     if (this.backlog) {
-      const own = await redis.read({
-        stream,
-        group,
-        consumer,
-        count: READ_COUNT,
-        blockMs: config.blockMs,
-        pending: true,
-      });
+      const own = await redis.read({ stream, group, consumer, count, blockMs: config.blockMs, pending: true });
       await redis.ack(stream, group, own.deleted);
-      if (own.entries.length > 0) return own.entries;
+      const fresh = own.entries.filter((e) => !this.handling.has(e.id));
+      if (fresh.length > 0) return fresh;
       this.backlog = false;
     }
     const blockMs = Math.max(10, Math.min(config.blockMs, Math.floor(config.claimIdleMs / 2)));
-    const fresh = await redis.read({ stream, group, consumer, count: READ_COUNT, blockMs, signal });
-    return fresh.entries;
+    return (await redis.read({ stream, group, consumer, count, blockMs, signal })).entries;
   }
 
   /** Claimed entries delivered `maxAttempts` times already go to the dead-letter stream, the rest are handled. */
@@ -134,93 +148,22 @@ export class StreamConsumer {
     return keep;
   }
 
-  private async handle(entry: StreamEntry, signal: AbortSignal): Promise<void> {
-    const { config } = this.deps;
-    const parsed = parseEntry(entry.id, entry.fields, config.podCountLimit, Object.keys(config.targets));
-    let waiting = false;
-    for (;;) {
-      const plan = decideEntry(parsed, await this.view(parsed), config, this.ctx.clock.now());
-      if (plan.kind === 'wait') {
-        if (!waiting)
-          this.ctx.log.info(`backpressure: ${plan.reason}; not reading until pods finish`, { id: entry.id });
-        waiting = true;
-        await this.untilChange(signal);
-        if (signal.aborted) throw new PgdeckError('aborted', 'stopping');
-        continue;
-      }
-      const act: EntryActContext = {
-        entry,
-        bucket: this.bucket,
-        signal,
-        created: (name) => this.noteSent(name, parsed),
-        scaled: (target) => this.scaledAt.set(target, this.ctx.clock.now()),
-      };
-      try {
-        for (const action of plan.actions) await actOnEntry(this.deps, action, act);
-      } catch (error) {
-        if (signal.aborted) throw error;
-        const attempts = (this.failures.get(entry.id) ?? 0) + 1;
-        if (attempts < config.maxAttempts) {
-          this.failures.set(entry.id, attempts);
-          throw error;
-        }
-        this.failures.delete(entry.id);
-        const reason = `failed ${attempts} times: ${errorKind(error)}: ${errorMessage(error)}`;
-        await actOnEntry(this.deps, { kind: 'dead-letter', reason }, act);
-        this.ctx.log.warn(`entry ${entry.id} dead-lettered: ${reason}`, { id: entry.id });
-        return;
-      }
-      this.failures.delete(entry.id);
-      const severity = plan.actions.some((a) => a.kind === 'dead-letter') ? 'warn' : 'info';
-      this.ctx.log[severity](`entry ${entry.id}: ${plan.summary}`, { id: entry.id });
-      return;
-    }
+  private notify(): void {
+    for (const listener of [...this.listeners]) listener();
   }
 
-  private async view(parsed: ParsedEntry): Promise<EntryView> {
-    const pods = observedPods(this.deps);
-    const seen = new Set(pods.map((p) => p.name));
-    const now = this.ctx.clock.now();
-    for (const [name, s] of this.sent) if (seen.has(name) || now - s.at > SENT_TTL_MS) this.sent.delete(name);
-    const all = [...pods, ...[...this.sent.values()].map((s) => s.pod)];
-    const target = parsed.kind === 'event' ? parsed.event.target : undefined;
-    const configured = target !== undefined && this.deps.config.targets[target] !== undefined;
-    return {
-      pods: all,
-      inFlight: inFlight(all),
-      target: configured ? await readTarget(this.deps, target) : null,
-      lastScaledAt: target === undefined ? null : (this.scaledAt.get(target) ?? null),
-    };
-  }
-
-  private noteSent(name: string, parsed: ParsedEntry): void {
-    if (parsed.kind !== 'event') return;
-    const index = Number(name.slice(name.lastIndexOf('-') + 1));
-    const pod: TaskPod = {
-      name,
-      taskId: parsed.event.taskId,
-      index,
-      phase: 'Pending',
-      deleting: false,
-      finishedAt: null,
-    };
-    this.sent.set(name, { pod, at: this.ctx.clock.now() });
-  }
-
-  private async untilSynced(signal: AbortSignal): Promise<void> {
-    while (!signal.aborted && !this.deps.pods.state().synced) await this.untilChange(signal);
-  }
-
-  /** Until the task pods change (or a short while passes, or the agent stops). */
-  private untilChange(signal: AbortSignal): Promise<void> {
+  /** Until an entry finishes or stops waiting, the pods change, a short while passes, or the agent stops. */
+  private untilNotified(signal: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
       const done = (): void => {
         clearTimeout(timer);
+        this.listeners.delete(done);
         unsubscribe();
         signal.removeEventListener('abort', done);
         resolve();
       };
       const timer = setTimeout(done, ROOM_WAIT_MS);
+      this.listeners.add(done);
       const unsubscribe = this.deps.pods.subscribe(done);
       signal.addEventListener('abort', done, { once: true });
     });

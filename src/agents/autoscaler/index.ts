@@ -14,6 +14,9 @@ import type {
   AutoscalerState,
 } from './types.js';
 
+/** Pod changes and reads of the stream wake the agent's pass at most this often. */
+const WAKE_MS = 100;
+
 /**
  * The autoscaler: scale events from a Redis Stream (consumer group, one consumer per replica) to task
  * pods and replica targets, each event acknowledged only once its Kubernetes action is done. Replicas
@@ -44,15 +47,24 @@ export const autoscalerAgent: AgentDefinition<
   act: actAutoscaler,
   reachability: (o) => ({ redis: o.stream.reachable, kubernetes: o.podsSynced }),
   wakeOn: (deps, ctx) => {
-    const consumer = new StreamConsumer(deps, ctx);
+    // bursts of pod changes and of reads wake one pass per WAKE_MS, not one each (a pass reads all pods)
+    let timer: NodeJS.Timeout | undefined;
+    const wake = (): void => {
+      timer ??= setTimeout(() => {
+        timer = undefined;
+        ctx.wake();
+      }, WAKE_MS);
+    };
+    const consumer = new StreamConsumer(deps, ctx, wake);
     ctx.spawn('stream-consumer', (signal) => consumer.run(signal));
     ctx.spawn('pod-watch', (signal) => {
-      const unsubscribe = deps.pods.subscribe(() => ctx.wake());
+      const unsubscribe = deps.pods.subscribe(wake);
       return new Promise((resolve) =>
         signal.addEventListener(
           'abort',
           () => {
             unsubscribe();
+            clearTimeout(timer);
             resolve();
           },
           { once: true },

@@ -44,6 +44,8 @@ export interface AutoscalerConfig {
   readonly podCountLimit: number;
   /** Task pods not yet finished, at most; the consumer stops reading at the limit. */
   readonly maxPodsInFlight: number;
+  /** Stream entries handled at the same time, at most (one at a time per task and per target). */
+  readonly maxEntriesInFlight: number;
   /** Pod creations per second (a token bucket of this rate and burst). */
   readonly createsPerSecond: number;
   readonly createBurst: number;
@@ -98,8 +100,17 @@ export interface EntryView {
   readonly inFlight: number;
   /** The target the event names, read just now; null when the event names none. */
   readonly target: TargetScale | null;
-  /** When the target was last scaled by this agent (ms since epoch), null if never. */
-  readonly lastScaledAt: number | null;
+  /** The last scale any replica of this agent made of the target (its annotation), null if none. */
+  readonly lastScale: LastScale | null;
+}
+
+/** A scale of a target by this agent, kept as an annotation on the target so every replica sees it. */
+export interface LastScale {
+  /** The stream entry that asked for it: a redelivered entry sets this count again, never adds twice. */
+  readonly entryId: string;
+  /** When it was made (ms since epoch): the start of the cooldown. */
+  readonly at: number;
+  readonly replicas: number;
 }
 
 /** What the handling of one entry does, in order, before it is acknowledged. */

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { PgdeckError } from '../../agents/kernel/errors.js';
 import type { Logger } from '../../agents/kernel/logger.js';
 import { startDaemon, waitUntil, type Daemon } from './daemon.js';
+import { auditArgs } from './kube-audit.js';
 import { kubeBinaries, type KubeBinary } from './kube-binaries.js';
 import {
   countItems,
@@ -25,6 +26,8 @@ export interface KubeControlPlaneOptions {
   readonly logger?: Logger;
   /** Per component (default 120 s: a loaded 2-core machine needs tens of seconds). */
   readonly startTimeoutMs?: number;
+  /** An audit policy for the API server (see kube-audit.ts); its log is `auditLogPath(dir)`. */
+  readonly auditPolicyYaml?: string;
 }
 
 /** A running etcd + kube-apiserver + controller-manager + scheduler + kwok, all on loopback. */
@@ -202,6 +205,7 @@ async function boot(
     '--watch-cache-sizes',
     'podtemplates#0',
     '--profiling=false',
+    ...auditArgs(dir.path, options.auditPolicyYaml),
     '--v',
     '1',
   ];

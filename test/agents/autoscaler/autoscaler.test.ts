@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
+import { LAST_SCALE_ANNOTATION, parseLastScale } from '../../../src/agents/autoscaler/last-scale.js';
 import { taskPodName } from '../../../src/agents/autoscaler/task-pods.js';
 import { eventually, withKube } from '../../helpers/kube.js';
 import { withRedis } from '../../helpers/services.js';
@@ -136,7 +137,8 @@ describe('autoscaler against real Redis and a real API server', () => {
     const { core } = kubeApis(cluster());
     const r = raw();
     const victim = spawnConsumer({ ...base, consumer: 'victim' });
-    await eventually('the victim started', () => Promise.resolve(victim.lines.some((l) => l.started === true)));
+    // Its start compiles the agent under tsx: on a loaded two-core machine that alone took over 30 s.
+    await eventually('the victim started', () => Promise.resolve(victim.lines.some((l) => l.started === true)), 90_000);
     const id = await r.xadd(base.redis.stream, '*', 'type', 'scale_up', 'pod_count', '3', 'task_id', 'crash');
     // The victim is a child process: under the full suite on two cores its first pass can take over 30 s.
     const before = await eventually(
@@ -165,7 +167,7 @@ describe('autoscaler against real Redis and a real API server', () => {
     expect(await r.xlen(base.redis.deadLetterStream)).toBe(0);
     expect(survivor.reader.events(0).events.some((e) => e.message.startsWith('claimed 1 idle entry'))).toBe(true);
     r.disconnect();
-  });
+  }, 240_000);
 
   it('Redis restarted mid-stream: the consumer reconnects and no event is lost', async () => {
     const namespace = await cluster().namespace('as-restart');
@@ -238,6 +240,69 @@ describe('autoscaler against real Redis and a real API server', () => {
       return Promise.resolve(t?.replicas === 1 ? t : undefined);
     });
     expect(state).toMatchObject({ name: 'workers', kind: 'StatefulSet', min: 1, max: 3 });
+    r.disconnect();
+  });
+
+  it('a restarted consumer respects the cooldown of the scale made before the restart (kept on the target)', async () => {
+    const namespace = await cluster().namespace('as-cool');
+    const { apps } = kubeApis(cluster());
+    const labels = { app: 'cool-worker' };
+    await apps.createNamespacedStatefulSet({
+      namespace,
+      body: {
+        metadata: { name: 'cool-workers' },
+        spec: {
+          replicas: 1,
+          serviceName: 'cool-workers',
+          selector: { matchLabels: labels },
+          template: { metadata: { labels }, spec: { containers: [{ name: 'pg', image: 'citusdata/citus:13.2' }] } },
+        },
+      },
+    });
+    const config = configFor(cluster(), redis(), namespace, {
+      targets: { workers: { kind: 'StatefulSet', name: 'cool-workers', min: 1, max: 5, cooldownSeconds: 600 } },
+    });
+    const r = raw();
+    const sts = () => apps.readNamespacedStatefulSet({ namespace, name: 'cool-workers' });
+    const first = await start(config);
+    await eventually('the consumer group', async () => (await r.xinfo('GROUPS', config.redis.stream)) as unknown[]);
+    const up = await r.xadd(
+      config.redis.stream,
+      '*',
+      'type',
+      'scale_up',
+      'pod_count',
+      '2',
+      'task_id',
+      'w',
+      'target',
+      'workers',
+    );
+    await eventually('scaled up to 3', async () => (await sts()).spec?.replicas === 3);
+    await eventually('acknowledged', async () => (await r.xpending(config.redis.stream, 'autoscaler'))[0] === 0);
+    await first.close();
+    const recorded = parseLastScale((await sts()).metadata?.annotations?.[LAST_SCALE_ANNOTATION]);
+    expect(recorded).toMatchObject({ entryId: up, replicas: 3 });
+
+    const second = await start(config);
+    const down = await r.xadd(
+      config.redis.stream,
+      '*',
+      'type',
+      'scale_down',
+      'pod_count',
+      '1',
+      'task_id',
+      'w',
+      'target',
+      'workers',
+    );
+    const ignored = await eventually('the scale_down handled', () =>
+      Promise.resolve(second.reader.events(0).events.find((e) => e.message.startsWith(`entry ${down}:`))),
+    );
+    expect(ignored.message).toMatch(/workers: scale_down ignored, cooling down for \d+ s more$/);
+    await eventually('acknowledged', async () => (await r.xpending(config.redis.stream, 'autoscaler'))[0] === 0);
+    expect((await sts()).spec?.replicas).toBe(3);
     r.disconnect();
   });
 

@@ -3,6 +3,7 @@ import { autoscalerConfigSchema } from '../../../src/agents/autoscaler/config.js
 import { decideEntry } from '../../../src/agents/autoscaler/decide/entry.js';
 import { decideAutoscaler } from '../../../src/agents/autoscaler/decide/pass.js';
 import { parseEntry } from '../../../src/agents/autoscaler/events.js';
+import { formatLastScale, parseLastScale } from '../../../src/agents/autoscaler/last-scale.js';
 import type { AutoscalerObserved, EntryView, TaskPod } from '../../../src/agents/autoscaler/types.js';
 
 const config = autoscalerConfigSchema.parse({
@@ -27,7 +28,7 @@ const view = (pods: TaskPod[] = [], over: Partial<EntryView> = {}): EntryView =>
   pods,
   inFlight: pods.filter((p) => p.finishedAt === null).length,
   target: null,
-  lastScaledAt: null,
+  lastScale: null,
   ...over,
 });
 const entry = (fields: Record<string, string>) => parseEntry('5-0', fields, config.podCountLimit, targets);
@@ -82,20 +83,32 @@ describe('decideEntry', () => {
     [
       'scale_down within the cooldown is ignored',
       down(1, 't', { target: 'workers' }),
-      view([], { target: sts, lastScaledAt: 990_000 }),
+      view([], { target: sts, lastScale: { entryId: '4-0', at: 990_000, replicas: 2 } }),
       [{ kind: 'ack' }],
     ],
     [
       'scale_down after the cooldown applies',
       down(1, 't', { target: 'workers' }),
-      view([], { target: sts, lastScaledAt: 900_000 }),
+      view([], { target: sts, lastScale: { entryId: '4-0', at: 900_000, replicas: 2 } }),
       [{ kind: 'scale-target', target: 'workers', from: 2, replicas: 1 }, { kind: 'ack' }],
     ],
     [
       'scale_up ignores the cooldown',
       up(1, 't', { target: 'workers' }),
-      view([], { target: sts, lastScaledAt: 999_000 }),
+      view([], { target: sts, lastScale: { entryId: '4-0', at: 999_000, replicas: 2 } }),
       [{ kind: 'scale-target', target: 'workers', from: 2, replicas: 3 }, { kind: 'ack' }],
+    ],
+    [
+      'a redelivered scale event whose scale was made sets the same count again (never adds twice)',
+      up(1, 't', { target: 'workers' }),
+      view([], { target: sts, lastScale: { entryId: '5-0', at: 999_000, replicas: 3 } }),
+      [{ kind: 'scale-target', target: 'workers', from: 2, replicas: 3 }, { kind: 'ack' }],
+    ],
+    [
+      'a redelivered scale event already in effect only acks',
+      up(1, 't', { target: 'workers' }),
+      view([], { target: sts, lastScale: { entryId: '5-0', at: 999_000, replicas: 2 } }),
+      [{ kind: 'ack' }],
     ],
   ])('%s', (_, parsed, v, actions) => {
     const plan = decideEntry(parsed, v, config, 1_000_000);
@@ -115,6 +128,17 @@ describe('decideEntry', () => {
       id: '5-0',
       reason: 'target "nope" is not configured (known: workers)',
     });
+  });
+});
+
+describe('the last-scale annotation', () => {
+  it('round-trips, and reads anything malformed as none', () => {
+    const scale = { entryId: '7-1', at: Date.UTC(2026, 11, 1, 12), replicas: 3 };
+    expect(formatLastScale(scale)).toBe('{"entryId":"7-1","at":"2026-12-01T12:00:00.000Z","replicas":3}');
+    expect(parseLastScale(formatLastScale(scale))).toEqual(scale);
+    for (const bad of [undefined, '', 'nope', '[]', '{"entryId":"1-0","at":"later","replicas":1}'])
+      expect(parseLastScale(bad)).toBeNull();
+    expect(parseLastScale('{"entryId":"1-0","at":"2026-12-01T12:00:00Z","replicas":1.5}')).toBeNull();
   });
 });
 

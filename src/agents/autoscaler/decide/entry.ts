@@ -38,8 +38,25 @@ export function decideEntry(entry: ParsedEntry, view: EntryView, config: Autosca
         summary: `dead-lettered: target "${event.target}" is not configured`,
       };
     const current = target.replicas;
-    if (event.type === 'scale_down' && view.lastScaledAt !== null) {
-      const left = view.lastScaledAt + spec.cooldownSeconds * 1000 - now;
+    const last = view.lastScale;
+    if (last !== null && last.entryId === entry.id) {
+      if (last.replicas === current)
+        return {
+          kind: 'do',
+          actions: [{ kind: 'ack' }],
+          summary: `${event.target}: already at ${current} replicas from this event (redelivered)`,
+        };
+      return {
+        kind: 'do',
+        actions: [
+          { kind: 'scale-target', target: event.target, from: current, replicas: last.replicas },
+          { kind: 'ack' },
+        ],
+        summary: `${event.target}: scaling ${current} -> ${last.replicas} replicas again (redelivered)`,
+      };
+    }
+    if (event.type === 'scale_down' && last !== null) {
+      const left = last.at + spec.cooldownSeconds * 1000 - now;
       if (left > 0)
         return {
           kind: 'do',
