@@ -3,7 +3,7 @@ import { KUBE_RESOURCES } from '../adapters/kube-resources.js';
 import type { NoMemory } from '../kernel/agent.js';
 import type { ActContext } from '../kernel/context.js';
 import type { ErrorVerdict } from '../kernel/reconcile.js';
-import { keyOf, podView } from './address-policy.js';
+import { keyOf } from './address-policy.js';
 import type { CitusSyncDeps } from './deps.js';
 import type { CitusSyncAction, WorkerAction } from './types.js';
 
@@ -27,20 +27,16 @@ export async function actCitusSync(
 
 /**
  * This agent's marks on a pod (its finalizer, the nodeid it is registered as), by server-side apply as
- * its own field manager: the apply names every mark it keeps, since one it leaves out is given up. The
- * marks it does not change are read off the informer's cache.
+ * its own field manager: each apply names every mark the pod keeps, since one left out is given up.
  */
 async function applyMarks(
   deps: CitusSyncDeps,
   pod: string,
-  change: { readonly held?: boolean; readonly nodeid?: number | null },
+  held: boolean,
+  nodeid: number | null,
   signal: AbortSignal,
 ): Promise<void> {
   const { namespace, finalizer, nodeAnnotation } = deps.config;
-  const cached = deps.pods.list().find((p) => p.metadata?.name === pod);
-  const now = cached === undefined ? undefined : podView(cached, deps.config);
-  const held = change.held ?? now?.held ?? false;
-  const nodeid = change.nodeid === undefined ? (now?.recordedNode ?? null) : change.nodeid;
   const metadata = {
     name: pod,
     namespace,
@@ -61,7 +57,7 @@ export async function actWorker(
     case 'add-node': {
       const nodeid = await c.addNode(action.address.host, action.address.port);
       ctx.log.info('added worker', { key, nodeid });
-      return applyMarks(deps, action.pod, { nodeid }, ctx.signal);
+      return applyMarks(deps, action.pod, action.held, nodeid, ctx.signal);
     }
     case 'update-node': {
       await c.updateNode(action.nodeid, action.address.host, action.address.port);
@@ -85,11 +81,11 @@ export async function actWorker(
       ctx.log.info('removed worker', { key });
       return;
     case 'record-node':
-      return applyMarks(deps, action.pod, { nodeid: action.nodeid }, ctx.signal);
+      return applyMarks(deps, action.pod, action.held, action.nodeid, ctx.signal);
     case 'add-finalizer':
-      return applyMarks(deps, action.pod, { held: true }, ctx.signal);
+      return applyMarks(deps, action.pod, true, action.nodeid, ctx.signal);
     case 'release-finalizer':
-      await applyMarks(deps, action.pod, { held: false, nodeid: null }, ctx.signal);
+      await applyMarks(deps, action.pod, false, null, ctx.signal);
       ctx.log.info('released the pod', { key, pod: action.pod });
       return;
     default:

@@ -75,8 +75,8 @@ export interface WorkerObserved {
 }
 
 export type WorkerAction =
-  /** Adds the node and records its nodeid on `pod`. */
-  | { readonly kind: 'add-node'; readonly address: WorkerAddress; readonly pod: string }
+  /** Adds the node and records its nodeid on `pod` (keeping the finalizer as `held` says). */
+  | { readonly kind: 'add-node'; readonly address: WorkerAddress; readonly pod: string; readonly held: boolean }
   | { readonly kind: 'activate-node'; readonly address: WorkerAddress }
   | { readonly kind: 'disable-node'; readonly address: WorkerAddress }
   | { readonly kind: 'drain-node'; readonly address: WorkerAddress; readonly shards: number }
@@ -87,8 +87,8 @@ export type WorkerAction =
       readonly from: WorkerAddress;
       readonly address: WorkerAddress;
     }
-  | { readonly kind: 'record-node'; readonly pod: string; readonly nodeid: number }
-  | { readonly kind: 'add-finalizer'; readonly pod: string }
+  | { readonly kind: 'record-node'; readonly pod: string; readonly nodeid: number; readonly held: boolean }
+  | { readonly kind: 'add-finalizer'; readonly pod: string; readonly nodeid: number | null }
   | { readonly kind: 'release-finalizer'; readonly pod: string };
 
 /** The single pass: every pod and every row, for the published state and the list of keys. */

@@ -31,15 +31,17 @@ function rename(o: WorkerObserved, pod: PodView, former: DistNode, hold: WorkerA
 
 function convergeLive(o: WorkerObserved, pod: PodView): KeyDecision<WorkerAction> {
   const { address, node } = o;
-  const hold: WorkerAction[] = o.policy === 'drain' && !pod.held ? [{ kind: 'add-finalizer', pod: pod.name }] : [];
+  const hold: WorkerAction[] =
+    o.policy === 'drain' && !pod.held ? [{ kind: 'add-finalizer', pod: pod.name, nodeid: pod.recordedNode }] : [];
+  const held = pod.held || hold.length > 0;
   if (node === null && o.former !== null) return rename(o, pod, o.former, hold);
   if (node === null)
     return decision(`pod ${pod.name} is ready: adding ${o.key}`, [
       ...hold,
-      { kind: 'add-node', address, pod: pod.name },
+      { kind: 'add-node', address, pod: pod.name, held },
     ]);
   const record: WorkerAction[] =
-    pod.recordedNode === node.nodeid ? [] : [{ kind: 'record-node', pod: pod.name, nodeid: node.nodeid }];
+    pod.recordedNode === node.nodeid ? [] : [{ kind: 'record-node', pod: pod.name, nodeid: node.nodeid, held }];
   if (!node.isactive)
     return decision(`pod ${pod.name} is ready again: activating node ${node.nodeid}`, [
       ...hold,
