@@ -53,6 +53,16 @@ export class WorkerPods {
     });
   }
 
+  /** Points the pod's address annotation elsewhere (its server reached under another name). */
+  async setAddress(name: string, address: string): Promise<void> {
+    const path = `/metadata/annotations/${ADDRESS_ANNOTATION.replace('/', '~1')}`;
+    await this.core.patchNamespacedPod({
+      namespace: this.namespace,
+      name,
+      body: [{ op: 'replace', path, value: address }],
+    });
+  }
+
   async delete(name: string): Promise<void> {
     await this.core.deleteNamespacedPod({ namespace: this.namespace, name });
   }

@@ -92,6 +92,19 @@ export class CitusCoordinator {
     return (await this.query<DistNode>('read pg_dist_node', sql, [host, port])).rows[0];
   }
 
+  async nodeById(nodeid: number): Promise<DistNode | undefined> {
+    return (await this.query<DistNode>('read pg_dist_node', `${NODES_SQL} WHERE n.nodeid = $1`, [nodeid])).rows[0];
+  }
+
+  /** Renames a node in place (`citus_update_node`): nodeid and groupid, and so its shards, stay. */
+  async updateNode(nodeid: number, host: string, port: number): Promise<void> {
+    await this.query(`citus_update_node ${nodeid} -> ${host}:${port}`, 'SELECT citus_update_node($1, $2, $3)', [
+      nodeid,
+      host,
+      port,
+    ]);
+  }
+
   async setCoordinatorHost(host: string, port: number): Promise<void> {
     await this.query('citus_set_coordinator_host', 'SELECT citus_set_coordinator_host($1, $2)', [host, port]);
   }

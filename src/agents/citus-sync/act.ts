@@ -3,6 +3,7 @@ import { KUBE_RESOURCES } from '../adapters/kube-resources.js';
 import type { NoMemory } from '../kernel/agent.js';
 import type { ActContext } from '../kernel/context.js';
 import type { ErrorVerdict } from '../kernel/reconcile.js';
+import { keyOf } from './address-policy.js';
 import type { CitusSyncDeps } from './deps.js';
 import type { CitusSyncAction, WorkerAction } from './types.js';
 
@@ -25,12 +26,23 @@ export async function actCitusSync(
 }
 
 /**
- * This agent's finalizer on a pod, by server-side apply as its own field manager: applying the
- * pod's name alone gives up the finalizer entry this manager owned, and nothing else.
+ * This agent's marks on a pod (its finalizer, the nodeid it is registered as), by server-side apply as
+ * its own field manager: each apply names every mark the pod keeps, since one left out is given up.
  */
-async function applyFinalizer(deps: CitusSyncDeps, pod: string, held: boolean, signal: AbortSignal): Promise<void> {
-  const { namespace, finalizer } = deps.config;
-  const metadata = { name: pod, namespace, ...(held ? { finalizers: [finalizer] } : {}) };
+async function applyMarks(
+  deps: CitusSyncDeps,
+  pod: string,
+  held: boolean,
+  nodeid: number | null,
+  signal: AbortSignal,
+): Promise<void> {
+  const { namespace, finalizer, nodeAnnotation } = deps.config;
+  const metadata = {
+    name: pod,
+    namespace,
+    ...(held ? { finalizers: [finalizer] } : {}),
+    ...(nodeid === null ? {} : { annotations: { [nodeAnnotation]: String(nodeid) } }),
+  };
   await deps.objects.apply(KUBE_RESOURCES.pods, { metadata }, { signal });
 }
 
@@ -45,6 +57,11 @@ export async function actWorker(
     case 'add-node': {
       const nodeid = await c.addNode(action.address.host, action.address.port);
       ctx.log.info('added worker', { key, nodeid });
+      return applyMarks(deps, action.pod, action.held, nodeid, ctx.signal);
+    }
+    case 'update-node': {
+      await c.updateNode(action.nodeid, action.address.host, action.address.port);
+      ctx.log.info('renamed worker', { key, nodeid: action.nodeid, from: keyOf(action.from) });
       return;
     }
     case 'activate-node':
@@ -63,10 +80,12 @@ export async function actWorker(
       await c.removeNode(action.address.host, action.address.port);
       ctx.log.info('removed worker', { key });
       return;
+    case 'record-node':
+      return applyMarks(deps, action.pod, action.held, action.nodeid, ctx.signal);
     case 'add-finalizer':
-      return applyFinalizer(deps, action.pod, true, ctx.signal);
+      return applyMarks(deps, action.pod, true, action.nodeid, ctx.signal);
     case 'release-finalizer':
-      await applyFinalizer(deps, action.pod, false, ctx.signal);
+      await applyMarks(deps, action.pod, false, null, ctx.signal);
       ctx.log.info('released the pod', { key, pod: action.pod });
       return;
     default:

@@ -20,7 +20,7 @@ export interface PodObject {
 
 type AddressConfig = Pick<
   CitusSyncConfig,
-  'addressing' | 'service' | 'clusterDomain' | 'addressAnnotation' | 'workerPort' | 'finalizer'
+  'addressing' | 'service' | 'clusterDomain' | 'addressAnnotation' | 'workerPort' | 'finalizer' | 'nodeAnnotation'
 >;
 
 /** `host:port`: the key of a worker, split again at the last colon (an IPv6 host keeps its own). */
@@ -97,5 +97,11 @@ export function podView(pod: PodObject, config: AddressConfig): PodView {
     held: pod.metadata?.finalizers?.includes(config.finalizer) ?? false,
     address,
     addressProblem: problem,
+    recordedNode: recordedNode(pod.metadata?.annotations?.[config.nodeAnnotation]),
   };
+}
+
+function recordedNode(text: string | undefined): number | null {
+  if (text === undefined || !/^[1-9][0-9]{0,9}$/.test(text)) return null;
+  return Number(text);
 }

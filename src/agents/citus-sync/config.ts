@@ -32,6 +32,10 @@ export const citusSyncConfigSchema = z.strictObject({
     .string()
     .regex(/^[a-z0-9.-]+\/[a-z0-9-]+$/, 'expected domain/name')
     .default('pgdeck.io/citus-drain'),
+  nodeAnnotation: z
+    .string()
+    .regex(/^[a-z0-9.-]+\/[a-z0-9-]+$/, 'expected domain/name')
+    .default('pgdeck.io/citus-node'),
   kubeconfig: z.string().min(1).optional(),
   kubeContext: z.string().min(1).optional(),
   replica: z

@@ -4,6 +4,7 @@ import { errorKind, errorMessage, PgdeckError } from '../kernel/errors.js';
 import type { NoMemory } from '../kernel/agent.js';
 import { addressOfKey, keyOf, podView } from './address-policy.js';
 import type { CitusSyncDeps } from './deps.js';
+import { formerRow, movedTo, recordedCandidate } from './move-policy.js';
 import type { CitusSyncConfig, CitusSyncObserved, PodView, WorkerObserved } from './types.js';
 
 function podsOf(deps: CitusSyncDeps, config: CitusSyncConfig): readonly PodView[] {
@@ -49,7 +50,19 @@ export async function observeWorker(deps: CitusSyncDeps, key: string): Promise<W
   const address = addressOfKey(key);
   if (address === null) throw new PgdeckError('invalid-argument', `not a worker key: ${key}`);
   const podsSynced = deps.pods.state().synced;
-  const pods = podsOf(deps, config).filter((p) => p.address !== null && keyOf(p.address) === key);
+  const all = podsOf(deps, config);
+  const pods = all.filter((p) => p.address !== null && keyOf(p.address) === key);
   const node = (await deps.coordinator.node(address.host, address.port)) ?? null;
-  return { key, address, pods, node, podsSynced, policy: config.policy };
+  const candidate = recordedCandidate(pods, node);
+  const row = candidate === null ? null : ((await deps.coordinator.nodeById(candidate)) ?? null);
+  return {
+    key,
+    address,
+    pods,
+    node,
+    podsSynced,
+    policy: config.policy,
+    former: formerRow(key, row, all),
+    movedTo: movedTo(key, node, all),
+  };
 }

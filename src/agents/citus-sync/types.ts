@@ -27,6 +27,8 @@ export interface CitusSyncConfig {
   readonly workerPort: number;
   readonly policy: RemovalPolicy;
   readonly finalizer: string;
+  /** The annotation on a pod that records the nodeid it is registered as (so a new address is a rename). */
+  readonly nodeAnnotation: string;
   readonly kubeconfig?: string;
   readonly kubeContext?: string;
   /** This replica's name (its Lease identity). */
@@ -53,6 +55,8 @@ export interface PodView {
   /** Its address, or why it has none yet (no IP, no annotation, no service). */
   readonly address: WorkerAddress | null;
   readonly addressProblem: string | null;
+  /** The nodeid this agent recorded on the pod once it was registered; null before. */
+  readonly recordedNode: number | null;
 }
 
 /** One key's observation: the pods that claim the address and its pg_dist_node row. */
@@ -64,15 +68,27 @@ export interface WorkerObserved {
   /** The pod cache reflects a completed list and a live watch: only then is a missing pod really gone. */
   readonly podsSynced: boolean;
   readonly policy: RemovalPolicy;
+  /** The row a live pod of this address was registered as under another address (the pod moved here). */
+  readonly former: DistNode | null;
+  /** A live pod elsewhere recorded as this address's node (the node is moving there). */
+  readonly movedTo: { readonly pod: string; readonly key: string } | null;
 }
 
 export type WorkerAction =
-  | { readonly kind: 'add-node'; readonly address: WorkerAddress }
+  /** Adds the node and records its nodeid on `pod` (keeping the finalizer as `held` says). */
+  | { readonly kind: 'add-node'; readonly address: WorkerAddress; readonly pod: string; readonly held: boolean }
   | { readonly kind: 'activate-node'; readonly address: WorkerAddress }
   | { readonly kind: 'disable-node'; readonly address: WorkerAddress }
   | { readonly kind: 'drain-node'; readonly address: WorkerAddress; readonly shards: number }
   | { readonly kind: 'remove-node'; readonly address: WorkerAddress }
-  | { readonly kind: 'add-finalizer'; readonly pod: string }
+  | {
+      readonly kind: 'update-node';
+      readonly nodeid: number;
+      readonly from: WorkerAddress;
+      readonly address: WorkerAddress;
+    }
+  | { readonly kind: 'record-node'; readonly pod: string; readonly nodeid: number; readonly held: boolean }
+  | { readonly kind: 'add-finalizer'; readonly pod: string; readonly nodeid: number | null }
   | { readonly kind: 'release-finalizer'; readonly pod: string };
 
 /** The single pass: every pod and every row, for the published state and the list of keys. */

@@ -3,6 +3,7 @@ import { parseAddress, podView } from '../../../src/agents/citus-sync/address-po
 import { citusSyncConfigSchema } from '../../../src/agents/citus-sync/config.js';
 import { decideCitusSync, workerKeys } from '../../../src/agents/citus-sync/decide/compose.js';
 import { decideWorker } from '../../../src/agents/citus-sync/decide/worker.js';
+import { formerRow, movedTo, recordedCandidate } from '../../../src/agents/citus-sync/move-policy.js';
 import type {
   CitusSyncObserved,
   DistNode,
@@ -22,6 +23,7 @@ const pod = (over: Partial<PodView> = {}): PodView => ({
   held: false,
   address,
   addressProblem: null,
+  recordedNode: 4,
   ...over,
 });
 const node = (over: Partial<DistNode> = {}): DistNode => ({
@@ -43,6 +45,8 @@ const worker = (pods: PodView[], n: DistNode | null, policy: RemovalPolicy = 'di
   node: n,
   podsSynced: true,
   policy,
+  former: null,
+  movedTo: null,
 });
 const kinds = (o: WorkerObserved): string[] => decideWorker(o).actions.map((a) => a.kind);
 
@@ -77,6 +81,22 @@ describe('decideWorker', () => {
     ['two ready pods on one address: nothing', worker([pod(), pod({ name: 'w2', uid: 'u2' })], null), []],
     ['the coordinator row is never touched', worker([], node({ groupid: 0 }), 'remove'), []],
     ['nothing while the pod list is not synced', { ...worker([], node(), 'remove'), podsSynced: false }, []],
+    ['a registered pod gets its nodeid recorded', worker([pod({ recordedNode: null })], node()), ['record-node']],
+    [
+      're-activation records a missing nodeid too',
+      worker([pod({ recordedNode: null })], node({ isactive: false })),
+      ['activate-node', 'record-node'],
+    ],
+    [
+      'a pod that moved here renames its former node instead of adding one',
+      { ...worker([pod()], null), former: node({ nodename: '10.0.0.1' }) },
+      ['update-node'],
+    ],
+    [
+      'a node whose pod moved elsewhere is left to it',
+      { ...worker([], node()), movedTo: { pod: 'w1', key: '10.0.0.9:5432' } },
+      [],
+    ],
   ];
   it.each(cases)('%s', (_name, observed, expected) => {
     expect(kinds(observed)).toEqual(expected);
@@ -86,6 +106,29 @@ describe('decideWorker', () => {
     const d = decideWorker(worker([pod(), pod({ name: 'w2', uid: 'u2' })], null));
     expect(d.summary).toBe('10.0.0.7:5432 is claimed by 2 ready pods (w1, w2): doing nothing');
     expect(d.events?.[0]).toMatchObject({ severity: 'warn', kind: 'address-conflict' });
+  });
+});
+
+describe('moves', () => {
+  const moved = pod({ address: { host: 'new', port: 5432 } });
+  const old = node({ nodename: 'old' });
+  it('a live pod recorded as a row under another address renames it, unless that address is live', () => {
+    expect(recordedCandidate([moved], null)).toBe(4);
+    expect(recordedCandidate([moved], node())).toBeNull();
+    expect(formerRow('new:5432', old, [moved])?.nodeid).toBe(4);
+    expect(formerRow('new:5432', old, [moved, pod({ name: 'w9', address: { host: 'old', port: 5432 } })])).toBeNull();
+    expect(formerRow('new:5432', node({ nodename: 'old', groupid: 0 }), [moved])).toBeNull();
+  });
+  it('the old address sees its node moving to the pod', () => {
+    expect(movedTo('old:5432', old, [moved])).toEqual({ pod: 'w1', key: 'new:5432' });
+    expect(movedTo('old:5432', old, [{ ...moved, ready: false }])).toBeNull();
+  });
+  it('the rename is an event, never silent', () => {
+    const d = decideWorker({ ...worker([moved], null), key: 'new:5432', former: old });
+    expect(d.actions).toEqual([
+      { kind: 'update-node', nodeid: 4, from: { host: 'old', port: 5432 }, address: { host: '10.0.0.7', port: 5432 } },
+    ]);
+    expect(d.events?.[0]).toMatchObject({ severity: 'warn', kind: 'node-renamed' });
   });
 });
 

@@ -1,5 +1,6 @@
 import type { Decision } from '../../kernel/agent.js';
 import { coordinatorCandidates, keyOf } from '../address-policy.js';
+import { formerRow, movedTo, recordedCandidate } from '../move-policy.js';
 import { decideWorker } from './worker.js';
 import type {
   CitusSyncAction,
@@ -29,7 +30,18 @@ export function workerKeys(o: CitusSyncObserved): readonly string[] {
 export function workerObservation(o: CitusSyncObserved, key: string, node: DistNode | null): WorkerObserved {
   const pods = o.pods.filter((p) => p.address !== null && keyOf(p.address) === key);
   const address = node === null ? pods[0]!.address! : { host: node.nodename, port: node.nodeport };
-  return { key, address, pods, node, podsSynced: o.podsSynced, policy: o.config.policy };
+  const candidate = recordedCandidate(pods, node);
+  const row = candidate === null ? null : (o.nodes?.find((n) => n.nodeid === candidate) ?? null);
+  return {
+    key,
+    address,
+    pods,
+    node,
+    podsSynced: o.podsSynced,
+    policy: o.config.policy,
+    former: formerRow(key, row, o.pods),
+    movedTo: movedTo(key, node, o.pods),
+  };
 }
 
 function rows(o: CitusSyncObserved): WorkerRow[] {

@@ -1,5 +1,6 @@
 import type { KeyDecision } from '../../kernel/reconcile.js';
-import type { PodView, WorkerAction, WorkerObserved } from '../types.js';
+import { keyOf } from '../address-policy.js';
+import type { DistNode, PodView, WorkerAction, WorkerObserved } from '../types.js';
 
 const decision = (summary: string, actions: readonly WorkerAction[] = []): KeyDecision<WorkerAction> => ({
   actions,
@@ -16,17 +17,42 @@ function releases(pods: readonly PodView[]): WorkerAction[] {
   return pods.filter((p) => p.held && p.deleting).map((p) => ({ kind: 'release-finalizer', pod: p.name }));
 }
 
+function rename(o: WorkerObserved, pod: PodView, former: DistNode, hold: WorkerAction[]): KeyDecision<WorkerAction> {
+  const from = { host: former.nodename, port: former.nodeport };
+  const moved = `pod ${pod.name} moved from ${keyOf(from)} to ${o.key}`;
+  return {
+    ...decision(`${moved}: renaming node ${former.nodeid} (citus_update_node keeps its id and shards)`, [
+      ...hold,
+      { kind: 'update-node', nodeid: former.nodeid, from, address: o.address },
+    ]),
+    events: [{ severity: 'warn', kind: 'node-renamed', message: `${moved}: node ${former.nodeid} renamed` }],
+  };
+}
+
 function convergeLive(o: WorkerObserved, pod: PodView): KeyDecision<WorkerAction> {
   const { address, node } = o;
-  const hold: WorkerAction[] = o.policy === 'drain' && !pod.held ? [{ kind: 'add-finalizer', pod: pod.name }] : [];
+  const hold: WorkerAction[] =
+    o.policy === 'drain' && !pod.held ? [{ kind: 'add-finalizer', pod: pod.name, nodeid: pod.recordedNode }] : [];
+  const held = pod.held || hold.length > 0;
+  if (node === null && o.former !== null) return rename(o, pod, o.former, hold);
   if (node === null)
-    return decision(`pod ${pod.name} is ready: adding ${o.key}`, [...hold, { kind: 'add-node', address }]);
+    return decision(`pod ${pod.name} is ready: adding ${o.key}`, [
+      ...hold,
+      { kind: 'add-node', address, pod: pod.name, held },
+    ]);
+  const record: WorkerAction[] =
+    pod.recordedNode === node.nodeid ? [] : [{ kind: 'record-node', pod: pod.name, nodeid: node.nodeid, held }];
   if (!node.isactive)
     return decision(`pod ${pod.name} is ready again: activating node ${node.nodeid}`, [
       ...hold,
       { kind: 'activate-node', address },
+      ...record,
     ]);
-  if (hold.length > 0) return decision(`pod ${pod.name}: holding it with the drain finalizer`, hold);
+  if (hold.length > 0 || record.length > 0)
+    return decision(
+      `pod ${pod.name}: ${hold.length > 0 ? 'holding it with the drain finalizer' : `recording node ${node.nodeid} on it`}`,
+      [...hold, ...record],
+    );
   const drained = node.shouldhaveshards ? '' : ' (drained: gets no new shards)';
   return decision(`node ${node.nodeid} active for pod ${pod.name}${drained}`);
 }
@@ -35,6 +61,8 @@ function convergeGone(o: WorkerObserved): KeyDecision<WorkerAction> {
   const { address, node, pods } = o;
   const release = releases(pods);
   const why = pods.length === 0 ? 'no pod' : `pod ${pods.map((p) => p.name).join(', ')} ${gone(pods)}`;
+  if (node !== null && o.movedTo !== null)
+    return decision(`${why}: node ${node.nodeid} moves to ${o.movedTo.key} with pod ${o.movedTo.pod}`, release);
   if (node === null)
     return release.length > 0
       ? decision(`${why}: not registered, releasing the pod`, release)
