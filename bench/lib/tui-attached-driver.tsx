@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline';
 import { render } from 'ink';
 import { attachAgent } from '../../src/agents/wire/attach.js';
 import { App } from '../../src/ui/App.js';
-import { UiStore } from '../../src/ui/state/ui-store.js';
+import { CONSOLE_EVENT_CAPACITY, UiStore } from '../../src/ui/state/ui-store.js';
 import { countFrames, cpuPercent, toFrame, ttyProbe } from './tty-probe.js';
 
 /**
@@ -28,8 +28,9 @@ const send = (line: string): void => void daemons.stdin.write(`${line}\n`);
 
 const { stdout, stdin, writes, after } = ttyProbe(160, 48);
 const started = performance.now();
-const handles = urls.map((url) => attachAgent(url, { token }));
-const ui = new UiStore(handles, { eventCapacity: 1000 });
+// As the CLI attaches: each mirror keeps no more events than the console shows.
+const handles = urls.map((url) => attachAgent(url, { token, journalCapacity: CONSOLE_EVENT_CAPACITY }));
+const ui = new UiStore(handles, { eventCapacity: CONSOLE_EVENT_CAPACITY });
 const flushes: number[] = [];
 ui.subscribe(() => flushes.push(performance.now()));
 render(<App store={ui} readonly={false} context={{}} initialView="events" />, {

@@ -2,7 +2,9 @@ import { render } from 'ink';
 import type { AgentHandle } from '../agents/kernel/snapshot.js';
 import { App } from './App.js';
 import { colorEnabled } from './theme.js';
-import { UiStore } from './state/ui-store.js';
+import { CONSOLE_EVENT_CAPACITY, UiStore } from './state/ui-store.js';
+
+export { CONSOLE_EVENT_CAPACITY };
 
 export interface StartUiOptions {
   readonly handles: readonly AgentHandle[];
@@ -33,6 +35,7 @@ export async function startUi(options: StartUiOptions): Promise<void> {
       control: h.control,
       ...(h.logs === undefined ? {} : { logs: h.logs }),
     })),
+    { eventCapacity: CONSOLE_EVENT_CAPACITY },
   );
   let left = false;
   const leave = (): void => {
