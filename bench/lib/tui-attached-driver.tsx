@@ -5,6 +5,7 @@ import { createInterface } from 'node:readline';
 import { render } from 'ink';
 import { attachAgent } from '../../src/agents/wire/attach.js';
 import { App } from '../../src/ui/App.js';
+import { speedUpInkOutput } from '../../src/ui/ink-output.js';
 import { CONSOLE_EVENT_CAPACITY, UiStore } from '../../src/ui/state/ui-store.js';
 import { countFrames, cpuPercent, toFrame, ttyProbe } from './tty-probe.js';
 
@@ -33,6 +34,8 @@ const handles = urls.map((url) => attachAgent(url, { token, journalCapacity: CON
 const ui = new UiStore(handles, { eventCapacity: CONSOLE_EVENT_CAPACITY });
 const flushes: number[] = [];
 ui.subscribe(() => flushes.push(performance.now()));
+// As the console starts (startUi): Ink's Output with the faster get().
+await speedUpInkOutput();
 render(<App store={ui} readonly={false} context={{}} initialView="events" />, {
   stdout,
   stdin,

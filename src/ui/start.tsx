@@ -1,6 +1,7 @@
 import { render } from 'ink';
 import type { AgentHandle } from '../agents/kernel/snapshot.js';
 import { App } from './App.js';
+import { speedUpInkOutput } from './ink-output.js';
 import { colorEnabled } from './theme.js';
 import { CONSOLE_EVENT_CAPACITY, UiStore } from './state/ui-store.js';
 
@@ -29,6 +30,7 @@ const LEAVE_ALT = '\x1b[?1049l';
 export async function startUi(options: StartUiOptions): Promise<void> {
   const stdout = options.stdout ?? process.stdout;
   const stdin = options.stdin ?? process.stdin;
+  await speedUpInkOutput();
   const store = new UiStore(
     options.handles.map((h) => ({
       reader: h.reader,
