@@ -8,7 +8,8 @@ import { ansiCodesToString, diffAnsiCodes, type AnsiCode } from '@alcalzone/ansi
  * diffing the styles of each cell and the next with three new Sets: at 160x48 that is 7,680 cells,
  * about 15 MB of garbage and a third of the busy time of a loaded console. This version fills the
  * grid with one shared blank cell, skips the trailing blanks (Ink trims them anyway) and diffs
- * styles only where they change. Frames with clipping (no view uses `overflow`) take Ink's own path.
+ * styles only where they change, and does not tokenize again a line of the last frame or a line of
+ * plain ASCII. Frames with clipping (no view uses `overflow`) take Ink's own path.
  */
 
 interface StyledChar {
@@ -60,6 +61,24 @@ export function lineToString(line: readonly (StyledChar | undefined)[]): string 
   return out.trimEnd();
 }
 
+/** Printable ASCII and nothing else: one cell per character, no styles. */
+const PLAIN = /^[\x20-\x7e]*$/;
+
+/** The lines of this frame and of the one before, tokenized: most lines of a frame were in the last one. */
+let lastFrame = new Map<string, StyledChar[]>();
+let thisFrame = new Map<string, StyledChar[]>();
+
+/** A line's cells as Ink's tokenizer makes them, without tokenizing plain or already seen lines again. */
+function styledChars(line: string, output: OutputLike): StyledChar[] {
+  let chars = thisFrame.get(line) ?? lastFrame.get(line);
+  if (chars === undefined)
+    chars = PLAIN.test(line)
+      ? Array.from(line, (value): StyledChar => ({ type: 'char', value, fullWidth: false, styles: [] }))
+      : output.caches.getStyledChars(line);
+  thisFrame.set(line, chars);
+  return chars;
+}
+
 function writeLines(grid: StyledChar[][], output: OutputLike, op: Extract<Operation, { type: 'write' }>): void {
   const lines = op.text.split('\n');
   for (let index = 0; index < lines.length; index++) {
@@ -68,7 +87,7 @@ function writeLines(grid: StyledChar[][], output: OutputLike, op: Extract<Operat
     let line = lines[index]!;
     for (const transformer of op.transformers) line = transformer(line, index);
     let x = op.x;
-    for (const char of output.caches.getStyledChars(line)) {
+    for (const char of styledChars(line, output)) {
       row[x] = char;
       const width = Math.max(1, output.caches.getStringWidth(char.value));
       for (let k = 1; k < width; k++) row[x + k] = { type: 'char', value: '', fullWidth: false, styles: char.styles };
@@ -83,6 +102,8 @@ function fastGet(original: Get): Get {
     const grid: StyledChar[][] = [];
     for (let y = 0; y < this.height; y++) grid.push(new Array<StyledChar>(this.width).fill(BLANK));
     for (const op of this.operations) if (op.type === 'write' && op.text !== '') writeLines(grid, this, op);
+    lastFrame = thisFrame;
+    thisFrame = new Map();
     return { output: grid.map(lineToString).join('\n'), height: grid.length };
   };
 }

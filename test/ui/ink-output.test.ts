@@ -82,6 +82,20 @@ describe("Ink's Output with the faster get()", () => {
     expect(fast.height).toBe(height);
   });
 
+  it('gives the same frames again from the lines it kept from the last frame', () => {
+    const draw = (): { output: string; height: number }[] => {
+      const output = new Output({ width: 40, height: 3 });
+      output.write(0, 0, `${red('x')} plain ~ line`, { transformers: [] });
+      output.write(0, 1, '▶ 16:01:02 …', { transformers: [] });
+      output.write(0, 2, 'plain ~ line', { transformers: [] });
+      return [output.get(), original.call(output as never)];
+    };
+    const [first, expected] = draw();
+    const [again] = draw();
+    expect(first).toEqual(expected);
+    expect(again).toEqual(expected);
+  });
+
   it('leaves frames with clipping to Ink', () => {
     const output = new Output({ width: 10, height: 2 });
     output.clip({ x1: 2, x2: 6, y1: 0, y2: 1 });
