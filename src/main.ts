@@ -226,12 +226,16 @@ async function inProcess(config: LoadedConfig): Promise<AgentHandle[]> {
 
 async function runUi(config: LoadedConfig, local: AgentHandle[], urls: readonly string[]): Promise<number> {
   const { attachAgent } = await import('./agents/wire/attach.js');
+  const { startUi, CONSOLE_EVENT_CAPACITY } = await import('./ui/start.js');
+  // The console keeps the newest CONSOLE_EVENT_CAPACITY events of all sources, so no mirror needs more.
   const attached = [...config.global.attach, ...urls].map((url) =>
-    attachAgent(url, config.token === undefined ? {} : { token: config.token }),
+    attachAgent(url, {
+      journalCapacity: CONSOLE_EVENT_CAPACITY,
+      ...(config.token === undefined ? {} : { token: config.token }),
+    }),
   );
   const handles = [...local, ...attached];
   try {
-    const { startUi } = await import('./ui/start.js');
     await startUi({
       handles,
       readonly: config.global.readonly,

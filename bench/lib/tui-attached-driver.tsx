@@ -5,7 +5,8 @@ import { createInterface } from 'node:readline';
 import { render } from 'ink';
 import { attachAgent } from '../../src/agents/wire/attach.js';
 import { App } from '../../src/ui/App.js';
-import { UiStore } from '../../src/ui/state/ui-store.js';
+import { speedUpInkOutput } from '../../src/ui/ink-output.js';
+import { CONSOLE_EVENT_CAPACITY, UiStore } from '../../src/ui/state/ui-store.js';
 import { countFrames, cpuPercent, toFrame, ttyProbe } from './tty-probe.js';
 
 /**
@@ -28,10 +29,13 @@ const send = (line: string): void => void daemons.stdin.write(`${line}\n`);
 
 const { stdout, stdin, writes, after } = ttyProbe(160, 48);
 const started = performance.now();
-const handles = urls.map((url) => attachAgent(url, { token }));
-const ui = new UiStore(handles, { eventCapacity: 1000 });
+// As the CLI attaches: each mirror keeps no more events than the console shows.
+const handles = urls.map((url) => attachAgent(url, { token, journalCapacity: CONSOLE_EVENT_CAPACITY }));
+const ui = new UiStore(handles, { eventCapacity: CONSOLE_EVENT_CAPACITY });
 const flushes: number[] = [];
 ui.subscribe(() => flushes.push(performance.now()));
+// As the console starts (startUi): Ink's Output with the faster get().
+await speedUpInkOutput();
 render(<App store={ui} readonly={false} context={{}} initialView="events" />, {
   stdout,
   stdin,

@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { render } from 'ink';
 import { AgentStore } from '../../src/agents/kernel/store.js';
 import { App } from '../../src/ui/App.js';
+import { speedUpInkOutput } from '../../src/ui/ink-output.js';
 import { UiStore } from '../../src/ui/state/ui-store.js';
 import { countFrames, cpuPercent, toFrame, ttyProbe } from './tty-probe.js';
 
@@ -19,6 +20,8 @@ for (let i = 0; i < 1000; i++) agent.record({ severity: 'info', kind: 'decided',
 const ui = new UiStore([{ reader: agent }], { eventCapacity: 1000 });
 const flushes: number[] = [];
 ui.subscribe(() => flushes.push(performance.now()));
+// As the console starts (startUi): Ink's Output with the faster get().
+await speedUpInkOutput();
 render(<App store={ui} readonly={false} context={{}} initialView="events" />, {
   stdout,
   stdin,

@@ -1,8 +1,11 @@
 import { render } from 'ink';
 import type { AgentHandle } from '../agents/kernel/snapshot.js';
 import { App } from './App.js';
+import { speedUpInkOutput } from './ink-output.js';
 import { colorEnabled } from './theme.js';
-import { UiStore } from './state/ui-store.js';
+import { CONSOLE_EVENT_CAPACITY, UiStore } from './state/ui-store.js';
+
+export { CONSOLE_EVENT_CAPACITY };
 
 export interface StartUiOptions {
   readonly handles: readonly AgentHandle[];
@@ -27,12 +30,14 @@ const LEAVE_ALT = '\x1b[?1049l';
 export async function startUi(options: StartUiOptions): Promise<void> {
   const stdout = options.stdout ?? process.stdout;
   const stdin = options.stdin ?? process.stdin;
+  await speedUpInkOutput();
   const store = new UiStore(
     options.handles.map((h) => ({
       reader: h.reader,
       control: h.control,
       ...(h.logs === undefined ? {} : { logs: h.logs }),
     })),
+    { eventCapacity: CONSOLE_EVENT_CAPACITY },
   );
   let left = false;
   const leave = (): void => {

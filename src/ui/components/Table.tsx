@@ -87,8 +87,10 @@ function TableView({
           {`  ${table.total > 0 ? 'no rows match the filter' : table.empty}`}
         </Text>
       ) : null}
+      {/* Keyed by screen line, not by row: when the window scrolls or new rows push in, each line's
+          Text is updated in place instead of unmounted and mounted again (Ink and Yoga nodes). */}
       {table.rows.slice(offset, offset + visible).map((row, i) => (
-        <Row key={row.key} row={row} layout={layout} selected={offset + i === table.selected} focused={focused} />
+        <Row key={i} row={row} layout={layout} selected={offset + i === table.selected} focused={focused} />
       ))}
     </Box>
   );

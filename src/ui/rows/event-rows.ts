@@ -30,7 +30,8 @@ const same = (a: UiEvent, b: UiEvent): boolean =>
 /**
  * Events as rows, newest first, debug lines left out. Each instance's consecutive identical events
  * fold into one row with a count (`×12`), so idle daemons repeating their `decided` line take a row
- * each. `cache` keeps unchanged rows the same objects across calls, so memoised rows do not redraw.
+ * each. `cache` (by the key of a run's first event) keeps unchanged rows the same objects across
+ * calls, so memoised rows do not redraw.
  */
 export function eventRows(
   events: readonly UiEvent[],
@@ -52,16 +53,19 @@ export function eventRows(
     open.set(e.instance, next);
   }
   runs.sort((a, b) => b.last.event.time - a.last.event.time);
-  const rows: TableRow[] = [];
-  const used = new Map<string, TableRow>();
-  for (const run of runs) {
-    const key = `${run.first.key}×${run.count}`;
-    const row = cache.get(key) ?? eventRow(run, severalEntities);
-    used.set(key, row);
-    rows.push(row);
+  const rows: TableRow[] = new Array<TableRow>(runs.length);
+  for (let i = 0; i < runs.length; i++) {
+    const run = runs[i]!;
+    const cached = cache.get(run.first.key);
+    // The same first event and count: the same run (journals only grow), so the same row.
+    if (cached !== undefined && (cached.data as EventData).count === run.count) rows[i] = cached;
+    else cache.set(run.first.key, (rows[i] = eventRow(run, severalEntities)));
   }
-  cache.clear();
-  for (const [key, row] of used) cache.set(key, row);
+  // Rows of events that left the window go when the cache holds twice what is shown.
+  if (cache.size > 2 * rows.length + 64) {
+    cache.clear();
+    for (const row of rows) cache.set(row.key, row);
+  }
   return rows;
 }
 

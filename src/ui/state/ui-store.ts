@@ -9,6 +9,9 @@ export interface UiSnapshot {
   readonly version: number;
 }
 
+/** How many events (of all sources together) the console keeps. */
+export const CONSOLE_EVENT_CAPACITY = 1000;
+
 interface Tracked {
   readonly input: ConsoleSource;
   readonly logs: LogsFn | undefined;
@@ -77,7 +80,7 @@ export class UiStore {
   }
 
   private build(version: number): UiSnapshot {
-    const capacity = this.options.eventCapacity ?? 1000;
+    const capacity = this.options.eventCapacity ?? CONSOLE_EVENT_CAPACITY;
     const fresh: UiEvent[] = [];
     const sources = this.tracked.map((t, i) => {
       const snapshot = t.input.reader.getSnapshot();
