@@ -10,6 +10,7 @@ import { parseArgPairs, runAction } from './cli/action.js';
 import { renderConfig } from './cli/config-show.js';
 import { UsageError, errorLines, exitCodeFor } from './cli/exit.js';
 import { addAgentOptions, packageVersion, yargsOptions } from './cli/flags.js';
+import { renderHaproxyConfig, type FailoverMemberConfig } from './cli/failover-haproxy.js';
 import { runHeadless } from './cli/headless.js';
 import { fetchStatus, outputFormats, parseOutputFormat, renderStatus, statusFailures } from './cli/status.js';
 import { GLOBAL_OPTIONS } from './config-sources.js';
@@ -181,6 +182,33 @@ async function main(argv: readonly string[]): Promise<number> {
         );
         const plan = planSend(input, process.env);
         write(await sendScaleEvent(plan, process.env));
+      },
+    )
+    .command(
+      'failover <what>',
+      'failover tools: `pgdeck failover haproxy-config --member pg0=10.0.0.5:5432:8008 ...` prints an haproxy.cfg',
+      (y) =>
+        y
+          .positional('what', { choices: ['haproxy-config'] as const, demandOption: true })
+          .option('member', {
+            type: 'string',
+            array: true,
+            default: [] as string[],
+            describe: "a member NAME=[HOST:]PGPORT:APIPORT (repeatable; the config's own failover member is added)",
+          })
+          .option('write-port', { type: 'string', default: '5000', describe: 'port routed to the primary' })
+          .option('read-port', { type: 'string', default: '5001', describe: 'port balanced over the replicas' })
+          .option('bind', { type: 'string', default: '127.0.0.1', describe: 'address both ports bind' }),
+      (args) => {
+        const config = load(args);
+        const own = config.agents.failover as FailoverMemberConfig | undefined;
+        const members = args.member as string[];
+        write(
+          renderHaproxyConfig(
+            { members, writePort: args['write-port'], readPort: args['read-port'], bind: args.bind },
+            own,
+          ),
+        );
       },
     )
     .completion('completion', 'print a shell completion script (bash/zsh): pgdeck completion >> ~/.bashrc')
