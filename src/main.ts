@@ -58,12 +58,34 @@ async function main(argv: readonly string[]): Promise<number> {
       },
     )
     .command(
-      'attach <urls..>',
-      'open the console over agents running elsewhere (headless pods)',
-      (y) => y.positional('urls', { type: 'string', array: true, demandOption: true }),
+      'attach [urls..]',
+      'open the console over agents running elsewhere: by URL, or `--kube` for the agents in a namespace',
+      (y) =>
+        y
+          .positional('urls', { type: 'string', array: true })
+          .option('kube', {
+            type: 'boolean',
+            default: false,
+            describe: 'the agent Services in the namespace (-n), through the API server proxy',
+          })
+          .alias('namespace', 'n'),
       async (args) => {
         const config = load(args);
-        code = await runUi(config, [], args.urls);
+        const urls = (args.urls as string[] | undefined) ?? [];
+        if (!args.kube) {
+          if (urls.length === 0) throw new UsageError("attach: pass the agents' URLs, or --kube");
+          code = await runUi(config, [], urls);
+          return;
+        }
+        if (urls.length > 0) throw new UsageError('attach --kube: takes no URLs; it finds the agents in the namespace');
+        const { attachKubeAgents } = await import('./cli/attach-kube.js');
+        const { context, namespace } = config.global.kube;
+        const handles = await attachKubeAgents({
+          ...(context === undefined ? {} : { context }),
+          ...(config.sources.has('kube.namespace') ? { namespace } : {}),
+          ...(config.token === undefined ? {} : { token: config.token }),
+        });
+        code = await runUi(config, handles, []);
       },
     )
     .command(
