@@ -8,6 +8,7 @@ import type { AgentHandle } from './agents/kernel/snapshot.js';
 import { AGENTS } from './agents/registry.js';
 import { parseArgPairs, runAction } from './cli/action.js';
 import { renderConfig } from './cli/config-show.js';
+import { OVERLAYS, parseOverlay, type DeployVerb } from './cli/deploy-objects.js';
 import { UsageError, errorLines, exitCodeFor } from './cli/exit.js';
 import { addAgentOptions, packageVersion, yargsOptions } from './cli/flags.js';
 import { renderHaproxyConfig, type FailoverMemberConfig } from './cli/failover-haproxy.js';
@@ -230,6 +231,36 @@ async function main(argv: readonly string[]): Promise<number> {
             { members, writePort: args['write-port'], readPort: args['read-port'], bind: args.bind },
             own,
           ),
+        );
+      },
+    )
+    .command(
+      ['install', 'uninstall', 'deploy', 'undeploy'],
+      'against the current kube context: install|uninstall the CRD, deploy|undeploy an overlay (--sample: the sample cluster)',
+      (y) =>
+        y
+          .option('sample', { type: 'boolean', default: false, describe: 'deploy|undeploy the sample PostgresCluster' })
+          .option('dry-run', { type: 'boolean', default: false, describe: 'server-side dry run: print the diff' })
+          .option('overlay', { type: 'string', default: 'lab', describe: `manifests/overlays/<${OVERLAYS.join('|')}>` })
+          .option('file', { type: 'string', describe: 'pre-rendered multi-document YAML instead of the overlay' })
+          .option('kubeconfig', { type: 'string', describe: 'kubeconfig file (default $KUBECONFIG, ~/.kube/config)' })
+          .alias('namespace', 'n'),
+      async (args) => {
+        const config = load(args);
+        const { runDeploy } = await import('./cli/deploy.js');
+        const { context, namespace } = config.global.kube;
+        code = await runDeploy(
+          {
+            verb: String(args._[0]) as DeployVerb,
+            sample: args.sample === true,
+            dryRun: args['dry-run'] === true,
+            overlay: parseOverlay(args.overlay),
+            ...(typeof args.file === 'string' ? { file: args.file } : {}),
+            ...(typeof args.kubeconfig === 'string' ? { kubeconfig: args.kubeconfig } : {}),
+            ...(context === undefined ? {} : { context }),
+            ...(config.sources.has('kube.namespace') ? { namespace } : {}),
+          },
+          write,
         );
       },
     )
