@@ -8,8 +8,10 @@ import type { AgentHandle } from './agents/kernel/snapshot.js';
 import { AGENTS } from './agents/registry.js';
 import { parseArgPairs, runAction } from './cli/action.js';
 import { renderConfig } from './cli/config-show.js';
+import { OVERLAYS, parseOverlay, type DeployVerb } from './cli/deploy-objects.js';
 import { UsageError, errorLines, exitCodeFor } from './cli/exit.js';
 import { addAgentOptions, packageVersion, yargsOptions } from './cli/flags.js';
+import { renderHaproxyConfig, type FailoverMemberConfig } from './cli/failover-haproxy.js';
 import { runHeadless } from './cli/headless.js';
 import { fetchStatus, outputFormats, parseOutputFormat, renderStatus, statusFailures } from './cli/status.js';
 import { GLOBAL_OPTIONS } from './config-sources.js';
@@ -57,12 +59,34 @@ async function main(argv: readonly string[]): Promise<number> {
       },
     )
     .command(
-      'attach <urls..>',
-      'open the console over agents running elsewhere (headless pods)',
-      (y) => y.positional('urls', { type: 'string', array: true, demandOption: true }),
+      'attach [urls..]',
+      'open the console over agents running elsewhere: by URL, or `--kube` for the agents in a namespace',
+      (y) =>
+        y
+          .positional('urls', { type: 'string', array: true })
+          .option('kube', {
+            type: 'boolean',
+            default: false,
+            describe: 'the agent Services in the namespace (-n), through the API server proxy',
+          })
+          .alias('namespace', 'n'),
       async (args) => {
         const config = load(args);
-        code = await runUi(config, [], args.urls);
+        const urls = (args.urls as string[] | undefined) ?? [];
+        if (!args.kube) {
+          if (urls.length === 0) throw new UsageError("attach: pass the agents' URLs, or --kube");
+          code = await runUi(config, [], urls);
+          return;
+        }
+        if (urls.length > 0) throw new UsageError('attach --kube: takes no URLs; it finds the agents in the namespace');
+        const { attachKubeAgents } = await import('./cli/attach-kube.js');
+        const { context, namespace } = config.global.kube;
+        const handles = await attachKubeAgents({
+          ...(context === undefined ? {} : { context }),
+          ...(config.sources.has('kube.namespace') ? { namespace } : {}),
+          ...(config.token === undefined ? {} : { token: config.token }),
+        });
+        code = await runUi(config, handles, []);
       },
     )
     .command(
@@ -182,6 +206,63 @@ async function main(argv: readonly string[]): Promise<number> {
         );
         const plan = planSend(input, process.env);
         write(await sendScaleEvent(plan, process.env));
+      },
+    )
+    .command(
+      'failover <what>',
+      'failover tools: `pgdeck failover haproxy-config --member pg0=10.0.0.5:5432:8008 ...` prints an haproxy.cfg',
+      (y) =>
+        y
+          .positional('what', { choices: ['haproxy-config'] as const, demandOption: true })
+          .option('member', {
+            type: 'string',
+            array: true,
+            default: [] as string[],
+            describe: "a member NAME=[HOST:]PGPORT:APIPORT (repeatable; the config's own failover member is added)",
+          })
+          .option('write-port', { type: 'string', default: '5000', describe: 'port routed to the primary' })
+          .option('read-port', { type: 'string', default: '5001', describe: 'port balanced over the replicas' })
+          .option('bind', { type: 'string', default: '127.0.0.1', describe: 'address both ports bind' }),
+      (args) => {
+        const config = load(args);
+        const own = config.agents.failover as FailoverMemberConfig | undefined;
+        const members = args.member as string[];
+        write(
+          renderHaproxyConfig(
+            { members, writePort: args['write-port'], readPort: args['read-port'], bind: args.bind },
+            own,
+          ),
+        );
+      },
+    )
+    .command(
+      ['install', 'uninstall', 'deploy', 'undeploy'],
+      'against the current kube context: install|uninstall the CRD, deploy|undeploy an overlay (--sample: the sample cluster)',
+      (y) =>
+        y
+          .option('sample', { type: 'boolean', default: false, describe: 'deploy|undeploy the sample PostgresCluster' })
+          .option('dry-run', { type: 'boolean', default: false, describe: 'server-side dry run: print the diff' })
+          .option('overlay', { type: 'string', default: 'lab', describe: `manifests/overlays/<${OVERLAYS.join('|')}>` })
+          .option('file', { type: 'string', describe: 'pre-rendered multi-document YAML instead of the overlay' })
+          .option('kubeconfig', { type: 'string', describe: 'kubeconfig file (default $KUBECONFIG, ~/.kube/config)' })
+          .alias('namespace', 'n'),
+      async (args) => {
+        const config = load(args);
+        const { runDeploy } = await import('./cli/deploy.js');
+        const { context, namespace } = config.global.kube;
+        code = await runDeploy(
+          {
+            verb: String(args._[0]) as DeployVerb,
+            sample: args.sample === true,
+            dryRun: args['dry-run'] === true,
+            overlay: parseOverlay(args.overlay),
+            ...(typeof args.file === 'string' ? { file: args.file } : {}),
+            ...(typeof args.kubeconfig === 'string' ? { kubeconfig: args.kubeconfig } : {}),
+            ...(context === undefined ? {} : { context }),
+            ...(config.sources.has('kube.namespace') ? { namespace } : {}),
+          },
+          write,
+        );
       },
     )
     .completion('completion', 'print a shell completion script (bash/zsh): pgdeck completion >> ~/.bashrc')

@@ -67,15 +67,33 @@ export class KubeObjects {
     }
   }
 
+  /** The objects of `resource` in `namespace` (every namespace when undefined) matching `labelSelector`. */
+  async list<T extends KubeObject>(
+    resource: KubeResource,
+    namespace: string | undefined,
+    labelSelector: string,
+    options: WriteOptions = {},
+  ): Promise<T[]> {
+    const list = await this.call<{ readonly items?: T[] }>(
+      'list',
+      'GET',
+      { resource, ...(namespace === undefined ? {} : { namespace }) },
+      options,
+      { query: { labelSelector } },
+    );
+    return list.items ?? [];
+  }
+
   /**
    * Server-side apply of `object` (its apiVersion and kind are filled in from `resource`). Applying the
    * same intent again changes nothing, not even the resourceVersion. `force` (default true, as for a
    * controller) takes over fields another manager set; false answers their conflict with a `conflict` error.
+   * `dryRun` asks the server for the object as it would be (admission and defaults included) and stores nothing.
    */
   async apply<T extends KubeObject>(
     resource: KubeResource,
     object: KubeObject,
-    options: WriteOptions & { readonly force?: boolean } = {},
+    options: WriteOptions & { readonly force?: boolean; readonly dryRun?: boolean } = {},
   ): Promise<T> {
     const name = object.metadata?.name;
     if (name === undefined || name === '')
@@ -90,7 +108,11 @@ export class KubeObjects {
       {
         body,
         contentType: APPLY,
-        query: { fieldManager: this.fieldManager, force: String(options.force ?? true) },
+        query: {
+          fieldManager: this.fieldManager,
+          force: String(options.force ?? true),
+          ...(options.dryRun === true ? { dryRun: 'All' } : {}),
+        },
       },
     );
   }

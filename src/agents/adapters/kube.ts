@@ -12,10 +12,19 @@ import {
   type KubeLeaseElectorOptions,
 } from './kube-leader.js';
 import type { RequestCounter } from './kube-request-counter.js';
+import type { KubeResource } from './kube-resources.js';
+import {
+  openServiceProxy,
+  type ServiceProxy,
+  type ServiceProxyOptions,
+  type ServiceProxyTarget,
+} from './kube-service-proxy.js';
 import { KubeTransport } from './kube-transport.js';
 import { KubeObjects } from './kube-write.js';
+import { KubeDiscovery } from './kube-discovery.js';
 
 export type { KubeSource } from './kube-config.js';
+export type { ServiceProxy, ServiceProxyOptions, ServiceProxyTarget } from './kube-service-proxy.js';
 export type { InformerChange, InformerSpec, InformerState, KubeInformer } from './kube-informer.js';
 export type { KubeObject, KubeResource } from './kube-resources.js';
 export { KUBE_RESOURCES } from './kube-resources.js';
@@ -48,6 +57,10 @@ export interface KubeClient {
   events(options: EventRecorderOptions): EventRecorder;
   elector(options: Omit<KubeLeaseElectorOptions, 'informers'>): KubeLeaseElector;
   leaderElectorFactory(options: Omit<KubeLeaseElectorFactoryOptions, 'informers'>): LeaderElectorFactory;
+  /** The REST resource of an apiVersion and kind, from discovery (`fresh`: ask again, after a CRD was added). */
+  resolve(apiVersion: string, kind: string, options?: { readonly fresh?: boolean }): Promise<KubeResource>;
+  /** A loopback URL relaying to a Service port through the API server's service proxy (close it). */
+  serviceProxy(target: ServiceProxyTarget, options: ServiceProxyOptions): Promise<ServiceProxy>;
   /** Stops every informer and closes kept-alive connections. */
   close(): Promise<void>;
 }
@@ -58,6 +71,7 @@ export function connectKube(options: KubeClientOptions): KubeClient {
   const transport = new KubeTransport(loaded.config, loaded.server, options.requestTimeoutMs ?? 10_000);
   const logged = options.logger === undefined ? {} : { logger: options.logger };
   const informers = new InformerRegistry(transport, { ...logged, ...options.informer });
+  const discovery = new KubeDiscovery(transport);
   return {
     server: loaded.server,
     context: loaded.context,
@@ -69,6 +83,8 @@ export function connectKube(options: KubeClientOptions): KubeClient {
     events: (recorder) => new EventRecorder(transport, recorder),
     elector: (elector) => new KubeLeaseElector(transport, { ...logged, ...elector, informers }),
     leaderElectorFactory: (factory) => kubeLeaseElectorFactory(transport, { ...logged, ...factory, informers }),
+    resolve: (apiVersion, kind, resolveOptions) => discovery.resolve(apiVersion, kind, resolveOptions),
+    serviceProxy: (target, proxy) => openServiceProxy(loaded.config, loaded.server, target, proxy),
     close: async () => {
       await informers.stopAll();
       transport.close();

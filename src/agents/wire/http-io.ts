@@ -26,12 +26,13 @@ export function sendError(res: ServerResponse, error: unknown, extra: Record<str
 }
 
 /**
- * Checks `Authorization: Bearer <token>` in constant time: both sides are hashed first, so the
+ * Checks `Authorization: Bearer <token>` (or the same value in `X-Pgdeck-Authorization`, as it comes
+ * through the API server's service proxy) in constant time: both sides are hashed first, so the
  * comparison never depends on where they differ or on their lengths. No configured token means
  * nobody is authorized.
  */
 export function checkBearer(req: IncomingMessage, token: string | undefined): void {
-  const header = req.headers[headers.authorization];
+  const header = req.headers[headers.authorization] ?? req.headers[headers.proxiedAuthorization];
   const match = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
   if (match?.[1] === undefined)
     throw new PgdeckError('unauthorized', 'missing bearer token: send "Authorization: Bearer <token>"');

@@ -26,6 +26,11 @@ export function actionPath(name: string, preview = false): string {
 /** Header names, lower-case as node:http delivers them. */
 export const headers = {
   authorization: 'authorization',
+  /**
+   * `Authorization` as it arrives through the Kubernetes API server's service proxy, which consumes
+   * the real header for its own authentication: `pgdeck attach --kube` sends the agent's token here.
+   */
+  proxiedAuthorization: 'x-pgdeck-authorization',
   actor: 'x-pgdeck-actor',
   protocol: 'x-pgdeck-protocol',
   /** Identifies one run of the headless process: journal sequence numbers restart with it. */

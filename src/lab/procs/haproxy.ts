@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
+import { haproxyConfig } from '../../agents/failover/haproxy-config.js';
 import { startDaemon, waitUntil, type Daemon } from './daemon.js';
 import { freePort } from './ports.js';
 import { createServiceDir } from './service-dir.js';
@@ -22,43 +23,12 @@ export interface HaproxyServer {
   stop(): Promise<void>;
 }
 
-/** Milliseconds between health checks: a new primary takes writes within about two of them. */
-const CHECK_INTERVAL_MS = 250;
-
-/** The config Patroni's documentation gives for HAProxy, on loopback ports, tightened for a lab. */
-export function haproxyConfig(backends: readonly ProxyBackend[], writePort: number, readPort: number): string {
-  const servers = backends.map((b) => `  server ${b.name} 127.0.0.1:${b.port} check port ${b.checkPort}`).join('\n');
-  return [
-    'global',
-    '  maxconn 400',
-    'defaults',
-    '  mode tcp',
-    '  timeout connect 2s',
-    '  timeout client 30m',
-    '  timeout server 30m',
-    '  timeout check 1s',
-    `  default-server inter ${CHECK_INTERVAL_MS}ms fall 2 rise 1 on-marked-down shutdown-sessions`,
-    'listen write',
-    `  bind 127.0.0.1:${writePort}`,
-    '  option httpchk GET /primary',
-    '  http-check expect status 200',
-    servers,
-    'listen read',
-    `  bind 127.0.0.1:${readPort}`,
-    '  balance roundrobin',
-    '  option httpchk GET /replica',
-    '  http-check expect status 200',
-    servers,
-    '',
-  ].join('\n');
-}
-
 /** haproxy in the foreground (`-db`) with a write and a read port over the given backends. */
 export async function startHaproxy(backends: readonly ProxyBackend[], binary = 'haproxy'): Promise<HaproxyServer> {
   const dir = createServiceDir('haproxy');
   const [writePort, readPort] = [await freePort(), await freePort()];
   const config = join(dir.path, 'haproxy.cfg');
-  writeFileSync(config, haproxyConfig(backends, writePort, readPort));
+  writeFileSync(config, haproxyConfig({ backends, writePort, readPort }));
   let daemon: Daemon | undefined;
   try {
     daemon = startDaemon({ name: 'haproxy', command: binary, args: ['-db', '-f', config], dir });
