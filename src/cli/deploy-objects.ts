@@ -4,7 +4,6 @@ import { parseAllDocuments } from 'yaml';
 import type { KubeObject } from '../agents/adapters/kube.js';
 import { kustomizeBuild } from '../agents/adapters/kubectl.js';
 import { postgresClusterCrd } from '../agents/patroni-operator/crd.js';
-import { PGC_GROUP, PGC_KIND, PGC_VERSION } from '../agents/patroni-operator/types.js';
 import { UsageError } from './exit.js';
 
 export const OVERLAYS = ['lab', 'stage', 'prod'] as const;
@@ -24,30 +23,26 @@ export interface ObjectSource {
   readonly file?: string;
 }
 
-/** The sample PostgresCluster `deploy --sample` applies (the operator's deploy-sample). */
-export function samplePostgresCluster(): KubeObject {
-  return {
-    apiVersion: `${PGC_GROUP}/${PGC_VERSION}`,
-    kind: PGC_KIND,
-    metadata: {
-      name: 'sample',
-      labels: { 'app.kubernetes.io/part-of': 'pgdeck', 'app.kubernetes.io/component': 'sample' },
-    },
-    spec: { version: 16, replicas: 2, storage: { size: '1Gi' } },
-  };
-}
-
 /**
  * What a verb applies or deletes, in apply order: `--file` as given; else the CRD generated from the
- * source (install), the sample (`--sample`), or the overlay rendered by `kubectl kustomize`.
+ * source (install), the sample of manifests/components/sample (`--sample`), or the overlay rendered by
+ * `kubectl kustomize` (`PGDECK_KUBECTL`, else the kubectl on PATH).
  */
 export async function objectsFor(source: ObjectSource): Promise<KubeObject[]> {
   if (source.file !== undefined) return parseObjects(readManifest(source.file), source.file);
   if (source.verb === 'install' || source.verb === 'uninstall') return [postgresClusterCrd() as KubeObject];
-  if (source.sample) return [samplePostgresCluster()];
-  const dir = fileURLToPath(new URL(`../../manifests/overlays/${source.overlay}`, import.meta.url));
+  if (source.sample) {
+    const sample = manifestPath('components/sample/postgrescluster.yaml');
+    return parseObjects(readManifest(sample), sample);
+  }
+  const dir = manifestPath(`overlays/${source.overlay}`);
   if (!existsSync(dir)) throw new UsageError(`--overlay: no overlay at ${dir}`);
-  return parseObjects(await kustomizeBuild(dir), `overlay ${source.overlay}`);
+  return parseObjects(await kustomizeBuild(dir, process.env.PGDECK_KUBECTL || 'kubectl'), `overlay ${source.overlay}`);
+}
+
+/** A path under the manifests/ of the checkout or package this module runs from (src/ or dist/). */
+function manifestPath(relative: string): string {
+  return fileURLToPath(new URL(`../../manifests/${relative}`, import.meta.url));
 }
 
 function readManifest(file: string): string {
