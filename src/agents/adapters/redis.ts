@@ -220,6 +220,16 @@ export class RedisStreams {
     return [...parseEntries(reply, reverse ? 'XREVRANGE' : 'XRANGE').entries];
   }
 
+  /** One field of a hash (HGET); null when the key or the field does not exist. */
+  async hashGet(key: string, field: string): Promise<string | null> {
+    return this.run('HGET', key, undefined, () => this.commands.client.hget(key, field));
+  }
+
+  /** Sets one field of a hash (HSET). */
+  async hashSet(key: string, field: string, value: string): Promise<void> {
+    await this.run('HSET', key, undefined, () => this.commands.client.hset(key, field, value));
+  }
+
   /** Deletes entries from the stream (XDEL); returns how many existed. */
   async remove(stream: string, ids: readonly string[]): Promise<number> {
     if (ids.length === 0) return 0;

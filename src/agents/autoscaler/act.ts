@@ -48,7 +48,7 @@ export async function actOnEntry(deps: AutoscalerDeps, action: EntryAction, ctx:
       if (spec === undefined) throw new PgdeckError('not-found', `target ${action.target} is not configured`);
       // recorded first: a crash after the scale still leaves the cooldown, and a redelivery sets this count again
       const last = { entryId: ctx.entry.id, at: ctx.now(), replicas: action.replicas };
-      await recordLastScale(deps, spec, last, ctx.signal);
+      await recordLastScale(deps, spec, last);
       const result = await objects.patchScale(
         TARGET_RESOURCES[spec.kind],
         config.namespace,

@@ -105,7 +105,7 @@ export class EntryHandler {
     let waiting = false;
     try {
       for (;;) {
-        const target = await this.targetView(parsed, signal);
+        const target = await this.targetView(parsed);
         const plan = decideEntry(parsed, this.view(target), this.deps.config, this.ctx.clock.now());
         if (plan.kind === 'do') return { plan, reserved: this.reserve(plan, parsed) };
         if (!waiting) {
@@ -125,17 +125,11 @@ export class EntryHandler {
     }
   }
 
-  private async targetView(
-    parsed: ParsedEntry,
-    signal: AbortSignal,
-  ): Promise<{ target: TargetScale | null; lastScale: LastScale | null }> {
+  private async targetView(parsed: ParsedEntry): Promise<{ target: TargetScale | null; lastScale: LastScale | null }> {
     const name = parsed.kind === 'event' ? parsed.event.target : undefined;
     const spec = name === undefined ? undefined : this.deps.config.targets[name];
     if (name === undefined || spec === undefined) return { target: null, lastScale: null };
-    const [target, lastScale] = await Promise.all([
-      readTarget(this.deps, name),
-      readLastScale(this.deps, spec, signal),
-    ]);
+    const [target, lastScale] = await Promise.all([readTarget(this.deps, name), readLastScale(this.deps, spec)]);
     return { target, lastScale };
   }
 

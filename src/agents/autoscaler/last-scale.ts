@@ -1,11 +1,20 @@
-import type { KubeObject } from '../adapters/kube.js';
-import { TARGET_RESOURCES, type AutoscalerDeps } from './deps.js';
-import type { LastScale, ReplicaTarget } from './types.js';
+import type { AutoscalerDeps } from './deps.js';
+import type { AutoscalerConfig, LastScale, ReplicaTarget } from './types.js';
 
-/** On a scale target: the last scale this agent made of it, as JSON (`{"entryId","at","replicas"}`). */
-export const LAST_SCALE_ANNOTATION = 'pgdeck.io/autoscaler-last-scale';
+/**
+ * The last scale this agent made of each target, as JSON (`{"entryId","at","replicas"}`), in a Redis
+ * hash beside its stream, so every replica and a restarted consumer see the cooldown. In Redis, not
+ * on the target: the agent's Role may touch a target's scale subresource only, never the object.
+ */
+export function lastScaleKey(config: AutoscalerConfig): string {
+  return `${config.redis.stream}:last-scale`;
+}
 
-/** The annotation's value read back; anything else (absent, edited by hand into nonsense) is null. */
+export function lastScaleField(config: AutoscalerConfig, spec: ReplicaTarget): string {
+  return `${spec.kind}/${config.namespace}/${spec.name}`;
+}
+
+/** The recorded value read back; anything else (absent, edited by hand into nonsense) is null. */
 export function parseLastScale(text: string | undefined): LastScale | null {
   if (text === undefined) return null;
   let value: unknown;
@@ -25,32 +34,11 @@ export function formatLastScale(scale: LastScale): string {
   return JSON.stringify({ entryId: scale.entryId, at: new Date(scale.at).toISOString(), replicas: scale.replicas });
 }
 
-/** The target's annotation, read from the object itself (the scale subresource carries no annotations). */
-export async function readLastScale(
-  deps: AutoscalerDeps,
-  spec: ReplicaTarget,
-  signal: AbortSignal,
-): Promise<LastScale | null> {
-  const object = await deps.objects.get(
-    { resource: TARGET_RESOURCES[spec.kind], namespace: deps.config.namespace, name: spec.name },
-    { signal },
-  );
-  return parseLastScale(object?.metadata?.annotations?.[LAST_SCALE_ANNOTATION]);
+export async function readLastScale(deps: AutoscalerDeps, spec: ReplicaTarget): Promise<LastScale | null> {
+  const text = await deps.redis.hashGet(lastScaleKey(deps.config), lastScaleField(deps.config, spec));
+  return parseLastScale(text ?? undefined);
 }
 
-/** Sets the annotation by server-side apply as the agent's field manager (it owns that one field only). */
-export async function recordLastScale(
-  deps: AutoscalerDeps,
-  spec: ReplicaTarget,
-  scale: LastScale,
-  signal: AbortSignal,
-): Promise<void> {
-  const object: KubeObject = {
-    metadata: {
-      name: spec.name,
-      namespace: deps.config.namespace,
-      annotations: { [LAST_SCALE_ANNOTATION]: formatLastScale(scale) },
-    },
-  };
-  await deps.objects.apply(TARGET_RESOURCES[spec.kind], object, { signal });
+export async function recordLastScale(deps: AutoscalerDeps, spec: ReplicaTarget, scale: LastScale): Promise<void> {
+  await deps.redis.hashSet(lastScaleKey(deps.config), lastScaleField(deps.config, spec), formatLastScale(scale));
 }

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import { LAST_SCALE_ANNOTATION, parseLastScale } from '../../../src/agents/autoscaler/last-scale.js';
+import { lastScaleField, lastScaleKey, parseLastScale } from '../../../src/agents/autoscaler/last-scale.js';
 import { taskPodName } from '../../../src/agents/autoscaler/task-pods.js';
 import { eventually, withKube } from '../../helpers/kube.js';
 import { withRedis } from '../../helpers/services.js';
@@ -243,7 +243,7 @@ describe('autoscaler against real Redis and a real API server', () => {
     r.disconnect();
   });
 
-  it('a restarted consumer respects the cooldown of the scale made before the restart (kept on the target)', async () => {
+  it('a restarted consumer respects the cooldown of the scale made before the restart (kept in Redis beside the stream)', async () => {
     const namespace = await cluster().namespace('as-cool');
     const { apps } = kubeApis(cluster());
     const labels = { app: 'cool-worker' };
@@ -281,7 +281,8 @@ describe('autoscaler against real Redis and a real API server', () => {
     await eventually('scaled up to 3', async () => (await sts()).spec?.replicas === 3);
     await eventually('acknowledged', async () => (await r.xpending(config.redis.stream, 'autoscaler'))[0] === 0);
     await first.close();
-    const recorded = parseLastScale((await sts()).metadata?.annotations?.[LAST_SCALE_ANNOTATION]);
+    const spec = config.targets.workers!;
+    const recorded = parseLastScale((await r.hget(lastScaleKey(config), lastScaleField(config, spec))) ?? undefined);
     expect(recorded).toMatchObject({ entryId: up, replicas: 3 });
 
     const second = await start(config);
