@@ -12,9 +12,10 @@ describe('RedisStreams against a Redis that wants a password', () => {
   const redis = withRedis({ password });
   const clients = redisClients();
 
-  /** Waits until the adapter has been turned away, and returns what it shows. */
+  /** Waits until both of the adapter's connections have been turned away, and returns what it shows. */
   const refused = async (streams: RedisStreams): Promise<string> => {
-    await until('the server to refuse the adapter', () => Promise.resolve(streams.state().lastError !== null), 5000);
+    const both = (): boolean => streams.state().lastError !== null && streams.state().reader.lastError !== null;
+    await until('the server to refuse both connections', () => Promise.resolve(both()), 5000);
     return JSON.stringify(streams.state());
   };
 
