@@ -25,6 +25,12 @@ export interface LoadedKubeConfig {
 
 const TOKEN_PATH = 'var/run/secrets/kubernetes.io/serviceaccount/token';
 
+/** An agent's `kubeconfig` and `kubeContext` settings as a source: an empty path is `auto`, an empty context the current one. */
+export function kubeSourceOf(kubeconfig: string, kubeContext: string): KubeSource {
+  const context = kubeContext === '' ? {} : { context: kubeContext };
+  return kubeconfig === '' ? { kind: 'auto', ...context } : { kind: 'kubeconfig', path: kubeconfig, ...context };
+}
+
 /** Loads and checks credentials; a mistake is one `config` error naming the key and what to do. */
 export function loadKubeConfig(source: KubeSource): LoadedKubeConfig {
   switch (source.kind) {

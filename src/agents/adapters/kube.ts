@@ -23,7 +23,7 @@ import { KubeTransport } from './kube-transport.js';
 import { KubeObjects } from './kube-write.js';
 import { KubeDiscovery } from './kube-discovery.js';
 
-export type { KubeSource } from './kube-config.js';
+export { kubeSourceOf, type KubeSource } from './kube-config.js';
 export type { ServiceProxy, ServiceProxyOptions, ServiceProxyTarget } from './kube-service-proxy.js';
 export type { InformerChange, InformerSpec, InformerState, KubeInformer } from './kube-informer.js';
 export type { KubeObject, KubeResource } from './kube-resources.js';

@@ -1,5 +1,6 @@
 import {
   connectKube,
+  kubeSourceOf,
   KUBE_RESOURCES,
   type KubeClient,
   type KubeInformer,
@@ -45,12 +46,8 @@ export function connectAutoscaler(config: AutoscalerConfig, ctx: AgentContext): 
     name: `autoscaler-${config.consumer}`,
     onChange: ctx.wake,
   });
-  const context = config.kubeContext === '' ? {} : { context: config.kubeContext };
   const kube = connectKube({
-    source:
-      config.kubeconfig === ''
-        ? { kind: 'auto', ...context }
-        : { kind: 'kubeconfig', path: config.kubeconfig, ...context },
+    source: kubeSourceOf(config.kubeconfig, config.kubeContext),
     logger: ctx.log,
   });
   const pods = kube.informers.informer(

@@ -1,5 +1,6 @@
 import {
   connectKube,
+  kubeSourceOf,
   KUBE_RESOURCES,
   type KubeClient,
   type KubeInformer,
@@ -43,12 +44,8 @@ export interface OperatorDeps {
 
 /** Starts the shared informers (PostgresClusters, each owned kind and the pods, by the managed-by label). */
 export function connectOperator(config: OperatorConfig, ctx: AgentContext): Promise<OperatorDeps> {
-  const context = config.kubeContext === '' ? {} : { context: config.kubeContext };
   const kube = connectKube({
-    source:
-      config.kubeconfig === ''
-        ? { kind: 'auto', ...context }
-        : { kind: 'kubeconfig', path: config.kubeconfig, ...context },
+    source: kubeSourceOf(config.kubeconfig, config.kubeContext),
     logger: ctx.log,
   });
   const namespace = config.namespace === '' ? {} : { namespace: config.namespace };
