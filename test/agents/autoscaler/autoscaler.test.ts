@@ -139,6 +139,8 @@ describe('autoscaler against real Redis and a real API server', () => {
     const victim = spawnConsumer({ ...base, consumer: 'victim' });
     // Its start compiles the agent under tsx: on a loaded two-core machine that alone took over 30 s.
     await eventually('the victim started', () => Promise.resolve(victim.lines.some((l) => l.started === true)), 90_000);
+    // The group is created at `$` and may come after the informer synced: an entry added before it is never read.
+    await eventually('the consumer group', async () => (await r.xinfo('GROUPS', base.redis.stream)) as unknown[]);
     const id = await r.xadd(base.redis.stream, '*', 'type', 'scale_up', 'pod_count', '3', 'task_id', 'crash');
     // The victim is a child process: under the full suite on two cores its first pass can take over 30 s.
     const before = await eventually(
