@@ -326,9 +326,10 @@ describe('autoscaler against real Redis and a real API server', () => {
       Promise.resolve(agent.reader.events(0).events.find((e) => e.message.startsWith('backpressure:'))),
     );
     expect(held.message).toContain('2 pods in flight, 2 more for task b would pass the limit of 2');
+    // Entries run in parallel lanes: b can be held before a's creates and acknowledgement have completed.
+    await eventually('a acknowledged', async () => (await r.xpending(config.redis.stream, 'autoscaler'))[0] === 1);
     const pods = await taskPods(core, namespace);
     expect(pods.map((p) => p.metadata?.labels?.['pgdeck.io/task-id'])).toEqual(['a', 'a']);
-    expect((await r.xpending(config.redis.stream, 'autoscaler'))[0]).toBe(1);
     expect(await r.xlen(config.redis.deadLetterStream)).toBe(0);
     await eventually('a running', async () =>
       (await taskPods(core, namespace)).every((p) => p.status?.phase === 'Running'),
