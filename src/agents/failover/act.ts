@@ -142,6 +142,14 @@ async function checkpointedSource(deps: FailoverDeps, ctx: Ctx, from: Endpoint):
   }
 }
 
+/** A server that shut down cleanly before the fork restarts as a replica of `from` as it is. */
+async function follow(deps: FailoverDeps, ctx: Ctx, from: Endpoint): Promise<void> {
+  await deps.pg.stop('fast', 10_000);
+  deps.pg.standBy(from);
+  await start(deps, ctx);
+  ctx.remember({ crashedGeneration: null, demoted: null, promoted: null });
+}
+
 async function rejoin(deps: FailoverDeps, ctx: Ctx, from: Endpoint, forceClone: boolean): Promise<void> {
   if (!forceClone) await checkpointedSource(deps, ctx, from);
   await busy(deps, ctx, forceClone ? 'cloning' : 'rewinding', async () => {
@@ -341,7 +349,7 @@ export async function actFailover(deps: FailoverDeps, action: FailoverAction, ct
       return;
     }
     case 'rejoin':
-      return rejoin(deps, ctx, action.from, false);
+      return action.rewind ? rejoin(deps, ctx, action.from, false) : follow(deps, ctx, action.from);
     case 'reclone':
       return rejoin(deps, ctx, action.from, true);
     case 'set-sync-standbys': {

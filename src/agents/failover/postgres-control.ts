@@ -142,6 +142,11 @@ export class PostgresControl {
       this.o.dataDir,
       `--source-server=host=${source.host} port=${source.port} user=${this.o.user} dbname=postgres`,
     ]);
+    this.standBy(source);
+  }
+
+  /** Makes a cleanly stopped server a standby of `source` without pg_rewind (its WAL ends before the fork). */
+  standBy(source: { name: string; host: string; port: number }): void {
     this.includeConf();
     this.writeConf({ follow: source, ssn: '' });
     this.markStandby();

@@ -317,7 +317,11 @@ export type FailoverAction =
   | { readonly kind: 'fence'; readonly reason: string }
   | { readonly kind: 'unfence' }
   | { readonly kind: 'demote'; readonly generation: number }
-  | { readonly kind: 'rejoin'; readonly from: Endpoint }
+  /**
+   * Restart as a replica of `from`; `rewind` runs pg_rewind first (after a CHECKPOINT there), which a
+   * server that shut down cleanly before the fork (a switchover's demotion) does not need.
+   */
+  | { readonly kind: 'rejoin'; readonly from: Endpoint; readonly rewind: boolean }
   | { readonly kind: 'reclone'; readonly from: Endpoint }
   | { readonly kind: 'set-sync-standbys'; readonly names: readonly string[] }
   | { readonly kind: 'write-sync'; readonly record: SyncRecord }

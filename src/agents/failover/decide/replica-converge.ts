@@ -13,6 +13,17 @@ function primaryServing(cluster: ClusterView, record: PrimaryRecord): boolean {
   return m !== undefined && m.role === 'primary' && m.state === 'running' && m.generation === record.generation;
 }
 
+/**
+ * This former primary shut down cleanly for a switchover and the record now names the member it handed
+ * over to: the generation right after its demotion, which the leader writes only once that member has
+ * received the shutdown checkpoint. Its WAL ends before the new timeline forks, so it follows as it is:
+ * no CHECKPOINT on the new primary and no pg_rewind from it, in the seconds after its promotion.
+ */
+function handedOver(o: FailoverObserved, record: PrimaryRecord): boolean {
+  const demoted = o.memory.demoted;
+  return demoted !== null && !o.local.running && record.generation === demoted.generation + 1;
+}
+
 /** A clone or rewind is running (in `act`): nothing else is decided for the local server meanwhile. */
 export function whileBusy(o: FailoverObserved, me: string): readonly Step[] | null {
   return o.memory.busy === null ? null : [step('replica-converge', { summary: `${me} is ${o.memory.busy}` })];
@@ -53,13 +64,15 @@ export function convergeReplica(
           summary: `cloning ${me} from ${record.name} (pg_basebackup)`,
         })
       : done({ summary: `waiting for ${record.name} to serve before cloning` });
-  if (local.dataDir === 'primary' || (s !== null && !s.inRecovery))
-    return serving
-      ? done({
-          actions: [{ kind: 'rejoin', from: target }],
-          summary: `rejoining ${me} as a replica of ${record.name} (pg_rewind)`,
-        })
-      : done({ summary: `former primary ${me} waits for ${record.name} to serve` });
+  if (local.dataDir === 'primary' || (s !== null && !s.inRecovery)) {
+    if (!serving) return done({ summary: `former primary ${me} waits for ${record.name} to serve` });
+    const rewind = !handedOver(o, record);
+    const how = rewind ? 'pg_rewind' : 'clean switchover shutdown: no rewind';
+    return done({
+      actions: [{ kind: 'rejoin', from: target, rewind }],
+      summary: `rejoining ${me} as a replica of ${record.name} (${how})`,
+    });
+  }
   const follow: FailoverAction[] = local.following === record.name ? [] : [{ kind: 'follow', to: target }];
   if (serving && !local.running && o.memory.startFailures >= maxStartFailures) {
     const summary = `${me} failed to start ${o.memory.startFailures} times as a replica: re-cloning from ${record.name}`;
@@ -77,7 +90,11 @@ export function convergeReplica(
   ) {
     const seconds = Math.round((now - local.notStreamingSince) / msPerSecond);
     const summary = `${me} has not streamed from ${record.name} for ${seconds} s (diverged history?): rewinding it`;
-    return done({ actions: [{ kind: 'rejoin', from: target }], summary, events: [warn('rejoin', summary)] });
+    return done({
+      actions: [{ kind: 'rejoin', from: target, rewind: true }],
+      summary,
+      events: [warn('rejoin', summary)],
+    });
   }
   if (!local.running)
     return done({
