@@ -8,6 +8,7 @@ import type {
   MemberStatus,
 } from '../types.js';
 import { msPerSecond } from './step.js';
+import { writeCopies } from './write-copies.js';
 
 /**
  * The primary of the record whose report has expired (its daemon is gone): still listed, as
@@ -109,5 +110,6 @@ export function publishState(
     history: [...(cluster?.history ?? [])].sort((a, b) => b.startedAt - a.startedAt),
     etcdReachable: cluster !== null,
     lastProblem: problem,
+    ...(writes === null ? {} : { writes }),
   };
 }
