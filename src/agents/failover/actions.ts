@@ -311,7 +311,7 @@ const reinit: Action<z.infer<typeof memberArgs>> = {
 
 const config: Action<z.infer<typeof configArgs>> = {
   description:
-    'change dynamic settings in etcd (ttlSeconds, loopIntervalMs, lagBudgetBytes, synchronousMode, failoverTimeoutMs)',
+    'change dynamic settings in etcd (ttlSeconds, loopIntervalMs, lagBudgetBytes, synchronousMode, synchronousStrict, failoverTimeoutMs)',
   dangerous: true,
   args: configArgs,
   argsHelp: '{set: {setting: value}}',

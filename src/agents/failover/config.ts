@@ -17,6 +17,7 @@ export const dynamicConfigSchema = z
       .min(0)
       .default(1024 * 1024),
     synchronousMode: z.boolean().default(false),
+    synchronousStrict: z.boolean().default(false),
     paused: z.boolean().default(false),
     failoverTimeoutMs: z.number().int().min(0).max(600_000).default(5000),
   })
@@ -113,6 +114,13 @@ export const failoverCliOptions: readonly CliOption[] = [
     key: 'initial.synchronousMode',
     type: 'boolean',
     describe: 'synchronous replication: no acknowledged write is lost on failover',
+  },
+  {
+    flag: 'synchronous-strict',
+    key: 'initial.synchronousStrict',
+    type: 'boolean',
+    describe:
+      'with --synchronous: no commit returns without a synchronous standby (writes wait rather than go async), as Patroni synchronous_mode_strict',
   },
   {
     flag: 'failover-timeout',

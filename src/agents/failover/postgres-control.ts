@@ -217,8 +217,10 @@ export class PostgresControl {
     this.reload();
   }
 
+  /** `ANY 1 (...)` over the names; `*` stays unquoted (any standby), a name is quoted. */
   setSyncStandbys(names: readonly string[]): void {
-    this.writeConf({ follow: null, ssn: names.length === 0 ? '' : `ANY 1 (${names.map((n) => `"${n}"`).join(', ')})` });
+    const quoted = names.map((n) => (n === '*' ? n : `"${n}"`));
+    this.writeConf({ follow: null, ssn: names.length === 0 ? '' : `ANY 1 (${quoted.join(', ')})` });
     this.reload();
   }
 

@@ -89,6 +89,12 @@ export interface DynamicConfig {
   readonly loopIntervalMs: number;
   readonly lagBudgetBytes: number;
   readonly synchronousMode: boolean;
+  /**
+   * With synchronousMode: with no synchronous standby left, synchronous_standby_names stays set and
+   * commits wait, rather than being acknowledged by the primary alone (Patroni's synchronous_mode_strict).
+   * Absent in a config written before it existed: off.
+   */
+  readonly synchronousStrict?: boolean;
   readonly paused: boolean;
   readonly failoverTimeoutMs: number;
 }
@@ -97,6 +103,17 @@ export interface LeaderInfo {
   readonly name: string;
   /** ms since epoch when the leader's lease runs out unless renewed. */
   readonly leaseExpiresAt: number | null;
+}
+
+/** How many servers hold a write when the primary acknowledges it, from the primary's own report. */
+export interface WriteCopies {
+  readonly mode: 'async' | 'synchronous' | 'strict';
+  /** Standbys that acknowledge each commit before it returns (sync or quorum in pg_stat_replication). */
+  readonly synchronous: number;
+  /** Standbys streaming from the primary (the asynchronous ones receive a write after it returns). */
+  readonly streaming: number;
+  /** One sentence when a write has a single copy, or waits for a standby (strict); null otherwise. */
+  readonly warning: string | null;
 }
 
 export interface FailoverState {
@@ -110,6 +127,8 @@ export interface FailoverState {
   readonly etcdReachable: boolean;
   /** The most recent problem in one sentence, for the Overview; null when all is well. */
   readonly lastProblem: string | null;
+  /** Where the primary's writes live; absent when no report of the primary is at hand. */
+  readonly writes?: WriteCopies;
 }
 
 /* ---- The daemon's own model: config, what a daemon publishes in etcd, what one pass observes. ---- */

@@ -45,6 +45,8 @@ export interface FailoverCluster {
 export interface FailoverClusterOptions {
   readonly members?: number;
   readonly synchronous?: boolean;
+  /** With `synchronous`: no commit returns without a synchronous standby (`--synchronous-strict`). */
+  readonly synchronousStrict?: boolean;
   readonly ttlSeconds?: number;
   readonly loopIntervalMs?: number;
   readonly cluster?: string;
@@ -121,6 +123,7 @@ export async function startFailoverCluster(options: FailoverClusterOptions = {})
       '--config',
       configFile,
       ...(options.synchronous === true ? ['--synchronous'] : []),
+      ...(options.synchronousStrict === true ? ['--synchronous-strict'] : []),
       ...(options.ttlSeconds === undefined ? [] : ['--ttl', String(options.ttlSeconds)]),
       ...(options.loopIntervalMs === undefined ? [] : ['--loop-interval', String(options.loopIntervalMs)]),
       ...(options.onStop === undefined ? [] : ['--on-stop', options.onStop]),

@@ -112,4 +112,28 @@ describe('decideFailover: etcd unreachable on a writable primary', () => {
 
     expect(actionsOf(d, 'fence')).toEqual([]);
   });
+
+  describe('the published primary (what /primary answers from) while etcd is away', () => {
+    const allDown = peers({ pg0: { apiEtcdReachable: false }, pg2: { apiEtcdReachable: false } });
+    const oneUnknown = peers({ pg0: { apiEtcdReachable: false }, pg2: { api: 'refused', apiEtcdReachable: null } });
+    const cases: readonly { name: string; o: FailoverObserved; primary: string | null }[] = [
+      { name: 'within the fence margin', o: offline(fenceAfter, { peers: oneUnknown }), primary: config.node },
+      { name: 'past it, failsafe', o: offline(fenceAfter + 1, { peers: allDown }), primary: config.node },
+      { name: 'past it, fencing', o: offline(fenceAfter + 1, { peers: oneUnknown }), primary: null },
+      {
+        name: 'already fenced',
+        o: offline(10, { local: { status: writableStatus({ readOnly: true }) } }),
+        primary: null,
+      },
+      { name: 'a replica', o: offline(10, { local: { status: replicaStatus() } }), primary: null },
+    ];
+
+    it.each(cases)('$name: primary $primary', ({ o, primary }) => {
+      const d = decide(o, config);
+
+      expect(d.publish.primary).toBe(primary);
+      const me = d.publish.members.find((m) => m.name === config.node);
+      if (primary !== null) expect(me).toMatchObject({ role: 'primary', state: 'running' });
+    });
+  });
 });

@@ -1,10 +1,17 @@
-import type { ClusterView, DynamicConfig, FailoverAction, FailoverConfig, FailoverObserved } from '../types.js';
+import type {
+  ClusterView,
+  DynamicConfig,
+  FailoverAction,
+  FailoverConfig,
+  FailoverObserved,
+  MemberReport,
+} from '../types.js';
 import { lead } from './leadership.js';
 import { bootstrap, convergePrimary } from './primary-converge.js';
 import { publishState } from './published-state.js';
 import { convergeReplica, whileBusy } from './replica-converge.js';
 import { reseedAfterWipe } from './reseed.js';
-import { withoutEtcd } from './self-protection.js';
+import { outageVerdict, servesWithoutEtcd, withoutEtcd } from './self-protection.js';
 import { publishReport, selfReport } from './self-report.js';
 import type { Concern, FailoverDecision, Step } from './step.js';
 
@@ -71,6 +78,34 @@ function convergeLocal(
   return record.name === me ? convergePrimary(o, cluster, record, dyn) : convergeReplica(o, cluster, record, me, now);
 }
 
+/** A pass that read etcd: a re-seed after a wipe, or the report, the local server and the leader's work. */
+function withEtcd(
+  o: FailoverObserved,
+  cluster: ClusterView,
+  report: MemberReport,
+  dyn: DynamicConfig,
+  now: number,
+  me: string,
+): readonly Step[] {
+  const reseed = reseedAfterWipe(o, cluster, me);
+  if (reseed !== null) return [reseed];
+  return [
+    ...publishReport(o, cluster, report, now, dyn),
+    ...convergeLocal(o, cluster, dyn, now, me),
+    ...lead(o, cluster, dyn, now, me),
+  ];
+}
+
+/** A pass that could not read etcd: the outage verdict's steps, and whether this server still serves writes. */
+function withoutEtcdPass(
+  o: FailoverObserved,
+  dyn: DynamicConfig,
+  now: number,
+): { readonly steps: readonly Step[]; readonly serving: boolean } {
+  const verdict = outageVerdict(o, dyn, now);
+  return { steps: withoutEtcd(verdict), serving: servesWithoutEtcd(verdict) };
+}
+
 /**
  * One pass of a node daemon, without I/O: publish its own report; make its own server converge on
  * the primary record (initialize, clone, start, promote, follow, fence, demote, rejoin); and, on the
@@ -80,22 +115,16 @@ export function decideFailover(o: FailoverObserved, now: number, config: Failove
   const dyn = o.cluster?.config ?? config.initial;
   const report = selfReport(o, config, now);
   const cluster = o.cluster;
-  const reseed = cluster === null ? null : reseedAfterWipe(o, cluster, config.node);
-  const steps =
+  const pass =
     cluster === null
-      ? withoutEtcd(o, dyn, now)
-      : reseed !== null
-        ? [reseed]
-        : [
-            ...publishReport(o, cluster, report, now, dyn),
-            ...convergeLocal(o, cluster, dyn, now, config.node),
-            ...lead(o, cluster, dyn, now, config.node),
-          ];
+      ? withoutEtcdPass(o, dyn, now)
+      : { steps: withEtcd(o, cluster, report, dyn, now, config.node), serving: false };
+  const steps = pass.steps;
   const events = steps.flatMap((s) => s.events);
   const base: FailoverDecision = {
     actions: urgentFirst(steps.flatMap((s) => s.actions)),
     summary: ranked(steps, 'summary') ?? idleSummary(o, config),
-    publish: publishState(o, config, dyn, report, ranked(steps, 'problem')),
+    publish: publishState(o, config, dyn, report, ranked(steps, 'problem'), pass.serving),
     requeueAfterMs: dyn.loopIntervalMs,
   };
   return events.length > 0 ? { ...base, events } : base;

@@ -8,6 +8,7 @@ import type {
   MemberStatus,
 } from '../types.js';
 import { msPerSecond } from './step.js';
+import { writeCopies } from './write-copies.js';
 
 /**
  * The primary of the record whose report has expired (its daemon is gone): still listed, as
@@ -34,13 +35,18 @@ function silentPrimary(name: string, cluster: ClusterView | null): MemberStatus 
   };
 }
 
-/** What `/state`, the TUI and the probes read after this pass: every member, the leader, the history. */
+/**
+ * What `/state`, the TUI and the probes read after this pass: every member, the leader, the history.
+ * `servingWithoutEtcd`: etcd could not be read and this writable server still serves as the primary
+ * (within its fence margin, or failsafe), so it stays the published primary and `/primary` stays 200.
+ */
 export function publishState(
   o: FailoverObserved,
   config: FailoverConfig,
   dyn: DynamicConfig,
   self: MemberReport,
   problem: string | null,
+  servingWithoutEtcd = false,
 ): FailoverState {
   const cluster = o.cluster;
   const reports =
@@ -49,7 +55,7 @@ export function publishState(
       : cluster.members.some((m) => m.name === self.name)
         ? cluster.members.map((m) => (m.name === self.name ? self : m))
         : [...cluster.members, self];
-  const primaryName = cluster?.primary?.name ?? null;
+  const primaryName = cluster?.primary?.name ?? (servingWithoutEtcd ? config.node : null);
   const primaryLsn = reports.find((m) => m.name === primaryName)?.writtenLsn ?? cluster?.optimeLsn ?? null;
   const onPrimary = (name: string) =>
     reports.find((m) => m.name === primaryName)?.replication.find((r) => r.name === name);
@@ -83,6 +89,10 @@ export function publishState(
     )
     .sort((a, b) => a.name.localeCompare(b.name));
   const leader = cluster?.leaderName ?? null;
+  const writes = writeCopies(
+    dyn,
+    reports.find((m) => m.name === primaryName),
+  );
   return {
     cluster: config.cluster,
     self: config.node,
@@ -100,5 +110,6 @@ export function publishState(
     history: [...(cluster?.history ?? [])].sort((a, b) => b.startedAt - a.startedAt),
     etcdReachable: cluster !== null,
     lastProblem: problem,
+    ...(writes === null ? {} : { writes }),
   };
 }

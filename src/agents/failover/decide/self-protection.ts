@@ -3,46 +3,80 @@ import type { DynamicConfig, FailoverObserved, PrimaryRecord } from '../types.js
 import { step, warn, type Step } from './step.js';
 
 /**
- * Without etcd: a primary that cannot read etcd keeps serving until its lease could have run out,
- * minus a margin. After that it fences itself unless every peer daemon answers that it cannot reach
- * etcd either: then nobody can be promoted (promotion needs etcd), so an etcd outage causes no
- * demotion storm. A client-side "lease lost" during the outage is not proof: etcd extends leases
- * when it comes back. Anything else holds its position.
+ * What a server that cannot read etcd does: a primary keeps serving until its lease could have run
+ * out, minus a margin (`within-margin`). After that it fences itself unless every peer daemon answers
+ * that it cannot reach etcd either (`failsafe`): then nobody can be promoted (promotion needs etcd),
+ * so an etcd outage causes no demotion storm. A client-side "lease lost" during the outage is not
+ * proof: etcd extends leases when it comes back. Anything that is not a writable primary holds.
  */
-export function withoutEtcd(o: FailoverObserved, dyn: DynamicConfig, now: number): readonly Step[] {
+export type OutageVerdict =
+  | { readonly kind: 'hold' }
+  | { readonly kind: 'within-margin'; readonly silentMs: number; readonly marginMs: number }
+  | { readonly kind: 'failsafe'; readonly peers: number }
+  | { readonly kind: 'fence'; readonly reason: string };
+
+export function outageVerdict(o: FailoverObserved, dyn: DynamicConfig, now: number): OutageVerdict {
+  const s = o.local.status;
+  if (s === null || s.inRecovery || s.readOnly) return { kind: 'hold' };
+  const silentMs = o.etcd.renewedAt === null ? Infinity : now - o.etcd.renewedAt;
+  const marginMs = fenceAfterMs(dyn);
+  if (silentMs <= marginMs) return { kind: 'within-margin', silentMs, marginMs };
+  const peers = o.peers;
+  if (peers.length > 0 && peers.every((p) => p.apiEtcdReachable === false))
+    return { kind: 'failsafe', peers: peers.length };
+  return {
+    kind: 'fence',
+    reason: `no lease renewal for ${Math.round(silentMs)} ms and not every peer confirms etcd is down`,
+  };
+}
+
+/** Whether the verdict keeps this server the writable primary (what its health endpoints answer). */
+export function servesWithoutEtcd(verdict: OutageVerdict): boolean {
+  switch (verdict.kind) {
+    case 'within-margin':
+    case 'failsafe':
+      return true;
+    case 'hold':
+    case 'fence':
+      return false;
+  }
+}
+
+/** The pass without etcd: the verdict's sentence, and the fence when it says so. */
+export function withoutEtcd(verdict: OutageVerdict): readonly Step[] {
   const hold = step('self-protection', {
     summary: 'etcd unreachable: holding position (nothing can be promoted without etcd)',
     problem: 'etcd unreachable',
   });
-  const s = o.local.status;
-  if (s === null || s.inRecovery || s.readOnly) return [hold];
-  const silentMs = o.etcd.renewedAt === null ? Infinity : now - o.etcd.renewedAt;
-  const margin = fenceAfterMs(dyn);
-  if (silentMs <= margin)
-    return [
-      {
-        ...hold,
-        summary: `etcd unreachable for ${Math.round(silentMs)} ms: primary keeps serving until ${margin} ms`,
-      },
-    ];
-  const peers = o.peers;
-  if (peers.length > 0 && peers.every((p) => p.apiEtcdReachable === false))
-    return [
-      step('self-protection', {
-        summary: `etcd unreachable; all ${peers.length} peers confirm they cannot reach it either, so none can be promoted: primary keeps serving (failsafe)`,
-        problem: 'etcd unreachable (failsafe: primary kept)',
-      }),
-    ];
-  const reason = `no lease renewal for ${Math.round(silentMs)} ms and not every peer confirms etcd is down`;
-  const summary = `fencing this primary: ${reason}`;
-  return [
-    step('self-protection', {
-      actions: [{ kind: 'fence', reason }],
-      summary,
-      problem: `primary fenced: ${reason}`,
-      events: [warn('fenced', summary)],
-    }),
-  ];
+  switch (verdict.kind) {
+    case 'hold':
+      return [hold];
+    case 'within-margin':
+      return [
+        {
+          ...hold,
+          summary: `etcd unreachable for ${Math.round(verdict.silentMs)} ms: primary keeps serving until ${verdict.marginMs} ms`,
+        },
+      ];
+    case 'failsafe':
+      return [
+        step('self-protection', {
+          summary: `etcd unreachable; all ${verdict.peers} peers confirm they cannot reach it either, so none can be promoted: primary keeps serving (failsafe)`,
+          problem: 'etcd unreachable (failsafe: primary kept)',
+        }),
+      ];
+    case 'fence': {
+      const summary = `fencing this primary: ${verdict.reason}`;
+      return [
+        step('self-protection', {
+          actions: [{ kind: 'fence', reason: verdict.reason }],
+          summary,
+          problem: `primary fenced: ${verdict.reason}`,
+          events: [warn('fenced', summary)],
+        }),
+      ];
+    }
+  }
 }
 
 /** A writable server that the record does not name is a second primary: it fences itself at once. */

@@ -2,7 +2,10 @@ import type { ClusterView, DynamicConfig, FailoverObserved, LocalView } from '..
 import { step, type Step } from './step.js';
 
 /** The sync_state values of pg_stat_replication under which a standby acknowledges commits. */
-const acknowledgingStates: readonly string[] = ['sync', 'quorum'];
+export const acknowledgingStates: readonly string[] = ['sync', 'quorum'];
+
+/** In synchronous_standby_names, any standby: what strict mode waits for when no named one is left. */
+export const anyStandby = '*';
 
 const sameNames = (a: readonly string[], b: readonly string[]): boolean =>
   [...a].sort().join() === [...b].sort().join();
@@ -11,7 +14,9 @@ const sameNames = (a: readonly string[], b: readonly string[]): boolean =>
  * Synchronous mode on the serving primary, so that the `sync` record always names a superset of the
  * standbys that may hold acknowledged commits: add a standby to synchronous_standby_names first and
  * to the record once it has caught up; remove it from the record first and from
- * synchronous_standby_names after. One of the two changes per pass.
+ * synchronous_standby_names after. One of the two changes per pass. In strict mode the names never
+ * become empty: with no standby left they are `*`, so a commit waits until one acknowledges it (the
+ * record stays empty until that standby is named and caught up, so none is promoted meanwhile).
  */
 export function syncStandbys(
   s: NonNullable<LocalView['status']>,
@@ -46,7 +51,9 @@ export function syncStandbys(
   ].sort();
   if (cluster.sync?.primary !== me || !sameNames(nextRecord, record))
     return [step('sync-standbys', { actions: [{ kind: 'write-sync', record: { primary: me, members: nextRecord } }] })];
-  const nextSsn = [...new Set([...wanted, ...record])].sort();
+  const named = [...new Set([...wanted, ...record])].sort();
+  const strict = dyn.synchronousMode && dyn.synchronousStrict === true;
+  const nextSsn = named.length === 0 && strict ? [anyStandby] : named;
   if (sameNames(nextSsn, ssn)) return [];
   return [step('sync-standbys', { actions: [{ kind: 'set-sync-standbys', names: nextSsn }] })];
 }

@@ -1,4 +1,10 @@
-import type { DynamicConfig, FailoverState, HistoryEntry, MemberStatus } from '../../../agents/failover/types.js';
+import type {
+  DynamicConfig,
+  FailoverState,
+  HistoryEntry,
+  MemberStatus,
+  WriteCopies,
+} from '../../../agents/failover/types.js';
 import type { SourceView } from '../../module.js';
 
 /** Where a merged member row came from. */
@@ -39,6 +45,8 @@ export interface MergedCluster {
   readonly live: boolean;
   readonly etcdReachable: boolean | null;
   readonly problem: string | null;
+  /** Where the primary's writes live (its sentence when they have a single copy); null when unknown. */
+  readonly writes: WriteCopies | null;
 }
 
 interface View {
@@ -126,6 +134,7 @@ export function mergeCluster(sources: readonly SourceView[]): MergedCluster {
     live: live.length > 0,
     etcdReachable: ref === undefined || live.length === 0 ? null : ref.state.etcdReachable,
     problem: live.length === 0 ? null : (ref?.state.lastProblem ?? null),
+    writes: live.length === 0 ? null : (ref?.state.writes ?? null),
   };
 }
 

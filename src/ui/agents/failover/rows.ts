@@ -105,11 +105,19 @@ export function memberRows(clusters: readonly ClusterEntity[], now: number): Tab
 
 /** The cluster's line: leader with its live lease countdown, primary, mode, which daemons answer. */
 export function clusterBanner(c: MergedCluster): BannerLine {
-  const mode = `${c.config?.synchronousMode === true ? ', synchronous' : ''}${c.config?.paused === true ? ' | automatic failover PAUSED' : ''}`;
+  const sync =
+    c.config?.synchronousMode === true
+      ? c.config.synchronousStrict === true
+        ? ', synchronous strict'
+        : ', synchronous'
+      : '';
+  const warning = c.writes?.warning ?? null;
+  const single = warning === null ? '' : ` | ${warning}`;
+  const mode = `${sync}${single}${c.config?.paused === true ? ' | automatic failover PAUSED' : ''}`;
   const live = c.daemons.filter((d) => d.live).length;
   const away = c.daemons.filter((d) => !d.live).map((d) => `${d.label} away: ${d.why ?? 'no answer'}`);
   const daemons = ` · daemons ${live}/${c.daemons.length} answer${away.length === 0 ? '' : ` (${away.join('; ')})`}`;
-  const tone: Tone = !c.live ? 'stale' : c.problem !== null || away.length > 0 ? 'warn' : 'plain';
+  const tone: Tone = !c.live ? 'stale' : c.problem !== null || single !== '' || away.length > 0 ? 'warn' : 'plain';
   const primary = `primary ${c.primary ?? 'none'}${mode}${daemons}`;
   if (!c.live) return { key: c.cluster, tone, text: `${c.cluster}: no daemon answers (last known ${primary})` };
   if (c.leader === null) {
