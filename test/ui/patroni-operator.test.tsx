@@ -34,7 +34,10 @@ const state: OperatorState = {
       readyReplicas: 0,
       primaryPod: null,
       paused: false,
+      // as the operator publishes them (Ready, Progressing, Degraded, ConfigurationValid, ReplicasReady): the view names the cause first
       conditions: [
+        { type: 'Ready', status: 'False', reason: 'Failed', message: 'phase Failed: 0/1 members ready' },
+        { type: 'Degraded', status: 'True', reason: 'Failed', message: 'no ready primary' },
         {
           type: 'ConfigurationValid',
           status: 'False',
