@@ -167,6 +167,14 @@ describe('decideCluster', () => {
     expect(condition).toMatchObject({ status: 'False', reason: 'InvalidSpec' });
     expect(condition?.message).toContain('spec.version 9 is not supported: use one of 13, 14, 15, 16, 17');
     expect(statusIn(d.actions)?.phase).toBe('Failed');
+
+    const again = decideCluster(
+      observed({ cluster: cluster({ spec: { ...spec, version: 9 }, status: statusIn(d.actions)! }) }),
+      NOW + 5000,
+      config,
+    );
+    expect(again.actions).toEqual([]);
+    expect(again.requeueAfterMs).toBeUndefined();
   });
 
   it('a storage shrink is refused against the size the StatefulSet has', () => {

@@ -146,7 +146,7 @@ export function decideCluster(o: ClusterObserved, now: number, config: DecideCon
       const [kind, name] = k.split('/') as [DesiredObject['kind'], string];
       return { kind: 'delete' as const, ownedKind: kind, name };
     }),
-    ...phaseEvent(prior, phase, problems, event),
+    ...phaseEvent(prior, phase, reported(before, problems) ? [] : problems, event),
     ...(statusChanged(before, status)
       ? [{ kind: 'patch-status' as const, resourceVersion: meta.resourceVersion ?? '', status }]
       : []),
@@ -161,6 +161,12 @@ export function decideCluster(o: ClusterObserved, now: number, config: DecideCon
 
 function imagesOf(config: DecideConfig): { spilo: string; pgbouncer: string; exporter: string } {
   return { spilo: config.spiloImage, pgbouncer: config.pgbouncerImage, exporter: config.exporterImage };
+}
+
+/** The status already says the spec is invalid for these problems (its Warning went out with it). */
+function reported(before: PostgresClusterStatus | undefined, problems: readonly string[]): boolean {
+  const valid = before?.conditions?.find((c) => c.type === 'ConfigurationValid');
+  return problems.length > 0 && valid?.status === 'False' && valid.message === problems.join('; ');
 }
 
 function phaseEvent(prior: Phase, phase: Phase, problems: readonly string[], event: ClusterEvent): ClusterAction[] {
