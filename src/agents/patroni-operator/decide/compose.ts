@@ -10,7 +10,7 @@ import {
   type Phase,
   type PostgresClusterStatus,
 } from '../types.js';
-import { desiredObjects, ownedKey } from './desired.js';
+import { desiredObjects, ownedKey, statusEntry } from './desired.js';
 import { classify, transition, type ClusterEvent } from './fsm.js';
 import { podSelector, selectorString, type ClusterRef } from './labels.js';
 import { CREDENTIAL_KEYS, credentials, objectNames } from './resources-access.js';
@@ -147,7 +147,7 @@ export function decideCluster(o: ClusterObserved, now: number, config: DecideCon
       return { kind: 'delete' as const, ownedKind: kind, name };
     }),
     ...phaseEvent(prior, phase, reported(before, problems) ? [] : problems, event),
-    ...(statusChanged(before, status)
+    ...(statusChanged(before, status) && !cacheBehind(o, meta.resourceVersion, now)
       ? [{ kind: 'patch-status' as const, resourceVersion: meta.resourceVersion ?? '', status }]
       : []),
   ];
@@ -157,6 +157,16 @@ export function decideCluster(o: ClusterObserved, now: number, config: DecideCon
     summary: summarize(ref, phase, event, problems, pending.length, paused),
     ...(settling || actions.length > 0 ? { requeueAfterMs: SETTLING_REQUEUE_MS } : {}),
   };
+}
+
+/**
+ * The cache still shows the resourceVersion our last status patch was conditioned on: the patch went
+ * through, so that version is gone, and a patch on it now could only be refused (409). The watch brings
+ * the new version and wakes the key.
+ */
+function cacheBehind(o: ClusterObserved, resourceVersion: string | undefined, now: number): boolean {
+  const last = o.memory.applied[statusEntry(o.key)];
+  return last !== undefined && last.hash === resourceVersion && now - last.at < CACHE_LAG_MS;
 }
 
 function imagesOf(config: DecideConfig): { spilo: string; pgbouncer: string; exporter: string } {
