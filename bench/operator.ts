@@ -57,7 +57,8 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
   let admin: KubeClient | undefined;
   let lease: KubeClient | undefined;
   try {
-    admin = connectKube({ source: { kind: 'kubeconfig', path: plane.kubeconfigPath } });
+    // the bench's own client waits longer than the default 10 s: a hundred applies at once on a loaded machine
+    admin = connectKube({ source: { kind: 'kubeconfig', path: plane.kubeconfigPath }, requestTimeoutMs: 60_000 });
     lease = connectKube({ source: { kind: 'kubeconfig', path: plane.kubeconfigPath } });
     await installCrd(admin);
     await benchNamespace(admin, NAMESPACE);
