@@ -34,7 +34,10 @@ const state: OperatorState = {
       readyReplicas: 0,
       primaryPod: null,
       paused: false,
+      // as the operator publishes them (Ready, Progressing, Degraded, ConfigurationValid, ReplicasReady): the view names the cause first
       conditions: [
+        { type: 'Ready', status: 'False', reason: 'Failed', message: 'phase Failed: 0/1 members ready' },
+        { type: 'Degraded', status: 'True', reason: 'Failed', message: 'no ready primary' },
         {
           type: 'ConfigurationValid',
           status: 'False',
@@ -88,7 +91,7 @@ afterEach(async () => {
 });
 
 describe('the patroni-operator console module', () => {
-  it('shows the Clusters view (phase, conditions, members) and scales a cluster with + after its preview', async () => {
+  it('shows the Clusters view (phase, conditions, members), previews - without acting when cancelled, and scales a cluster with + after its preview', async () => {
     running = await startAgent(operatorDouble, { instance: 'operator-a' });
     await waitFor(() => running?.reader.getSnapshot().state !== undefined, 'the operator to publish', 5000);
     const c = await showConsole([{ reader: running.reader, control: running.control }], { view: 'pgclusters' });
@@ -102,6 +105,14 @@ describe('the patroni-operator console module', () => {
     expect(frame).toMatch(/prod\/orders\s+orders-2\s+replica\s+not ready/);
 
     expect(await selectRow(c, /^▶ prod\/orders\s/)).toMatch(/orders/);
+    await c.press('-');
+    await waitFor(() => c.frame().includes('Proceed?'), 'the scale-down preview', 3000);
+    expect(c.frame()).toContain('prod/orders: 3 -> 2 members');
+    expect(c.frame()).toContain('the highest-numbered 1 pod(s) stop; their volumes stay');
+    await c.press('n');
+    await waitFor(() => !c.frame().includes('Proceed?'), 'the preview to close', 3000);
+    expect(running.deps.calls).toEqual([]);
+
     await c.press('+');
     await waitFor(() => c.frame().includes('Proceed?'), 'the preview', 3000);
     expect(c.frame()).toContain('prod/orders: 3 -> 4 members');

@@ -3,7 +3,7 @@ import { KUBE_RESOURCES } from '../adapters/kube.js';
 import type { ActContext } from '../kernel/context.js';
 import { errorKind, errorMessage, PgdeckError } from '../kernel/errors.js';
 import type { ErrorVerdict } from '../kernel/reconcile.js';
-import { ownedKey } from './decide/desired.js';
+import { ownedKey, statusEntry } from './decide/desired.js';
 import { POSTGRES_CLUSTERS, type OperatorDeps } from './deps.js';
 import {
   PGC_FINALIZER,
@@ -77,6 +77,7 @@ export async function actCluster(
         signal,
       );
       if (result.kind === 'requeue') throw new PgdeckError('conflict', `status of ${key}: ${result.reason}`);
+      remember(ctx, statusEntry(key), action.resourceVersion);
       return;
     }
     case 'record-event': {

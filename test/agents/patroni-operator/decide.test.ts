@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decideCluster } from '../../../src/agents/patroni-operator/decide/compose.js';
+import { CACHE_LAG_MS, decideCluster } from '../../../src/agents/patroni-operator/decide/compose.js';
 import { ownedKey } from '../../../src/agents/patroni-operator/decide/desired.js';
 import { statusChanged } from '../../../src/agents/patroni-operator/decide/status.js';
 import { checkSpec } from '../../../src/agents/patroni-operator/decide/validate.js';
@@ -160,6 +160,21 @@ describe('decideCluster', () => {
     expect(kinds(d.actions).filter((k) => k === 'apply' || k === 'create-secret')).toEqual([]);
   });
 
+  it('holds a status patch while the cache still shows the version the last one was conditioned on', () => {
+    const first = decideCluster(observed(), NOW, config);
+    const patched = first.actions.find((a) => a.kind === 'patch-status');
+    expect(patched).toMatchObject({ resourceVersion: '10' });
+    const status = { memory: { applied: { 'ns/pg/status': { hash: '10', at: NOW } } } };
+    const withStatus = (at: number, o: Partial<ClusterObserved> = {}) =>
+      kinds(decideCluster(observed({ ...status, ...o }), at, config).actions).includes('patch-status');
+    expect(withStatus(NOW + 100)).toBe(false);
+    expect(withStatus(NOW + CACHE_LAG_MS + 1)).toBe(true);
+    const newer = cluster();
+    expect(
+      withStatus(NOW + 100, { cluster: { ...newer, metadata: { ...newer.metadata, resourceVersion: '11' } } }),
+    ).toBe(true);
+  });
+
   it('an invalid spec touches nothing and says what to do in ConfigurationValid', () => {
     const d = decideCluster(observed({ cluster: cluster({ spec: { ...spec, version: 9 } }) }), NOW, config);
     expect(kinds(d.actions)).toEqual(['record-event', 'patch-status']);
@@ -167,6 +182,14 @@ describe('decideCluster', () => {
     expect(condition).toMatchObject({ status: 'False', reason: 'InvalidSpec' });
     expect(condition?.message).toContain('spec.version 9 is not supported: use one of 13, 14, 15, 16, 17');
     expect(statusIn(d.actions)?.phase).toBe('Failed');
+
+    const again = decideCluster(
+      observed({ cluster: cluster({ spec: { ...spec, version: 9 }, status: statusIn(d.actions)! }) }),
+      NOW + 5000,
+      config,
+    );
+    expect(again.actions).toEqual([]);
+    expect(again.requeueAfterMs).toBeUndefined();
   });
 
   it('a storage shrink is refused against the size the StatefulSet has', () => {

@@ -10,7 +10,7 @@ import {
   type Phase,
   type PostgresClusterStatus,
 } from '../types.js';
-import { desiredObjects, ownedKey } from './desired.js';
+import { desiredObjects, ownedKey, statusEntry } from './desired.js';
 import { classify, transition, type ClusterEvent } from './fsm.js';
 import { podSelector, selectorString, type ClusterRef } from './labels.js';
 import { CREDENTIAL_KEYS, credentials, objectNames } from './resources-access.js';
@@ -146,8 +146,8 @@ export function decideCluster(o: ClusterObserved, now: number, config: DecideCon
       const [kind, name] = k.split('/') as [DesiredObject['kind'], string];
       return { kind: 'delete' as const, ownedKind: kind, name };
     }),
-    ...phaseEvent(prior, phase, problems, event),
-    ...(statusChanged(before, status)
+    ...phaseEvent(prior, phase, reported(before, problems) ? [] : problems, event),
+    ...(statusChanged(before, status) && !cacheBehind(o, meta.resourceVersion, now)
       ? [{ kind: 'patch-status' as const, resourceVersion: meta.resourceVersion ?? '', status }]
       : []),
   ];
@@ -159,8 +159,24 @@ export function decideCluster(o: ClusterObserved, now: number, config: DecideCon
   };
 }
 
+/**
+ * The cache still shows the resourceVersion our last status patch was conditioned on: the patch went
+ * through, so that version is gone, and a patch on it now could only be refused (409). The watch brings
+ * the new version and wakes the key.
+ */
+function cacheBehind(o: ClusterObserved, resourceVersion: string | undefined, now: number): boolean {
+  const last = o.memory.applied[statusEntry(o.key)];
+  return last !== undefined && last.hash === resourceVersion && now - last.at < CACHE_LAG_MS;
+}
+
 function imagesOf(config: DecideConfig): { spilo: string; pgbouncer: string; exporter: string } {
   return { spilo: config.spiloImage, pgbouncer: config.pgbouncerImage, exporter: config.exporterImage };
+}
+
+/** The status already says the spec is invalid for these problems (its Warning went out with it). */
+function reported(before: PostgresClusterStatus | undefined, problems: readonly string[]): boolean {
+  const valid = before?.conditions?.find((c) => c.type === 'ConfigurationValid');
+  return problems.length > 0 && valid?.status === 'False' && valid.message === problems.join('; ');
 }
 
 function phaseEvent(prior: Phase, phase: Phase, problems: readonly string[], event: ClusterEvent): ClusterAction[] {

@@ -46,3 +46,9 @@ export function desiredObjects(ref: ClusterRef, spec: PostgresClusterSpec, image
 
 /** `statefulSets/pg1`: how observations and memory key an owned object. */
 export const ownedKey = (kind: OwnedKind, name: string): string => `${kind}/${name}`;
+
+/**
+ * The memory entry of a cluster's last status patch: its "hash" is the resourceVersion the patch was
+ * conditioned on, which the cache shows until the write comes back through the watch.
+ */
+export const statusEntry = (key: string): string => `${key}/status`;

@@ -72,11 +72,20 @@ function phaseTone(c: ClusterRow): Tone {
   }
 }
 
-/** `Ready ConfigurationValid=False: spec.version 9 ...`: the conditions that are not as they should be first. */
+/** Which wrong condition is named first: the one a person acts on (an invalid spec), then what it causes. */
+const CONDITION_ORDER: readonly ClusterRow['conditions'][number]['type'][] = [
+  'ConfigurationValid',
+  'Degraded',
+  'Ready',
+  'ReplicasReady',
+  'Progressing',
+];
+
+/** `ConfigurationValid=False: spec.version 9 ...; Degraded=True: ...`: the conditions not as they should be, the cause first. */
 export function conditionText(c: ClusterRow): string {
-  const wrong = c.conditions.filter((x) =>
-    x.type === 'Degraded' || x.type === 'Progressing' ? x.status === 'True' : x.status !== 'True',
-  );
+  const wrong = c.conditions
+    .filter((x) => (x.type === 'Degraded' || x.type === 'Progressing' ? x.status === 'True' : x.status !== 'True'))
+    .sort((a, b) => CONDITION_ORDER.indexOf(a.type) - CONDITION_ORDER.indexOf(b.type));
   if (wrong.length === 0) return c.conditions.length === 0 ? '-' : 'all conditions met';
   return wrong.map((x) => `${x.type}=${x.status}: ${x.message}`).join('; ');
 }
