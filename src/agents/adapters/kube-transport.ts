@@ -9,6 +9,7 @@ import { Agent as HttpsAgent } from 'node:https';
 import { PgdeckError } from '../kernel/errors.js';
 import { KubeApiError, kubeConnectionError, kubeStatusError, type KubeRequestInfo } from './kube-errors.js';
 import { RequestCounter } from './kube-request-counter.js';
+import { RequestSlots } from './kube-slots.js';
 
 export type KubeMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -30,6 +31,9 @@ export interface KubeWatchHandle {
   stop(): void;
 }
 
+/** Kept-alive connections to the API server at most, and requests on the wire at once. */
+export const MAX_CONNECTIONS = 32;
+
 const METHODS: Readonly<Record<KubeMethod, HttpMethod>> = {
   GET: HttpMethod.GET,
   POST: HttpMethod.POST,
@@ -43,11 +47,15 @@ const METHODS: Readonly<Record<KubeMethod, HttpMethod>> = {
  * authentication (tokens, client certificates, exec plugins, in-cluster token files): answers are plain
  * JSON, failures are `KubeApiError`s, and each call is counted by verb and resource.
  *
- * Mends one gap of client-node 1.4: it builds a new https.Agent for every call, so each request paid a
- * TLS handshake; here calls share one keep-alive agent while the TLS material stays the same.
+ * Mends two gaps of client-node 1.4: it builds a new https.Agent for every call, so each request paid a
+ * TLS handshake; here calls share one keep-alive agent while the TLS material stays the same. And with
+ * a kept-alive agent, node-fetch fails responses the agent handed on to a queued request ("Premature
+ * close"), so at most `MAX_CONNECTIONS` requests are on the wire and the rest wait in `slots`
+ * (kube-slots.ts), never in the agent.
  */
 export class KubeTransport {
   readonly counter = new RequestCounter();
+  readonly slots = new RequestSlots(MAX_CONNECTIONS);
   private readonly http = new IsomorphicFetchHttpLibrary();
   private shared: { key: string; agent: HttpsAgent } | undefined;
 
@@ -77,11 +85,14 @@ export class KubeTransport {
     req.signal?.addEventListener('abort', abort, { once: true });
     if (req.signal?.aborted === true) abort();
     context.setSignal(controller.signal);
-    this.counter.count(req.verb, req.resource);
     let status: number;
     let text: string;
     let retryAfter: string | undefined;
+    let slot = false;
     try {
+      await this.slots.acquire(controller.signal);
+      slot = true;
+      this.counter.count(req.verb, req.resource);
       const response = await this.http.send(context).toPromise();
       status = response.httpStatusCode;
       retryAfter = response.headers['retry-after'];
@@ -89,8 +100,15 @@ export class KubeTransport {
     } catch (error) {
       if (req.signal?.aborted === true)
         throw new PgdeckError('aborted', `${req.verb} ${req.resource}: aborted`, { cause: error });
+      if (!slot)
+        throw new KubeApiError(
+          'unavailable',
+          `unavailable: no connection to the API server came free for ${req.verb} ${req.resource} within ${timeoutMs} ms (${this.slots.size} requests on the wire)`,
+          { status: 0, cause: error },
+        );
       throw kubeConnectionError(error, req, timeoutMs);
     } finally {
+      if (slot) this.slots.release();
       clearTimeout(timer);
       req.signal?.removeEventListener('abort', abort);
     }
@@ -160,7 +178,10 @@ export class KubeTransport {
       .join('\u0000');
     if (this.shared?.key !== key) {
       this.shared?.agent.destroy();
-      this.shared = { key, agent: new HttpsAgent({ ...options, keepAlive: true, maxSockets: 32 }) };
+      // headroom over the slots: should a socket come free a tick after its slot, the agent opens another
+      // rather than queue the request (see RequestSlots)
+      const agent = new HttpsAgent({ ...options, keepAlive: true, maxSockets: 2 * MAX_CONNECTIONS });
+      this.shared = { key, agent };
     }
     fresh.destroy();
     context.setAgent(this.shared.agent);

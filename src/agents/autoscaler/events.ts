@@ -13,7 +13,7 @@ const taskId = z
     'task_id must be lowercase letters, digits and -, starting and ending with a letter or digit',
   );
 
-function eventSchema(limit: number) {
+function buildEventSchema(limit: number) {
   return z.object({
     type: z.enum(['scale_up', 'scale_down'], { error: 'type must be scale_up or scale_down' }),
     pod_count: z
@@ -27,6 +27,20 @@ function eventSchema(limit: number) {
       .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'target must name a configured target')
       .optional(),
   });
+}
+
+type EventSchema = ReturnType<typeof buildEventSchema>;
+
+/** Building a zod schema costs more than parsing with it: one per pod_count limit, built once. */
+const schemas = new Map<number, EventSchema>();
+
+function eventSchema(limit: number): EventSchema {
+  let schema = schemas.get(limit);
+  if (schema === undefined) {
+    schema = buildEventSchema(limit);
+    schemas.set(limit, schema);
+  }
+  return schema;
 }
 
 const shown = (value: unknown): string => {

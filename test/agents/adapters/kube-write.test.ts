@@ -1,4 +1,5 @@
 import { ApiextensionsV1Api, CustomObjectsApi, EventsV1Api } from '@kubernetes/client-node';
+import { Agent as HttpsAgent } from 'node:https';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   connectKube,
@@ -8,6 +9,7 @@ import {
   type KubeScale,
   type WriteResult,
 } from '../../../src/agents/adapters/kube.js';
+import { MAX_CONNECTIONS } from '../../../src/agents/adapters/kube-transport.js';
 import { PgdeckError } from '../../../src/agents/kernel/errors.js';
 import { adminKube, eventually, withKube } from '../../helpers/kube.js';
 
@@ -236,6 +238,57 @@ describe('kube adapter writes', () => {
     const ours = list.items.filter((e) => e.reportingController === 'pgdeck.io/autoscaler');
     expect(ours.map((e) => e.reason).sort()).toEqual(['Degraded', 'Healthy', 'ScaledUp', 'ScaledUp']);
     expect(kube.requests.snapshot()).toMatchObject({ 'create events': 4, 'patch events': 2 });
+  });
+
+  it('answers every one of many pod creates at once, over a bounded pool of kept-alive connections', async () => {
+    const kube = admin();
+    const namespace = await cluster().namespace('many');
+    const objects = kube.objects('pgdeck-autoscaler');
+    // the API server answers a pod create chunked, which node-fetch's "Premature close" check misread
+    // whenever the https.Agent handed a socket on to a request it had queued (3 of 4 creates failed)
+    const pod = (i: number) => ({
+      metadata: {
+        name: `p-${i}`,
+        namespace,
+        labels: { app: 'many', index: String(i) },
+        annotations: { entry: `${i}-0` },
+      },
+      spec: {
+        restartPolicy: 'Never',
+        containers: [
+          {
+            name: 'a',
+            image: 'registry.invalid/a:1',
+            env: [{ name: 'INDEX', value: String(i) }],
+            resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '1', memory: '512Mi' } },
+          },
+        ],
+      },
+    });
+    const count = 4 * MAX_CONNECTIONS;
+    let opened = 0;
+    const createConnection = HttpsAgent.prototype.createConnection;
+    HttpsAgent.prototype.createConnection = function (this: HttpsAgent, ...args: Parameters<typeof createConnection>) {
+      opened += 1;
+      return createConnection.apply(this, args);
+    };
+    let results: PromiseSettledResult<unknown>[];
+    try {
+      results = await Promise.allSettled(
+        Array.from({ length: count }, (_, i) => objects.create(KUBE_RESOURCES.pods, pod(i))),
+      );
+    } finally {
+      HttpsAgent.prototype.createConnection = createConnection;
+    }
+    const failed = results.flatMap((r) => (r.status === 'rejected' ? [String(r.reason)] : []));
+    expect(failed.slice(0, 3)).toEqual([]);
+    expect(results.map((r) => (r.status === 'fulfilled' ? (r.value as { kind: string }).kind : 'failed'))).toEqual(
+      Array.from({ length: count }, () => 'created'),
+    );
+    expect(kube.requests.snapshot()['create pods']).toBe(count);
+    expect(opened).toBeGreaterThan(0);
+    expect(opened).toBeLessThanOrEqual(2 * MAX_CONNECTIONS);
+    expect(await objects.list(KUBE_RESOURCES.pods, namespace, '')).toHaveLength(count);
   });
 
   it('reports an unreachable API server as `unavailable`', async () => {
