@@ -111,6 +111,22 @@ module.exports = {
       to: { path: '^src/(ui|lab)/', dependencyTypesNot: ['dynamic-import'] },
     },
     {
+      name: 'main-loads-agents-lazily',
+      comment:
+        'main.ts reaches the agents runtime (and so the client libraries) only through await import(): attach and status load agents/settings.ts alone',
+      severity: 'error',
+      from: { path: '^src/main\\.ts$' },
+      to: {
+        path: [
+          '^src/agents/(registry|kernel/runtime)\\.ts$',
+          '^src/agents/adapters/',
+          '^src/cli/headless\\.ts$',
+          '^src/agents/[a-z-]+/(index|send)\\.ts$',
+        ],
+        dependencyTypesNot: ['dynamic-import', 'type-only'],
+      },
+    },
+    {
       name: 'src-never-imports-test-or-bench',
       severity: 'error',
       from: { path: '^src/' },

@@ -1,4 +1,4 @@
-import type { AnyAgentDefinition, CliOption } from './agents/kernel/agent.js';
+import type { AgentSettings, CliOption } from './agents/kernel/agent.js';
 import { camel } from './config-sources.js';
 
 /**
@@ -17,7 +17,7 @@ export function formerOwner(key: string): string | undefined {
 
 /** Every agent's flags, by agent. */
 export function knownAgentOptions(
-  definitions: Readonly<Record<string, AnyAgentDefinition>>,
+  definitions: Readonly<Record<string, AgentSettings>>,
 ): ReadonlyMap<string, readonly CliOption[]> {
   const out = new Map<string, readonly CliOption[]>();
   for (const [name, d] of Object.entries(definitions)) out.set(name, d.cliOptions);

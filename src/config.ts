@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import type { AnyAgentDefinition, CliOption } from './agents/kernel/agent.js';
+import type { AgentSettings, CliOption } from './agents/kernel/agent.js';
 import { agentFlagProblems, flagValue, knownAgentOptions } from './config-agents.js';
 import { ConfigError, issueLine, issueLines, type DetailedIssue } from './config-issues.js';
 import { schemaPaths } from './config-keys.js';
@@ -48,7 +48,7 @@ export interface LoadInput {
   readonly flags: Readonly<Record<string, unknown>>;
   readonly env: NodeJS.ProcessEnv;
   readonly configFile?: string;
-  readonly definitions: Readonly<Record<string, AnyAgentDefinition>>;
+  readonly definitions: Readonly<Record<string, AgentSettings>>;
   /** The agent `--agent` runs; without it, every agent configured under `agents:` runs. */
   readonly agent?: string;
   /** The command line as typed: `--flag=value` of a boolean flag is read from it (yargs turns `=maybe` into false). */
@@ -99,7 +99,7 @@ export function loadConfig(input: LoadInput): LoadedConfig {
  */
 function validateSection(
   name: string,
-  definition: AnyAgentDefinition,
+  definition: AgentSettings,
   ctx: { layers: Layered; secrets: ReadonlySet<string>; globalKnown: readonly string[]; runs: boolean },
   lines: string[],
 ): unknown {

@@ -2,17 +2,15 @@
 import { userInfo } from 'node:os';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { planSend, sendScaleEvent, type SendInput } from './agents/autoscaler/send.js';
-import { startAgent } from './agents/kernel/runtime.js';
+import type { SendInput } from './agents/autoscaler/send.js';
 import type { AgentHandle } from './agents/kernel/snapshot.js';
-import { AGENTS } from './agents/registry.js';
+import { AGENT_SETTINGS } from './agents/settings.js';
 import { parseArgPairs, runAction } from './cli/action.js';
 import { renderConfig } from './cli/config-show.js';
 import { OVERLAYS, parseOverlay, type DeployVerb } from './cli/deploy-objects.js';
 import { UsageError, errorLines, exitCodeFor } from './cli/exit.js';
 import { addAgentOptions, packageVersion, yargsOptions } from './cli/flags.js';
 import { renderHaproxyConfig, type FailoverMemberConfig } from './cli/failover-haproxy.js';
-import { runHeadless } from './cli/headless.js';
 import { fetchStatus, outputFormats, parseOutputFormat, renderStatus, statusFailures } from './cli/status.js';
 import { GLOBAL_OPTIONS } from './config-sources.js';
 import { loadConfig, type LoadedConfig } from './config.js';
@@ -25,7 +23,7 @@ async function main(argv: readonly string[]): Promise<number> {
       flags: args,
       env: process.env,
       ...(typeof args.config === 'string' ? { configFile: args.config } : {}),
-      definitions: AGENTS,
+      definitions: AGENT_SETTINGS,
       ...(typeof args.agent === 'string' ? { agent: args.agent } : {}),
       argv,
     });
@@ -41,10 +39,12 @@ async function main(argv: readonly string[]): Promise<number> {
     .command(
       '$0',
       'open the console, running the agents configured under `agents:` in-process (or run one headless with --agent)',
-      (y) => addAgentOptions(y, AGENTS),
+      (y) => addAgentOptions(y, AGENT_SETTINGS),
       async (args) => {
         if (typeof args.agent === 'string') {
           const config = load(args);
+          const { AGENTS } = await import('./agents/registry.js');
+          const { runHeadless } = await import('./cli/headless.js');
           code = await runHeadless(AGENTS[args.agent]!, config, { signals: process });
           return;
         }
@@ -121,7 +121,7 @@ async function main(argv: readonly string[]): Promise<number> {
           y
             .positional('what', { choices: ['show'] as const, demandOption: true })
             .option('output', { alias: 'o', choices: ['yaml', 'json'] as const, default: 'yaml' as const }),
-          AGENTS,
+          AGENT_SETTINGS,
         ),
       (args) => {
         write(renderConfig(load(args), args.output));
@@ -204,6 +204,7 @@ async function main(argv: readonly string[]): Promise<number> {
         const input: SendInput = Object.fromEntries(
           Object.entries(given).flatMap(([k, v]) => (typeof v === 'string' ? [[k, v]] : [])),
         );
+        const { planSend, sendScaleEvent } = await import('./agents/autoscaler/send.js');
         const plan = planSend(input, process.env);
         write(await sendScaleEvent(plan, process.env));
       },
@@ -293,7 +294,11 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
+/** The configured agents, started in this process; the agents' code and client libraries load only then. */
 async function inProcess(config: LoadedConfig): Promise<AgentHandle[]> {
+  if (Object.keys(config.agents).length === 0) return [];
+  const { AGENTS } = await import('./agents/registry.js');
+  const { startAgent } = await import('./agents/kernel/runtime.js');
   const { agentLogs } = await import('./agents/wire/logs.js');
   return Promise.all(
     Object.entries(config.agents).map(async ([name, agentConfig]): Promise<AgentHandle> => {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Argv, Options } from 'yargs';
-import type { AnyAgentDefinition, CliOption } from '../agents/kernel/agent.js';
+import type { AgentSettings, CliOption } from '../agents/kernel/agent.js';
 
 /**
  * yargs options for config options. Numbers stay untyped so that `--ttl two` reaches the schema as
@@ -22,7 +22,7 @@ export function yargsOptions(options: readonly CliOption[], group: string): Reco
 }
 
 /** `--agent NAME`, every built agent's flags under its own heading */
-export function addAgentOptions<T>(y: Argv<T>, definitions: Readonly<Record<string, AnyAgentDefinition>>): Argv<T> {
+export function addAgentOptions<T>(y: Argv<T>, definitions: Readonly<Record<string, AgentSettings>>): Argv<T> {
   let out = y.option('agent', {
     type: 'string',
     describe: `run one agent headless: ${Object.keys(definitions).join(', ') || '(none registered)'}`,

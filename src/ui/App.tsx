@@ -3,7 +3,7 @@ import { Box, useApp, useInput, useStdin } from 'ink';
 import { Body } from './components/Body.js';
 import { StatusLine } from './components/StatusLine.js';
 import { Footer } from './components/Footer.js';
-import { Header } from './components/Header.js';
+import { Header, headerSummary } from './components/Header.js';
 import { keyPresses } from './keys/chunk.js';
 import type { UiModule } from './module.js';
 import { MODULES } from './registry.js';
@@ -12,8 +12,8 @@ import { footerItems } from './state/panes.js';
 import { press } from './state/press.js';
 import { ScreenDeriver, type Screen } from './state/screen.js';
 import { actionRunner } from './state/action-runner.js';
+import { useFrame } from './state/use-frame.js';
 import { useTerminalSize, type TerminalSize } from './state/use-terminal-size.js';
-import { useUi } from './state/use-ui.js';
 import type { UiStore } from './state/ui-store.js';
 import { PaintContext, colorful, colorless } from './theme.js';
 import { viewCatalog } from './views/catalog.js';
@@ -42,7 +42,6 @@ export function App({
   color = true,
   modules = MODULES,
 }: AppProps) {
-  const ui = useUi(store);
   const { exit } = useApp();
   const { isRawModeSupported } = useStdin();
   const { columns, rows: height } = useTerminalSize(size);
@@ -55,6 +54,12 @@ export function App({
     setState(stateRef.current);
   };
   const runner = useMemo(() => actionRunner(store, modules, update), [store, modules]);
+  const { ui, screen } = useFrame(
+    store,
+    () => stateRef.current,
+    (snapshot, s) => deriver.derive(snapshot, s, readonly),
+    (snapshot, shown) => headerSummary(snapshot.sources, shown.ctx.groups),
+  );
   const statusShown = (s: ConsoleState, screen: Screen): boolean =>
     screen.filterError !== undefined || s.prompt.kind !== 'none' || s.message !== '' || s.filter !== '';
   const bodyOf = (s: ConsoleState, screen: Screen): number =>
@@ -98,7 +103,6 @@ export function App({
     { isActive: isRawModeSupported === true },
   );
 
-  const screen = deriver.derive(ui, state, readonly);
   const body = bodyOf(state, screen);
   return (
     <PaintContext.Provider value={color ? colorful : colorless}>

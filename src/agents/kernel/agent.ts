@@ -122,3 +122,6 @@ export type AnyUserAction<C, D, P> = UserAction<C, D, P, any>;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the registry holds agents of any shape
 export type AnyAgentDefinition = AgentDefinition<any, any, any, { readonly kind: string }, any, any>;
+
+/** What loading the config and the command line needs of an agent: its section's schema and its flags. */
+export type AgentSettings = Pick<AnyAgentDefinition, 'configSchema' | 'cliOptions'>;

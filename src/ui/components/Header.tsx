@@ -27,6 +27,11 @@ function entitiesText(groups: readonly EntityGroup[]): string {
   return [...kinds].map(([kind, n]) => `${kind} ×${n}`).join(' ');
 }
 
+/** The header's text after the view's name: what the sources and entities are (what a flush can change). */
+export function headerSummary(sources: readonly SourceView[], groups: readonly EntityGroup[]): string {
+  return [entitiesText(groups), sourcesText(sources)].filter((s) => s !== '').join(' · ');
+}
+
 /** One line that never wraps: what and where on the left (cut with …), the clock on the right. */
 function HeaderView({ sources, groups, readonly, context, view, width, now }: HeaderProps) {
   const paint = usePaint();
@@ -44,7 +49,7 @@ function HeaderView({ sources, groups, readonly, context, view, width, now }: He
   const where = [context.kubeContext, context.namespace].filter((p) => p !== undefined).join('/');
   const clock = formatClock(time).slice(0, 5);
   const left = Math.max(10, width - clock.length - 1);
-  const rest = [entitiesText(groups), sourcesText(sources)].filter((s) => s !== '').join(' · ');
+  const rest = headerSummary(sources, groups);
   return (
     <Box width={width} height={1} flexShrink={0}>
       <Box width={left} height={1}>
