@@ -4,9 +4,10 @@ export const BENCH_SELECTOR = 'app=citus-bench-worker';
 const ADDRESS_ANNOTATION = 'pgdeck.io/citus-address';
 
 /**
- * Worker pods as a kubelet would report them, without a kubelet (as in the tests): pinned by a node
- * selector no node has, their status set through the status subresource, the address annotation
- * pointing at a real worker on loopback.
+ * Worker pods on the control plane's kwok nodes: the scheduler places each, kwok reports it Running
+ * and Ready as a kubelet would, and the bench then flips its Ready condition through the status
+ * subresource (kwok leaves a Running pod's status alone). The address annotation points at a real
+ * worker on loopback.
  */
 export class BenchPods {
   private readonly core: CoreV1Api;
@@ -33,16 +34,19 @@ export class BenchPods {
     }
   }
 
-  async create(name: string, address: string): Promise<void> {
+  /** Creates the pod (kwok makes it Ready); returns when the accepted create was sent. */
+  async create(name: string, address: string): Promise<number> {
     const body: V1Pod = {
       metadata: {
         name,
         labels: { app: 'citus-bench-worker' },
         annotations: { [ADDRESS_ANNOTATION]: address },
       },
-      spec: { nodeSelector: { 'pgdeck.io/no-such-node': 'true' }, containers: [{ name: 'pg', image: 'postgres:15' }] },
+      spec: { containers: [{ name: 'pg', image: 'postgres:15' }] },
     };
+    const sent = performance.now();
     await this.core.createNamespacedPod({ namespace: this.namespace, body });
+    return sent;
   }
 
   /** Phase Running and the Ready condition, as the kubelet writes them; returns when the accepted write was sent. */
@@ -52,7 +56,6 @@ export class BenchPods {
       const status = {
         ...pod.status,
         phase: 'Running',
-        podIP: '10.244.0.10',
         conditions: [
           ...(pod.status?.conditions ?? []).filter((c) => c.type !== 'Ready'),
           { type: 'Ready', status: ready ? 'True' : 'False', lastTransitionTime: new Date() },

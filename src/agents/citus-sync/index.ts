@@ -5,7 +5,7 @@ import { actCitusSync, actWorker, workerErrorPolicy } from './act.js';
 import { citusSyncActions } from './actions.js';
 import { keyOf, podView, type PodObject } from './address-policy.js';
 import { citusSyncCliOptions, citusSyncConfigSchema } from './config.js';
-import { decideCitusSync, workerKeys } from './decide/compose.js';
+import { decideCitusSync, resyncMs, workerKeys } from './decide/compose.js';
 import { decideWorker } from './decide/worker.js';
 import { connectCitusSync, type CitusSyncDeps } from './deps.js';
 import { observeCitusSync, observeWorker } from './observe.js';
@@ -28,7 +28,10 @@ const workers: KeyedReconciler<
 > = {
   keys: workerKeys,
   observe: (deps, key) => observeWorker(deps, key),
-  decide: (observed) => decideWorker(observed),
+  decide: (observed, _now, config) => {
+    const d = decideWorker(observed);
+    return { ...d, requeueAfterMs: Math.min(d.requeueAfterMs ?? Infinity, resyncMs(config)) };
+  },
   act: actWorker,
   errorPolicy: workerErrorPolicy,
 };

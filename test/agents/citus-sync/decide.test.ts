@@ -168,6 +168,11 @@ describe('the single pass', () => {
     expect(d.summary).toBe('0/1 workers active, 1 to converge');
   });
 
+  it('comes back after the scan interval, so shard counts and drift are read again without a pod event', () => {
+    const d = decideCitusSync(observed([], []), 0, { ...config, scanIntervalSeconds: 7 });
+    expect(d.requeueAfterMs).toBe(7000);
+  });
+
   it('publishes an unreachable coordinator with its kind', () => {
     const d = decideCitusSync(observed(null, [pod()]), 0, config);
     expect(d.publish.coordinator).toEqual({ reachable: false, at: null, error: 'unavailable: refused' });

@@ -107,5 +107,9 @@ export function decideCitusSync(
     o.nodes === null
       ? `coordinator unreachable (${publish.coordinator.error ?? 'no answer'}): ${o.pods.length} pods seen`
       : `${active}/${workers.length} workers active, ${pending} to converge${actions.length > 0 ? '; registering the coordinator host' : ''}`;
-  return { actions, summary, publish };
+  return { actions, summary, publish, requeueAfterMs: resyncMs(config) };
 }
+
+/** The resync that repairs drift (SCAN_INTERVAL_SECONDS): the published state (shards, rows) and each key. */
+export const resyncMs = (config: Pick<CitusSyncConfig, 'scanIntervalSeconds'>): number =>
+  config.scanIntervalSeconds * 1000;
