@@ -55,7 +55,7 @@ async function main(argv: readonly string[]): Promise<number> {
           code = await runUi({ ...config, token: config.token ?? lab.token }, [lab.handle], lab.urls);
           return;
         }
-        code = await runUi(config, [...(await inProcess(config)), await labLauncher()], []);
+        code = await runUi(config, await inProcess(config), []);
       },
     )
     .command(
@@ -75,7 +75,7 @@ async function main(argv: readonly string[]): Promise<number> {
         const urls = (args.urls as string[] | undefined) ?? [];
         if (!args.kube) {
           if (urls.length === 0) throw new UsageError("attach: pass the agents' URLs, or --kube");
-          code = await runUi(config, [await labLauncher()], urls);
+          code = await runUi(config, [], urls);
           return;
         }
         if (urls.length > 0) throw new UsageError('attach --kube: takes no URLs; it finds the agents in the namespace');
@@ -86,7 +86,7 @@ async function main(argv: readonly string[]): Promise<number> {
           ...(config.sources.has('kube.namespace') ? { namespace } : {}),
           ...(config.token === undefined ? {} : { token: config.token }),
         });
-        code = await runUi(config, [...handles, await labLauncher()], []);
+        code = await runUi(config, handles, []);
       },
     )
     .command(
@@ -146,17 +146,10 @@ async function main(argv: readonly string[]): Promise<number> {
           .option('node', { type: 'string', describe: 'the node a chaos action hits (default: the primary)' })
           .option('lines', { type: 'number', default: 40, describe: 'log lines per file' })
           .option('seconds', { type: 'number', default: 10, describe: 'how long `load` writes' })
-          .option('scale', {
-            type: 'number',
-            describe: '`load`: pods the autoscaler adds as it starts and removes as it ends (default 1; 0: none)',
-          })
           .option('output', { alias: 'o', choices: ['table', 'json'] as const, default: 'table' as const }),
       async (args) => {
         const { runLab, labArgs } = await import('./lab/cli.js');
         code = await runLab(labArgs(args, write));
-        // The supervisor has stopped all it started and its log is a file: it leaves now, not after
-        // main's exit timer, so `lab down` (which waits for it to be gone) returns sooner.
-        if (args.what === 'supervise') process.exit(code);
       },
     )
     .command(
@@ -315,12 +308,6 @@ async function inProcess(config: LoadedConfig): Promise<AgentHandle[]> {
       return { name: agent.name, reader: agent.reader, control: agent.control, logs, close: () => agent.close() };
     }),
   );
-}
-
-/** The `L` key's source outside lab mode: it offers the lab setup (the lab module loads only here). */
-async function labLauncher(): Promise<AgentHandle> {
-  const lab = await import('./lab/cli.js');
-  return lab.labLauncher();
 }
 
 async function runUi(config: LoadedConfig, local: AgentHandle[], urls: readonly string[]): Promise<number> {

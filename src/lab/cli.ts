@@ -23,8 +23,7 @@ import {
   SUPERVISOR_LOG,
   type LabState,
 } from './stack/state.js';
-import { renderLoad, runLoad } from './workload/load.js';
-import { scaleLaneOf } from './workload/scale-events.js';
+import { runLoad } from './workload/load.js';
 
 export interface LabArgs {
   readonly what: string;
@@ -34,8 +33,6 @@ export interface LabArgs {
   readonly node: string | undefined;
   readonly lines: number;
   readonly seconds: number;
-  /** `lab load --scale N`: pods up and down on the autoscaler's target; undefined: one when it runs. */
-  readonly scale: number | undefined;
   readonly write: (text: string) => void;
 }
 
@@ -74,15 +71,9 @@ export async function runLab(args: LabArgs): Promise<number> {
       return 0;
     }
     case 'load': {
-      const state = await current(dir);
-      const write = state.components.find((c) => c.name === 'haproxy')?.endpoints.write;
+      const write = (await current(dir)).components.find((c) => c.name === 'haproxy')?.endpoints.write;
       if (write === undefined) throw new PgdeckError('unavailable', 'the lab has no write port yet');
-      const lane = scaleLaneOf(state, args.scale);
-      const scale =
-        typeof lane === 'string'
-          ? ({ kind: 'none', why: lane } as const)
-          : ({ kind: 'events', lane, podCount: args.scale ?? 1 } as const);
-      args.write(renderLoad(await runLoad(Number(new URL(write).port), args.seconds, scale), args.output));
+      args.write(await runLoad(Number(new URL(write).port), args.seconds, args.output));
       return 0;
     }
     default:
@@ -201,16 +192,6 @@ export async function labForConsole(): Promise<{
   return { urls: daemonUrls(state), token: state.token, handle: labHandle(args.options.dir) };
 }
 
-/**
- * Outside lab mode (agents in-process or attached): the lab of the default dir as one more source of
- * the console, whose `lab-setup` action (the `L` key) brings it up and follows its progress.
- */
-export function labLauncher(): AgentHandle {
-  return labHandle(defaultLabDir(), { setup: { command: daemonCommand() } });
-}
-
-const daemonCommand = (): string[] => [process.execPath, ...process.execArgv, process.argv[1]!];
-
 /** Stops the supervisor (which stops everything it started) and removes the lab's files. */
 async function down(dir: string, write: (text: string) => void): Promise<number> {
   const state = readLabState(dir);
@@ -274,13 +255,12 @@ export function labArgs(args: Record<string, unknown>, write: (text: string) => 
       synchronous: args.synchronous === true,
       citusWorkers: integer('citus-workers', args.citusWorkers, 0, 8),
       kube: args.kube === false ? 'off' : 'auto',
-      command: daemonCommand(),
+      command: [process.execPath, ...process.execArgv, process.argv[1]!],
     },
     output: args.output === 'json' ? 'json' : 'table',
     node: typeof args.node === 'string' ? args.node : undefined,
     lines: integer('lines', args.lines, 1, 10_000),
     seconds: integer('seconds', args.seconds, 1, 3600),
-    scale: args.scale === undefined ? undefined : integer('scale', args.scale, 0, 8),
     write,
   };
 }

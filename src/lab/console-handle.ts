@@ -7,11 +7,10 @@ import {
   type AgentHandle,
   type AgentSnapshot,
 } from '../agents/kernel/snapshot.js';
-import { runLabSetup, setupCommand } from './lab-setup.js';
 import { CHAOS_ACTIONS, parseChaosAction, type ChaosAction, type ChaosReport } from './stack/chaos.js';
 import { callControl } from './stack/control.js';
 import { renderChaos } from './stack/render.js';
-import { runningLab, type LabState } from './stack/state.js';
+import type { LabState } from './stack/state.js';
 
 /** What the console shows of a lab: its state without the token. */
 export type LabView = Omit<LabState, 'token'>;
@@ -33,28 +32,6 @@ const actions: readonly ActionInfo[] = CHAOS_ACTIONS.map((a) => ({
   args: a === 'thaw' || a.startsWith('restart') ? '{}' : '{"node"?: "pgN"}',
 }));
 
-export const LAB_SETUP = 'lab-setup';
-
-const setupInfo: ActionInfo = {
-  name: LAB_SETUP,
-  description: 'bring up the local lab (pgdeck lab up) and follow its progress',
-  dangerous: true,
-  args: '{}',
-};
-
-export interface LabHandleOptions {
-  readonly pollMs?: number;
-  /**
-   * Outside lab mode: the handle offers `lab-setup` (the console's `L`), which runs `pgdeck lab up`
-   * with this command (`node dist/main.js`); while no lab runs it says so instead of going stale.
-   */
-  readonly setup?: {
-    readonly command: readonly string[];
-    /** Flags of `lab up` (sizes); none: the defaults. */
-    readonly args?: readonly string[];
-  };
-}
-
 const chaosOf = (name: string): ChaosAction => parseChaosAction(name.replace(/^chaos-/, ''));
 const nodeOf = (args: unknown): string =>
   typeof (args as { node?: unknown } | null)?.node === 'string' ? (args as { node: string }).node : '';
@@ -63,10 +40,8 @@ const nodeOf = (args: unknown): string =>
  * The running lab as one more source of the console: its state, polled from the supervisor's
  * control socket, and its chaos drills as actions (each drill's numbers land in the events).
  */
-export function labHandle(dir: string, options: LabHandleOptions = {}): AgentHandle<LabView> {
-  const pollMs = options.pollMs ?? 1000;
+export function labHandle(dir: string, pollMs = 1000): AgentHandle<LabView> {
   const journal = new Journal('lab', 500);
-  let settingUp = false;
   const listeners = new Set<() => void>();
   let snapshot: AgentSnapshot<LabView> = {
     agent: 'lab',
@@ -76,7 +51,7 @@ export function labHandle(dir: string, options: LabHandleOptions = {}): AgentHan
     health: initialHealth,
     state: undefined,
     summary: 'connecting to the lab supervisor',
-    actions: options.setup === undefined ? actions : [setupInfo, ...actions],
+    actions,
     source: { mode: 'in-process', connected: false, stale: false },
   };
   const publish = (next: Partial<AgentSnapshot<LabView>>): void => {
@@ -101,46 +76,10 @@ export function labHandle(dir: string, options: LabHandleOptions = {}): AgentHan
         source: { mode: 'in-process', connected: true, stale: false },
       });
     } catch (error) {
-      if (options.setup !== undefined && !settingUp && runningLab(dir) === null)
-        return publish({
-          state: undefined,
-          summary: `no lab running in ${dir}; L sets one up`,
-          source: { mode: 'in-process', connected: true, stale: false },
-        });
       publish({
         source: { mode: 'in-process', connected: false, stale: true, lastError: (error as Error).message },
         summary: 'the lab supervisor does not answer',
       });
-    }
-  };
-  const setUp = async (command: readonly string[], args: readonly string[] = []): Promise<ActionResult> => {
-    if (settingUp || runningLab(dir) !== null)
-      return { action: LAB_SETUP, ok: false, message: `a lab already runs or is being set up in ${dir}` };
-    settingUp = true;
-    const setup = setupCommand(command, dir, args);
-    journal.append({ severity: 'info', kind: 'lab-setup', message: `lab setup: ${setup.argv.join(' ')}`, fields: {} });
-    publish({
-      summary: `setting up the lab (${setup.via})`,
-      source: { mode: 'in-process', connected: true, stale: false },
-    });
-    try {
-      const outcome = await runLabSetup(setup, (event) => {
-        const message = setupMessage(event);
-        if (message === undefined) return;
-        journal.append({ severity: 'info', kind: 'lab-setup', message, fields: { ...event } });
-        publish({ summary: `setting up the lab: ${message}` });
-        void poll();
-      });
-      journal.append({
-        severity: outcome.ok ? 'info' : 'error',
-        kind: outcome.ok ? 'lab-setup' : 'lab-setup-failed',
-        message: outcome.message,
-        fields: {},
-      });
-      return { action: LAB_SETUP, ok: outcome.ok, message: outcome.message };
-    } finally {
-      settingUp = false;
-      void poll();
     }
   };
   void poll();
@@ -158,22 +97,6 @@ export function labHandle(dir: string, options: LabHandleOptions = {}): AgentHan
     },
     control: {
       preview: (name, args): Promise<ActionPreview> => {
-        if (name === LAB_SETUP && options.setup !== undefined) {
-          const setup = setupCommand(options.setup.command, dir, options.setup.args);
-          const running = runningLab(dir);
-          return Promise.resolve({
-            action: name,
-            allowed: running === null && !settingUp,
-            summary:
-              running !== null
-                ? `a lab already runs in ${dir} (supervisor ${running.pid})`
-                : `pgdeck lab up in ${dir}, ${setup.via} (${setup.why})`,
-            effects: [
-              'starts etcd, the failover cluster with its daemons, haproxy, Redis and Citus; the Kubernetes parts join when their binaries exist',
-              'progress shows in the Lab view (:lab) and the Events view',
-            ],
-          });
-        }
         const action = chaosOf(name);
         const node = nodeOf(args);
         return Promise.resolve({
@@ -184,7 +107,6 @@ export function labHandle(dir: string, options: LabHandleOptions = {}): AgentHan
         });
       },
       invoke: async (name, args): Promise<ActionResult> => {
-        if (name === LAB_SETUP && options.setup !== undefined) return setUp(options.setup.command, options.setup.args);
         const action = chaosOf(name);
         const res = await callControl(dir, 'POST', '/chaos', { action, node: nodeOf(args) });
         if (res.status !== 200) return { action: name, ok: false, message: String(res.body.error) };
@@ -204,19 +126,4 @@ export function labHandle(dir: string, options: LabHandleOptions = {}): AgentHan
       return Promise.resolve();
     },
   };
-}
-
-/** One line of a progress event of `lab up -o json`. */
-function setupMessage(event: Record<string, unknown>): string | undefined {
-  const secs = typeof event.elapsedMs === 'number' ? ` (${(event.elapsedMs / 1000).toFixed(1)} s)` : '';
-  switch (event.event) {
-    case 'component':
-      return `${String(event.component)} ${String(event.phase)}${event.detail ? `: ${String(event.detail)}` : ''}${secs}`;
-    case 'ready':
-      return `the lab is usable${secs}; the Kubernetes parts join in the Lab view`;
-    case 'running':
-      return 'a lab was already running';
-    default:
-      return undefined;
-  }
 }

@@ -179,7 +179,7 @@ describe('pgdeck lab', () => {
   }, 180_000);
 
   it('shows in the console: the Lab view lists the components, b on Redis runs its drill and reports it', async () => {
-    const handle = labHandle(dir, { pollMs: 200 });
+    const handle = labHandle(dir, 200);
     try {
       await until('the lab state', async () => handle.reader.getSnapshot().state !== undefined, 10_000, 50);
       const c = await showConsole([handle], { view: 'lab', size: { columns: 120, rows: 30 } });
@@ -214,46 +214,15 @@ describe('pgdeck lab', () => {
     expect(size.stderr.trim()).toBe('pgdeck: lab: --nodes must be an integer from 1 to 9, not 0');
   });
 
-  it('after a crash of its supervisor, L in a console outside lab mode sweeps what it left and sets the lab up again; down leaves nothing', async () => {
+  it('after a crash of its supervisor, up sweeps what it left and starts again; down leaves nothing', async () => {
     const before = await status();
     process.kill(before.pid, 'SIGKILL');
     await waitFor(() => !isAlive(before.pid), 'the supervisor gone');
     const none = await lab(['status']);
     expect(none.code).toBe(1);
     expect(none.stderr).toMatch(/no lab is running/);
-    // the source main.ts adds to a console of agents in-process or attached (labLauncher)
-    const launcher = labHandle(dir, {
-      pollMs: 200,
-      setup: { command: [process.execPath, main], args: [...small, '--no-kube'] },
-    });
-    try {
-      await until(
-        'the launcher says no lab runs',
-        async () => /no lab running/.test(launcher.reader.getSnapshot().summary),
-        10_000,
-        50,
-      );
-      expect(launcher.reader.getSnapshot().source).toMatchObject({ connected: true, stale: false });
-      const c = await showConsole([launcher], { size: { columns: 120, rows: 30 } });
-      await c.press('?');
-      expect(c.frame()).toContain('set up the lab');
-      await c.press('\x1b');
-      await c.press('L');
-      await until('the preview', async () => c.frame().includes('Proceed?'), 20_000, 50);
-      expect(c.frame()).toMatch(/pgdeck lab up in .*directly|pgdeck lab up in .*nix develop/);
-      await c.press('y');
-      await until('the setup done', async () => /lab-setup: done/.test(c.frame()), 180_000, 200);
-      const progress = launcher.reader.events(0).events.filter((e) => e.kind === 'lab-setup');
-      for (const name of ['etcd', 'failover', 'haproxy', 'redis', 'citus'])
-        expect(progress.some((e) => e.message.startsWith(`${name} ready`))).toBe(true);
-      expect(progress.some((e) => e.message.startsWith('the lab is usable'))).toBe(true);
-      await c.press(':lab\r');
-      await until('the Lab view lists the new lab', async () => /haproxy\s+ready/.test(c.frame()), 10_000, 100);
-      expect(c.frame()).toMatch(/kube\s+skipped/);
-      c.unmount();
-    } finally {
-      await launcher.close();
-    }
+    const up = await lab(['up', ...small, '--no-kube', '-o', 'json']);
+    expect(up.code).toBe(0);
     expect(ownedDirs(before.pid)).toEqual([]);
     const orphaned = ports(before);
     expect(await Promise.all(orphaned.map(portOpen))).toEqual(orphaned.map(() => false));
