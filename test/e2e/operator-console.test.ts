@@ -193,12 +193,16 @@ describe('the console attached to a headless patroni-operator (built CLI in tmux
       expect(sts.metadata?.name).toBe('orders');
       expect(((await readCluster(admin, namespace, 'orders'))?.spec as { replicas?: number }).replicas).toBe(4);
       await labelRoles(kube(), admin, namespace, 'orders', 4);
+      // The member rows follow the pods' role labels and may come a frame after the cluster's row.
       const scaled = await t.waitFor(
-        `${orders} Running 4/4`,
-        (s) => clusterRow(s, orders)?.phase === 'Running' && clusterRow(s, orders)?.ready === '4/4',
+        `${orders} Running 4/4 with orders-3 a ready replica`,
+        (s) =>
+          clusterRow(s, orders)?.phase === 'Running' &&
+          clusterRow(s, orders)?.ready === '4/4' &&
+          memberRow(s, orders, 'orders-3') === 'replica ready',
         60_000,
       );
-      expect(memberRow(scaled, orders, 'orders-3')).toBe('replica ready');
+      expect(memberRow(scaled, orders, 'orders-0')).toBe('primary ready');
 
       t.keys('q');
       expect(await t.waitForExit(15_000)).toBe(0);
