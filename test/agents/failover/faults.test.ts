@@ -214,19 +214,23 @@ describe('failover agent under faults (real PostgreSQL and etcd, 3 nodes on loop
       try {
         const before = JSON.parse((await etcd.get('/pgdeck/lab/primary').string())!) as { generation: number };
         await cluster.etcd.wipe();
-        const config = await until(
-          'the dynamic config back in the new etcd',
+        // Any daemon may write the config back; the primary record comes from the serving primary, maybe later.
+        const [config, record] = await until(
+          'the dynamic config and the primary record back in the new etcd',
           async () => {
-            const raw = await etcd.get('/pgdeck/lab/config').string();
-            return raw === null ? null : (JSON.parse(raw) as { lagBudgetBytes: number });
+            const [rawConfig, rawPrimary] = await Promise.all([
+              etcd.get('/pgdeck/lab/config').string(),
+              etcd.get('/pgdeck/lab/primary').string(),
+            ]);
+            if (rawConfig === null || rawPrimary === null) return null;
+            return [
+              JSON.parse(rawConfig) as { lagBudgetBytes: number },
+              JSON.parse(rawPrimary) as { name: string; generation: number },
+            ] as const;
           },
           30_000,
         );
         expect(config.lagBudgetBytes).toBe(4_242_424);
-        const record = JSON.parse((await etcd.get('/pgdeck/lab/primary').string())!) as {
-          name: string;
-          generation: number;
-        };
         expect(record).toMatchObject({ name: primary, generation: before.generation });
         const kept = await etcd.getAll().prefix('/pgdeck/lab/history/').keys();
         expect(kept.sort()).toEqual(done.map((h) => `/pgdeck/lab/history/${h.id}`).sort());
