@@ -98,8 +98,11 @@ describe('service launchers', () => {
   });
 
   it('sweeps the servers of a run that crashed', async () => {
+    // A temp dir of its own: any test starting a server sweeps the shared one, and could take this orphan first.
+    const root = mkdtempSync(join(tmpdir(), 'pgdeck-sweep-'));
     const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/orphan-maker.ts'], {
       stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, TMPDIR: root },
     });
     const orphanPid = await new Promise<number>((resolve, reject) => {
       child.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
@@ -109,9 +112,10 @@ describe('service launchers', () => {
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
     expect(isAlive(orphanPid)).toBe(true);
-    expect(sweepOrphans()).toBeGreaterThanOrEqual(1);
+    expect(sweepOrphans(root)).toBeGreaterThanOrEqual(1);
     for (let i = 0; i < 50 && isAlive(orphanPid); i++) await new Promise((r) => setTimeout(r, 20));
     expect(isAlive(orphanPid)).toBe(false);
+    rmSync(root, { recursive: true, force: true });
   });
 
   it('leaves a dir another worker has just made (no owner.pid yet) alone, and sweeps it once it is old', () => {

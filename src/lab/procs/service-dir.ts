@@ -110,12 +110,12 @@ function ownerOf(path: string): number {
   }
 }
 
-/** Kills what crashed runs left behind; returns how many dirs were swept. */
-export function sweepOrphans(): number {
+/** Kills what crashed runs left behind in `root` (the temp dir); returns how many dirs were swept. */
+export function sweepOrphans(root = tmpdir()): number {
   let swept = 0;
-  for (const name of readdirSync(tmpdir())) {
+  for (const name of readdirSync(root)) {
     if (!name.startsWith(PREFIX)) continue;
-    const path = join(tmpdir(), name);
+    const path = join(root, name);
     try {
       const stat = statSync(path);
       if (!stat.isDirectory()) continue;
