@@ -1,5 +1,5 @@
 import { KUBE_RESOURCES, type KubeClient, type KubeObject } from '../../src/agents/adapters/kube.js';
-import { postgresClusterCrd } from '../../src/agents/patroni-operator/crd.js';
+import { installCrd as installLabCrd } from '../../src/lab/stack/kube-parts.js';
 import { POSTGRES_CLUSTERS } from '../../src/agents/patroni-operator/deps.js';
 import type { Phase, PostgresClusterStatus } from '../../src/agents/patroni-operator/types.js';
 
@@ -20,21 +20,7 @@ export async function until<T>(
 
 /** Applies the PostgresCluster CRD (the object manifests/crd/ holds) and waits until it is Established. */
 export async function installCrd(admin: KubeClient): Promise<void> {
-  const objects = admin.objects('bench-installer');
-  const crd = postgresClusterCrd() as KubeObject;
-  await objects.apply(KUBE_RESOURCES.customResourceDefinitions, crd);
-  await until(
-    'the PostgresCluster CRD established',
-    async () => {
-      const got = await objects.get<KubeObject>({
-        resource: KUBE_RESOURCES.customResourceDefinitions,
-        name: crd.metadata?.name ?? '',
-      });
-      const conditions = (got?.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions;
-      return conditions?.some((c) => c.type === 'Established' && c.status === 'True') === true;
-    },
-    60_000,
-  );
+  await installLabCrd(admin.objects('bench-installer'));
 }
 
 /** A namespace whose `default` ServiceAccount exists. */

@@ -1,4 +1,4 @@
-import { connectKube, KUBE_RESOURCES, type KubeObject } from '../../agents/adapters/kube.js';
+import { connectKube, KUBE_RESOURCES, type KubeObject, type KubeObjects } from '../../agents/adapters/kube.js';
 import { postgresClusterCrd } from '../../agents/patroni-operator/crd.js';
 import { waitUntil } from '../procs/daemon.js';
 import { KUBE_AGENTS, startLabAgents, type KubeAgentName, type LabAgent } from './agents.js';
@@ -16,28 +16,22 @@ export function labAgentNames(options: Pick<LabOptions, 'citusWorkers'>): KubeAg
 }
 
 /** Applies the PostgresCluster CRD (the same object as manifests/crd/) and waits until it is Established. */
-async function installCrd(kubeconfig: string, signal: AbortSignal): Promise<void> {
-  const kube = connectKube({ source: { kind: 'kubeconfig', path: kubeconfig } });
-  try {
-    const objects = kube.objects('pgdeck-lab');
-    const crd = postgresClusterCrd() as KubeObject;
-    await objects.apply(KUBE_RESOURCES.customResourceDefinitions, crd);
-    await waitUntil(
-      'the PostgresCluster CRD established',
-      async () => {
-        const got = await objects.get<KubeObject>({
-          resource: KUBE_RESOURCES.customResourceDefinitions,
-          name: crd.metadata?.name ?? '',
-        });
-        const conditions = (got?.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions;
-        return conditions?.some((c) => c.type === 'Established' && c.status === 'True') === true;
-      },
-      60_000,
-      { signal, intervalMs: 100 },
-    );
-  } finally {
-    await kube.close();
-  }
+export async function installCrd(objects: KubeObjects, signal?: AbortSignal): Promise<void> {
+  const crd = postgresClusterCrd() as KubeObject;
+  await objects.apply(KUBE_RESOURCES.customResourceDefinitions, crd);
+  await waitUntil(
+    'the PostgresCluster CRD established',
+    async () => {
+      const got = await objects.get<KubeObject>({
+        resource: KUBE_RESOURCES.customResourceDefinitions,
+        name: crd.metadata?.name ?? '',
+      });
+      const conditions = (got?.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions;
+      return conditions?.some((c) => c.type === 'Established' && c.status === 'True') === true;
+    },
+    60_000,
+    { ...(signal === undefined ? {} : { signal }), intervalMs: 100 },
+  );
 }
 
 export function publishAgent(agent: LabAgent, detail: string): Published {
@@ -65,7 +59,12 @@ export async function startKubeParts(
   const names = labAgentNames(options);
   for (const name of names) set(name, 'starting', '', { detail: '', endpoints: { url: url(ports[name]) }, logs: {} });
   try {
-    await installCrd(kube.kubeconfigPath, signal);
+    const client = connectKube({ source: { kind: 'kubeconfig', path: kube.kubeconfigPath } });
+    try {
+      await installCrd(client.objects('pgdeck-lab'), signal);
+    } finally {
+      await client.close();
+    }
     if (stack.citus !== undefined) stack.citusPods = await backCitusPods(kube.kubeconfigPath, stack.citus, signal);
     stack.agents = await startLabAgents({
       command: options.command,
