@@ -10,7 +10,7 @@ export interface AuditedCreate {
 
 interface AuditEvent {
   readonly verb?: string;
-  readonly objectRef?: { readonly resource?: string; readonly namespace?: string };
+  readonly objectRef?: { readonly resource?: string; readonly namespace?: string; readonly name?: string };
   readonly requestObject?: { readonly metadata?: { readonly name?: string } };
   readonly responseStatus?: { readonly code?: number };
   readonly requestReceivedTimestamp?: string;
@@ -32,7 +32,8 @@ export async function auditedCreates(path: string, namespace: string): Promise<A
     const event = JSON.parse(line) as AuditEvent;
     if (event.verb !== 'create' || event.objectRef?.resource !== 'pods') continue;
     if (event.objectRef.namespace !== namespace) continue;
-    const name = event.requestObject?.metadata?.name;
+    // Metadata level names the pod in objectRef; Request level (an older policy) in the request body
+    const name = event.objectRef.name ?? event.requestObject?.metadata?.name;
     if (name === undefined || event.requestReceivedTimestamp === undefined) continue;
     creates.push({ name, receivedAt: epochMs(event.requestReceivedTimestamp), code: event.responseStatus?.code ?? 0 });
   }
