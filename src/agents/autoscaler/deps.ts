@@ -8,6 +8,7 @@ import {
 } from '../adapters/kube.js';
 import { RedisStreams } from '../adapters/redis.js';
 import type { AgentContext } from '../kernel/context.js';
+import { TaskPodIndex } from './pod-index.js';
 import { TASK_POD_SELECTOR } from './task-pods.js';
 import type { AutoscalerConfig, TargetKind } from './types.js';
 
@@ -35,6 +36,8 @@ export interface AutoscalerDeps {
   readonly objects: ReturnType<KubeClient['objects']>;
   /** The task pods of this namespace (the shared informer, held until the agent stops). */
   readonly pods: KubeInformer;
+  /** The task pods of `pods` by task, with the count in flight, kept up to date change by change. */
+  readonly index: TaskPodIndex;
 }
 
 export function connectAutoscaler(config: AutoscalerConfig, ctx: AgentContext): Promise<AutoscalerDeps> {
@@ -54,10 +57,12 @@ export function connectAutoscaler(config: AutoscalerConfig, ctx: AgentContext): 
     { resource: KUBE_RESOURCES.pods, namespace: config.namespace, labelSelector: TASK_POD_SELECTOR },
     ctx.signal,
   );
-  return Promise.resolve({ config, redis, kube, objects: kube.objects(FIELD_MANAGER), pods });
+  const index = new TaskPodIndex(pods);
+  return Promise.resolve({ config, redis, kube, objects: kube.objects(FIELD_MANAGER), pods, index });
 }
 
 export async function closeAutoscaler(deps: AutoscalerDeps): Promise<void> {
+  deps.index.close();
   deps.redis.close();
   await deps.kube.close();
 }

@@ -4,10 +4,10 @@ import type { AgentContext } from '../kernel/context.js';
 import { errorKind, errorMessage, PgdeckError } from '../kernel/errors.js';
 import { AckBatcher } from './ack-batcher.js';
 import { actOnEntry, type EntryActContext } from './act.js';
-import { decideEntry, inFlight } from './decide/entry.js';
+import { decideEntry } from './decide/entry.js';
 import type { AutoscalerDeps } from './deps.js';
 import { readLastScale } from './last-scale.js';
-import { observedPods, readTarget } from './observe.js';
+import { readTarget } from './observe.js';
 import { TokenBucket } from './rate-limit.js';
 import { taskPodName } from './task-pods.js';
 import type { EntryAction, EntryPlan, EntryView, LastScale, ParsedEntry, TargetScale, TaskPod } from './types.js';
@@ -15,8 +15,6 @@ import type { EntryAction, EntryPlan, EntryView, LastScale, ParsedEntry, TargetS
 type Do = Extract<EntryPlan, { kind: 'do' }>;
 
 const retryBackoff: BackoffPolicy = { baseMs: 100, maxMs: 5_000, jitter: 0.3 };
-/** A create the informer has not shown after this long is no longer counted in flight. */
-const SENT_TTL_MS = 60_000;
 /** Longest wait for room before deciding again. */
 const ROOM_WAIT_MS = 1_000;
 
@@ -33,7 +31,6 @@ const inRedis = (a: EntryAction): boolean => a.kind === 'ack' || a.kind === 'dea
 export class EntryHandler {
   private readonly bucket: TokenBucket;
   private readonly acks: AckBatcher;
-  private readonly sent = new Map<string, { pod: TaskPod; at: number }>();
   private waitingCount = 0;
 
   constructor(
@@ -77,7 +74,7 @@ export class EntryHandler {
         ({ plan, reserved } = await this.plan(parsed, signal));
         for (const action of plan.actions) if (!inRedis(action)) await actOnEntry(this.deps, action, act);
       } catch (error) {
-        for (const name of reserved) this.sent.delete(name);
+        for (const name of reserved) this.deps.index.release(name);
         if (signal.aborted) return;
         const why = `${errorKind(error)}: ${errorMessage(error)}`;
         if (attempt < maxAttempts) {
@@ -106,7 +103,7 @@ export class EntryHandler {
     try {
       for (;;) {
         const target = await this.targetView(parsed);
-        const plan = decideEntry(parsed, this.view(target), this.deps.config, this.ctx.clock.now());
+        const plan = decideEntry(parsed, this.view(parsed, target), this.deps.config, this.ctx.clock.now());
         if (plan.kind === 'do') return { plan, reserved: this.reserve(plan, parsed) };
         if (!waiting) {
           this.ctx.log.info(`backpressure: ${plan.reason}; not reading until pods finish`, { id: parsed.id });
@@ -133,14 +130,16 @@ export class EntryHandler {
     return { target, lastScale };
   }
 
-  /** Synchronous on purpose: the count of pods in flight and the reservation after it see the same world. */
-  private view(target: { target: TargetScale | null; lastScale: LastScale | null }): EntryView {
-    const pods = observedPods(this.deps);
-    const seen = new Set(pods.map((p) => p.name));
-    const now = this.ctx.clock.now();
-    for (const [name, s] of this.sent) if (seen.has(name) || now - s.at > SENT_TTL_MS) this.sent.delete(name);
-    const all = [...pods, ...[...this.sent.values()].map((s) => s.pod)];
-    return { pods: all, inFlight: inFlight(all), ...target };
+  /**
+   * Synchronous on purpose: the count of pods in flight and the reservation after it see the same
+   * world. Only the entry's own task's pods: the index keeps them by task, so this costs the same
+   * with ten pods or ten thousand.
+   */
+  private view(parsed: ParsedEntry, target: { target: TargetScale | null; lastScale: LastScale | null }): EntryView {
+    const { index } = this.deps;
+    const taskId = parsed.kind === 'event' && parsed.event.target === undefined ? parsed.event.taskId : undefined;
+    const pods = taskId === undefined ? [] : index.ofTask(taskId, this.ctx.clock.now());
+    return { pods, inFlight: index.inFlight, ...target };
   }
 
   /** Counts the pods a plan creates in flight until the informer shows them; returns their names. */
@@ -159,7 +158,7 @@ export class EntryHandler {
           deleting: false,
           finishedAt: null,
         };
-        this.sent.set(name, { pod, at: this.ctx.clock.now() });
+        this.deps.index.reserve(pod, this.ctx.clock.now());
         names.push(name);
       }
     }

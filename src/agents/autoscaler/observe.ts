@@ -3,24 +3,9 @@ import type { ObserveContext } from '../kernel/context.js';
 import { errorMessage } from '../kernel/errors.js';
 import { finishedTasks } from './decide/pass.js';
 import { TARGET_RESOURCES, type AutoscalerDeps } from './deps.js';
-import { taskPodOf } from './task-pods.js';
-import type {
-  AutoscalerMemory,
-  AutoscalerObserved,
-  DeadLetterInfo,
-  StreamObservation,
-  TargetScale,
-  TaskPod,
-} from './types.js';
+import type { AutoscalerMemory, AutoscalerObserved, DeadLetterInfo, StreamObservation, TargetScale } from './types.js';
 
 const LAST_DEAD_LETTERS = 5;
-
-export function observedPods(deps: AutoscalerDeps): TaskPod[] {
-  return deps.pods
-    .list()
-    .map(taskPodOf)
-    .filter((p): p is TaskPod => p !== undefined);
-}
 
 /** Stream length, group lag and pending, consumers, and the dead-letter stream: an outage is data. */
 export async function observeStream(deps: AutoscalerDeps): Promise<StreamObservation> {
@@ -97,7 +82,7 @@ export async function observeAutoscaler(
   return {
     stream,
     podsSynced: deps.pods.state().synced,
-    pods: observedPods(deps),
+    pods: deps.index.pods(),
     targets: targets.flatMap((r) => (r.ok ? [r.t] : [])),
     targetErrors: targets.flatMap((r) => (r.ok ? [] : [r.why])),
     reported: ctx.memory.reported,

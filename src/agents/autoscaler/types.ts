@@ -96,7 +96,9 @@ export interface TargetScale {
 
 /** What one entry of the stream needs to know of the world when it is handled. */
 export interface EntryView {
+  /** The pods of the event's task (observed, and reserved by decisions the informer has not shown yet). */
   readonly pods: readonly TaskPod[];
+  /** Task pods in flight, of every task. */
   readonly inFlight: number;
   /** The target the event names, read just now; null when the event names none. */
   readonly target: TargetScale | null;

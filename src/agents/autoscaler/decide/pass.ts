@@ -13,17 +13,30 @@ import { inFlight } from './entry.js';
 
 const noPhases = (): Record<PodPhase, number> => ({ Pending: 0, Running: 0, Succeeded: 0, Failed: 0, Unknown: 0 });
 
+/** Task ids in the order of `localeCompare`, without building a collator per comparison. */
+const byTaskId = new Intl.Collator().compare;
+/** The pass reads the same pods array until a pod changes (TaskPodIndex.pods): grouped once per array. */
+const grouped = new WeakMap<readonly TaskPod[], readonly TaskWorkers[]>();
+
 /** Workers by phase per task, in task order. */
-export function tasksOf(pods: readonly TaskPod[]): TaskWorkers[] {
+export function tasksOf(pods: readonly TaskPod[]): readonly TaskWorkers[] {
+  const known = grouped.get(pods);
+  if (known !== undefined) return known;
   const byTask = new Map<string, TaskPod[]>();
-  for (const p of pods) byTask.set(p.taskId, [...(byTask.get(p.taskId) ?? []), p]);
-  return [...byTask.entries()]
-    .sort(([a], [b]) => a.localeCompare(b))
+  for (const p of pods) {
+    const own = byTask.get(p.taskId);
+    if (own === undefined) byTask.set(p.taskId, [p]);
+    else own.push(p);
+  }
+  const tasks = [...byTask.entries()]
+    .sort(([a], [b]) => byTaskId(a, b))
     .map(([taskId, own]) => {
       const phases = noPhases();
       for (const p of own) phases[p.phase] += 1;
       return { taskId, phases, pods: own.map((p) => p.name).sort() };
     });
+  grouped.set(pods, tasks);
+  return tasks;
 }
 
 /** Tasks whose every pod has finished: their result can be recorded. */
@@ -55,9 +68,10 @@ export function decideAutoscaler(
   const expired = live.filter((p) => expiry(p) <= now).map((p) => p.name);
   const later = live.filter((p) => expiry(p) > now).map((p) => expiry(p) - now);
   const tasks = tasksOf(observed.pods);
+  const reported = new Set(observed.reported);
   const events: DecisionEvent[] = [];
   for (const t of tasks)
-    if (done.has(t.taskId) && !observed.reported.includes(t.taskId))
+    if (done.has(t.taskId) && !reported.has(t.taskId))
       events.push({
         severity: t.phases.Failed > 0 ? 'warn' : 'info',
         kind: 'task-finished',
