@@ -86,14 +86,26 @@ describe('the autoscaler console module', () => {
     await c.press(':as\r');
     await waitFor(() => c.frame().includes('WORKERS BY TASK'), 'the autoscaler view', 3000);
     const frame = c.frame();
-    expect(frame).toContain(
-      'stream otto:scale:events group autoscaler: length 42, lag 3, pending 2 · in flight 5/200 · dead letters 1',
-    );
+    expect(frame).toContain('length 42, lag 3, pending 2 · stream otto:scale:events group autoscaler');
+    expect(frame).toContain('in flight 5/200 · dead letters 1 · replicas scaler-0');
     expect(frame).toMatch(/task-123\s+0\s+3\s+0\s+0/);
     expect(frame).toMatch(/task-124\s+0\s+0\s+1\s+1/);
     expect(frame).toMatch(/workers\s+StatefulSet\s+2\s+2\s+1\s+4/);
     expect(frame).toMatch(/scaler-1\s+0\s+45/);
     expect(frame).toContain('pod_count must be 1..50, got "abc"');
+  });
+
+  it('shows every stream figure on an 80x24 terminal (two banner lines, figures first)', async () => {
+    const s = scaler();
+    const c = await showConsole([{ reader: s.store, control: s.control }], { size: { columns: 80, rows: 24 } });
+    await c.press(':as\r');
+    await waitFor(() => c.frame().includes('WORKERS BY TASK'), 'the autoscaler view', 3000);
+    const lines = c.frame().split('\n');
+    expect(lines.find((l) => l.startsWith('length '))).toBe(
+      'length 42, lag 3, pending 2 · stream otto:scale:events group autoscaler',
+    );
+    expect(lines.find((l) => l.startsWith('in flight '))).toBe('in flight 5/200 · dead letters 1 · replicas scaler-0');
+    expect(lines.length).toBeLessThan(24);
   });
 
   it('+ on a target previews and invokes scale by one; t sends a test event after its preview', async () => {

@@ -38,7 +38,7 @@ export const autoscalerModule: UiModule = {
       model: (ctx) => {
         const all = scalersOf(ctx.groups);
         return {
-          banner: all.map(banner),
+          banner: all.flatMap(banner),
           tables: [
             {
               id: 'tasks',

@@ -44,15 +44,27 @@ export function scalersOf(groups: readonly EntityGroup[]): ScalerEntity[] {
   );
 }
 
-export function banner(e: ScalerEntity): BannerLine {
+/**
+ * Two lines per stream, the figures first so that an 80-column terminal still shows them all: the
+ * stream and its group, then the pods in flight, the dead letters and the replicas.
+ */
+export function banner(e: ScalerEntity): BannerLine[] {
   const s = e.model.state;
-  if (s === undefined) return { key: `${e.group.key}:b`, text: `${e.model.entity}: no state yet`, tone: 'stale' };
+  if (s === undefined) return [{ key: `${e.group.key}:b`, text: `${e.model.entity}: no state yet`, tone: 'stale' }];
   const redis = s.redis.reachable ? '' : ` · redis unreachable: ${s.redis.error ?? '?'}`;
-  return {
-    key: `${e.group.key}:b`,
-    text: `stream ${s.stream} group ${s.group}: length ${s.length}, lag ${s.lag ?? '?'}, pending ${s.pending} · in flight ${s.inFlight}/${s.maxPodsInFlight} · dead letters ${s.deadLetters} · replicas ${e.model.replicas.join(', ')}${redis}`,
-    tone: !e.model.live ? 'stale' : !s.redis.reachable ? 'bad' : s.deadLetters > 0 ? 'warn' : 'ok',
-  };
+  const tone = !e.model.live ? 'stale' : !s.redis.reachable ? 'bad' : s.deadLetters > 0 ? 'warn' : 'ok';
+  return [
+    {
+      key: `${e.group.key}:b`,
+      text: `length ${s.length}, lag ${s.lag ?? '?'}, pending ${s.pending} · stream ${s.stream} group ${s.group}${redis}`,
+      tone,
+    },
+    {
+      key: `${e.group.key}:b2`,
+      text: `in flight ${s.inFlight}/${s.maxPodsInFlight} · dead letters ${s.deadLetters} · replicas ${e.model.replicas.join(', ')}`,
+      tone,
+    },
+  ];
 }
 
 export const taskColumns: readonly Column[] = [
