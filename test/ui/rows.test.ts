@@ -66,9 +66,11 @@ describe('the table layout', () => {
     expect(fit('7', 3, 'right')).toBe('  7');
   });
 
-  it('narrow: the flexible column gives way first, then wide columns go, never below a title', () => {
+  it('narrow: the flexible column gives way first, then wide columns go (the flexible one takes their room), never below a title', () => {
     expect(columnWidths(columns, rows, 60)).toEqual([4, 9, 9, 33]);
     expect(columnWidths(columns, rows, 40)).toEqual([4, 0, 9, 23]);
+    // the room the left-out wide column frees goes to the flexible one (not kept at 24)
+    expect(columnWidths(columns, rows, 50)).toEqual([4, 0, 9, 33]);
     const tight = columnWidths(columns, rows, 20);
     expect(tight[0]).toBeGreaterThanOrEqual(4);
     expect(tight[2]).toBeGreaterThanOrEqual(5);

@@ -16,8 +16,8 @@ export function fit(text: string, width: number, align: 'left' | 'right' = 'left
 /**
  * Column widths from content: each column as wide as its widest cell or title (up to its `max`);
  * when they do not fit, flexible columns give way to 24 characters, then wide columns are left out
- * (width 0, from the right), then flexible columns give way further, then the widest column, never
- * below its title (or 3 characters).
+ * (width 0, from the right) and the flexible ones take back what that freed, then flexible columns give
+ * way further, then the widest column, never below its title (or 3 characters).
  */
 export function columnWidths(
   columns: readonly Column[],
@@ -43,8 +43,16 @@ export function columnWidths(
       if (columns[i]!.flex === true)
         widths[i]! -= Math.max(0, Math.min(over(), widths[i]! - Math.max(floor[i]!, least)));
   };
+  const natural = [...widths];
   shrinkFlex(FLEX_KEEPS);
-  for (let i = columns.length - 1; i >= 0 && over() > 0; i--) if (columns[i]!.wide === true) widths[i] = 0;
+  let dropped = false;
+  for (let i = columns.length - 1; i >= 0 && over() > 0; i--)
+    if (columns[i]!.wide === true) {
+      widths[i] = 0;
+      dropped = true;
+    }
+  // the room a left-out column frees goes back to the flexible ones first
+  if (dropped) for (let i = 0; i < columns.length; i++) if (columns[i]!.flex === true) widths[i] = natural[i]!;
   shrinkFlex(0);
   let left = over();
   while (left > 0) {
