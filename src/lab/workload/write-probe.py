@@ -7,6 +7,7 @@ import json, signal, sys, time
 import psycopg2
 
 hosts, ports, interval = sys.argv[1], sys.argv[2], float(sys.argv[3]) if len(sys.argv) > 3 else 0.02
+first_seq = int(sys.argv[4]) if len(sys.argv) > 4 else 0
 dsn = f"host={hosts} port={ports} dbname=postgres user=postgres target_session_attrs=read-write connect_timeout=2"
 running = True
 signal.signal(signal.SIGTERM, lambda *_: globals().__setitem__("running", False))
@@ -19,7 +20,7 @@ def connect():
         cur.execute("SELECT inet_server_port()")
         return c, cur.fetchone()[0]
 
-conn, server_port, seq = None, None, 0
+conn, server_port, seq = None, None, first_seq
 while running:
     seq += 1
     start = time.time() * 1000
