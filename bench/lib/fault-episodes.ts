@@ -110,13 +110,17 @@ export async function runEpisode(
       await sleep(500);
       system.killNode(primary);
       from = Date.now();
-      try {
-        rtoMs = await firstAck(probe, from, port, 120_000);
-      } finally {
-        const restarted = await Promise.allSettled([system.restart(first), system.restart(primary)]);
-        const failed = restarted.find((r) => r.status === 'rejected');
-        if (failed !== undefined) throw failed.reason;
-      }
+      const recovered = await firstAck(probe, from, port, 120_000).then(
+        (ms) => ({ ok: true as const, ms }),
+        (error: unknown) => ({ ok: false as const, error }),
+      );
+      // Both daemons start again whether or not a write came back, so the next fault finds the cluster whole.
+      const failed = (await Promise.allSettled([system.restart(first), system.restart(primary)])).find(
+        (r) => r.status === 'rejected',
+      );
+      if (!recovered.ok) throw recovered.error;
+      if (failed !== undefined) throw failed.reason;
+      rtoMs = recovered.ms;
       break;
     }
     case 'frozen-daemon':
