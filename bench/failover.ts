@@ -43,7 +43,7 @@ function put(target: Record<string, number>, name: string, values: readonly numb
 }
 
 /** The probe rows on whichever of `ports` is the writable primary now (the source of truth). */
-async function surviving(ports: readonly number[]): Promise<Set<number>> {
+export async function surviving(ports: readonly number[]): Promise<Set<number>> {
   for (const port of ports) {
     const client = new Client({
       host: '127.0.0.1',
@@ -66,7 +66,7 @@ async function surviving(ports: readonly number[]): Promise<Set<number>> {
 }
 
 /** How many standbys stream from the server on `port` (the same readiness pgdeck's runs wait for). */
-async function streamingReplicas(port: number): Promise<number> {
+export async function streamingReplicas(port: number): Promise<number> {
   const client = new Client({
     host: '127.0.0.1',
     port,
@@ -106,7 +106,7 @@ async function awaitRecovery(probe: WriteProbe, killAt: number, port: number, ti
  * a query on the frozen server stays blocked until it resumes (the kernel keeps the socket alive), so
  * the probe cannot measure this case; the daemon's first write is a real committed transaction.
  */
-async function firstWriteAfter(
+export async function firstWriteAfter(
   cluster: FailoverCluster,
   victim: string,
   stopAt: number,

@@ -35,6 +35,8 @@ export interface EtcdOptions {
   readonly startTimeoutMs?: number;
   /** Cluster members (default 1). */
   readonly members?: 1 | 3;
+  /** The address clients connect to (default 127.0.0.1): a test bridge's own address for network namespaces. */
+  readonly clientHost?: string;
 }
 
 /**
@@ -64,7 +66,7 @@ async function startOnce(options: EtcdOptions): Promise<EtcdServer> {
     const name = `lab${i}`;
     members.push({
       name,
-      endpoint: `http://127.0.0.1:${clientPort}`,
+      endpoint: `http://${options.clientHost ?? '127.0.0.1'}:${clientPort}`,
       clientPort,
       peerPort,
       dataDir: join(dir.path, count === 1 ? 'data' : `data-${name}`),

@@ -11,6 +11,8 @@ import { createServiceDir, isAlive } from './service-dir.js';
 
 export interface FailoverMember {
   readonly name: string;
+  /** The address its postgres and its API listen on (127.0.0.1 unless placed elsewhere). */
+  readonly host: string;
   readonly pgPort: number;
   readonly apiPort: number;
   readonly apiUrl: string;
@@ -60,6 +62,13 @@ export interface FailoverClusterOptions {
   readonly token?: string;
   /** What each daemon's SIGTERM does to its postgres (`--on-stop`; the agent's default is `stop`). */
   readonly onStop?: 'stop' | 'leave';
+  /** Where member `index` runs: its address and a command its daemon runs under (`ip netns exec NS`). */
+  readonly placement?: (index: number) => MemberPlacement;
+}
+
+export interface MemberPlacement {
+  readonly host: string;
+  readonly wrap: readonly string[];
 }
 
 function defaultCommand(): string[] {
@@ -89,19 +98,22 @@ export async function startFailoverCluster(options: FailoverClusterOptions = {})
   const token = options.token ?? randomBytes(24).toString('hex');
   const members: FailoverMember[] = [];
   const daemons = new Map<string, Daemon>();
-  for (let i = 0; i < count; i++) members.push(await member(`pg${i}`));
+  for (let i = 0; i < count; i++)
+    members.push(await member(`pg${i}`, options.placement?.(i) ?? { host: '127.0.0.1', wrap: [] }));
 
-  async function member(name: string): Promise<FailoverMember> {
+  async function member(name: string, placement: MemberPlacement): Promise<FailoverMember> {
+    const { host } = placement;
+    const argv = [...placement.wrap, ...command];
     const [pgPort, apiPort] = [await freePort(), await freePort()];
     const home = join(dir.path, name);
     mkdirSync(home, { recursive: true });
     const dataDir = join(home, 'data');
-    const apiUrl = `http://127.0.0.1:${apiPort}`;
+    const apiUrl = `http://${host}:${apiPort}`;
     const params = { fsync: 'off', shared_buffers: "'32MB'", max_connections: '60', ...options.pgParameters };
     const configFile = join(home, 'pgdeck.json');
     writeFileSync(configFile, JSON.stringify({ agents: { failover: { pgParameters: params } } }));
     const args = [
-      ...command.slice(1),
+      ...argv.slice(1),
       '--agent',
       'failover',
       '--node',
@@ -116,8 +128,9 @@ export async function startFailoverCluster(options: FailoverClusterOptions = {})
       String(pgPort),
       '--api-url',
       apiUrl,
+      ...(host === '127.0.0.1' ? [] : ['--pg-host', host]),
       '--listen',
-      `127.0.0.1:${apiPort}`,
+      `${host}:${apiPort}`,
       '--log-level',
       'info',
       '--config',
@@ -145,6 +158,7 @@ export async function startFailoverCluster(options: FailoverClusterOptions = {})
     };
     const self: FailoverMember = {
       name,
+      host,
       pgPort,
       apiPort,
       apiUrl,
@@ -166,7 +180,7 @@ export async function startFailoverCluster(options: FailoverClusterOptions = {})
         if (pid !== null) killTree(pid, sig);
       },
       startDaemon: async () => {
-        const d = startDaemon({ name, command: command[0]!, args, dir, env });
+        const d = startDaemon({ name, command: argv[0]!, args, dir, env });
         daemons.set(name, d);
         await waitUntil(
           `failover daemon ${name}`,
@@ -175,7 +189,7 @@ export async function startFailoverCluster(options: FailoverClusterOptions = {})
           { logFile: d.logFile, processes: [{ name: `daemon ${name}`, daemon: d }] },
         );
       },
-      pgUrl: (database = 'postgres') => `postgresql://postgres@127.0.0.1:${pgPort}/${database}`,
+      pgUrl: (database = 'postgres') => `postgresql://postgres@${host}:${pgPort}/${database}`,
     };
     return self;
   }

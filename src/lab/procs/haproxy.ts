@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
-import { haproxyConfig } from '../../agents/failover/haproxy-config.js';
+import { haproxyConfig, type HaproxyLayout } from '../../agents/failover/haproxy-config.js';
 import { startDaemon, waitUntil, type Daemon } from './daemon.js';
 import { freePort } from './ports.js';
 import { createServiceDir } from './service-dir.js';
@@ -23,15 +23,28 @@ export interface HaproxyServer {
   stop(): Promise<void>;
 }
 
+export interface HaproxyOptions {
+  /** The haproxy binary (default `haproxy` on PATH). */
+  readonly binary?: string;
+  /** Milliseconds between health checks (default: haproxyConfig's). */
+  readonly checkIntervalMs?: number;
+  /** Renders the configuration from the layout (default haproxyConfig); it must bind the write port. */
+  readonly render?: (layout: HaproxyLayout) => string;
+}
+
 /** haproxy in the foreground (`-db`) with a write and a read port over the given backends. */
-export async function startHaproxy(backends: readonly ProxyBackend[], binary = 'haproxy'): Promise<HaproxyServer> {
+export async function startHaproxy(
+  backends: readonly ProxyBackend[],
+  options: HaproxyOptions = {},
+): Promise<HaproxyServer> {
   const dir = createServiceDir('haproxy');
   const [writePort, readPort] = [await freePort(), await freePort()];
   const config = join(dir.path, 'haproxy.cfg');
-  writeFileSync(config, haproxyConfig({ backends, writePort, readPort }));
+  const render = options.render ?? haproxyConfig;
+  writeFileSync(config, render({ backends, writePort, readPort, checkIntervalMs: options.checkIntervalMs }));
   let daemon: Daemon | undefined;
   try {
-    daemon = startDaemon({ name: 'haproxy', command: binary, args: ['-db', '-f', config], dir });
+    daemon = startDaemon({ name: 'haproxy', command: options.binary ?? 'haproxy', args: ['-db', '-f', config], dir });
     const started = daemon;
     await waitUntil(`haproxy on 127.0.0.1:${writePort}`, () => listening(writePort), 10_000, {
       logFile: started.logFile,

@@ -23,6 +23,10 @@ export interface PatroniMember {
   readonly dataDir: string;
   /** Kills Patroni and the member's PostgreSQL (postmaster and backends): the node's processes die. */
   crash(): void;
+  /** Kills the member's PostgreSQL only (postmaster and backends); Patroni keeps running. */
+  killPostgres(): void;
+  /** Signals the Patroni daemon only (SIGSTOP, SIGCONT). */
+  signalDaemon(sig: NodeJS.Signals): void;
   /** Starts Patroni again for this member (it rejoins, with pg_rewind when needed). */
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -103,6 +107,8 @@ export async function startPatroniCluster(options: {
       daemons.get(c.name)?.signal('SIGKILL');
       killPostmaster(c.dataDir);
     },
+    killPostgres: () => killPostmaster(c.dataDir),
+    signalDaemon: (sig) => daemons.get(c.name)?.signal(sig),
     start: async () => {
       launch(c);
       await waitUntil(`Patroni ${c.name}`, () => apiRunning(c.apiPort), 60_000);

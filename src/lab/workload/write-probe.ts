@@ -27,11 +27,30 @@ function probeScript(): string {
   return script;
 }
 
+export interface WriteProbeOptions {
+  /** The first sequence number minus one (default 0): probes writing into one table need disjoint ranges. */
+  readonly firstSeq?: number;
+  /** A command the probe runs under (`ip netns exec NS`): the probe connects from there. */
+  readonly wrap?: readonly string[];
+}
+
 /** Starts the libpq write probe (Debian's python3 + psycopg2) against a multi-host list. */
-export function startWriteProbe(hosts: string, ports: string, intervalMs = 20): WriteProbe {
-  const child = spawn('/usr/bin/python3', [probeScript(), hosts, ports, String(intervalMs / 1000)], {
-    stdio: ['ignore', 'pipe', 'ignore'],
-  });
+export function startWriteProbe(
+  hosts: string,
+  ports: string,
+  intervalMs = 20,
+  options: WriteProbeOptions = {},
+): WriteProbe {
+  const argv = [
+    ...(options.wrap ?? []),
+    '/usr/bin/python3',
+    probeScript(),
+    hosts,
+    ports,
+    String(intervalMs / 1000),
+    String(options.firstSeq ?? 0),
+  ];
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'ignore'] });
   const attempts: Attempt[] = [];
   createInterface({ input: child.stdout }).on('line', (line) => attempts.push(JSON.parse(line) as Attempt));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

@@ -1,0 +1,151 @@
+import { startEtcd } from '../src/lab/procs/etcd.js';
+import { patroniDefaults, type PatroniTiming } from '../src/lab/procs/patroni.js';
+import { lostWrites, type Attempt } from '../src/lab/workload/write-probe.js';
+import { surviving } from './failover.js';
+import { FAULTS, runEpisode, unsupported, type Episode, type FaultName } from './lib/fault-episodes.js';
+import { patroniSystem, pgdeckSystem, type FaultSystem } from './lib/fault-systems.js';
+import { newResult, type BenchOptions, type BenchResult } from './report.js';
+
+/**
+ * `npm run bench -- failover-faults [--quick]`: the fault matrix of issue 15. Each fault (kill -9 of
+ * the primary's node, switchover, its postgres killed 50 ms into a switchover, a double fault, the
+ * primary's daemon frozen 8 s, the primary's node frozen, etcd frozen 10 s) runs against pgdeck's
+ * daemons and against Debian's Patroni 3.0.2 twice (defaults; ttl 5, loop_wait 1, retry_timeout 2),
+ * all synchronous, three members, one etcd, in one run, under the libpq write probe (INSERT every
+ * 20 ms, multi-host, target_session_attrs=read-write). Each fault once with --quick, three times without.
+ */
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const progress = (message: string): void => void process.stderr.write(`[failover-faults] ${message}\n`);
+
+const AGGRESSIVE: PatroniTiming = { ttl: 5, loopWait: 1, retryTimeout: 2 };
+const PEERS = {
+  pgdeck: 'pgdeck',
+  defaults: 'patroni-3.0.2-defaults',
+  aggressive: 'patroni-3.0.2-ttl5-loop1-retry2',
+} as const;
+
+type Row = Partial<
+  Record<'rto_median_s' | 'gap_max_s' | 'lost_acked_writes' | 'acked_writes' | 'avoidable_failovers', number>
+>;
+
+function median(values: readonly number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+}
+
+/** Each attempt belongs to the episode whose window (the end of the one before, its own end] holds its start. */
+function rows(
+  episodes: ReadonlyMap<FaultName, Episode[]>,
+  attempts: readonly Attempt[],
+  kept: ReadonlySet<number>,
+): Map<FaultName, Row> {
+  const all = [...episodes.entries()]
+    .flatMap(([fault, list]) => list.map((e) => ({ fault, e })))
+    .sort((a, b) => a.e.to - b.e.to);
+  const out = new Map<FaultName, Row>();
+  let start = 0;
+  for (const { fault, e } of all) {
+    const mine = attempts.filter((a) => a.start > start && a.start <= e.to);
+    start = e.to;
+    const row = out.get(fault) ?? { lost_acked_writes: 0, acked_writes: 0, avoidable_failovers: 0, gap_max_s: 0 };
+    row.lost_acked_writes! += lostWrites(mine, kept).length;
+    row.acked_writes! += mine.filter((a) => a.ok).length;
+    row.avoidable_failovers! += e.avoidable;
+    row.gap_max_s = Math.max(row.gap_max_s!, e.gapMs / 1000);
+    out.set(fault, row);
+  }
+  for (const [fault, list] of episodes) {
+    const rtos = list.flatMap((e) => (e.rtoMs === null ? [] : [e.rtoMs]));
+    if (rtos.length > 0) out.get(fault)!.rto_median_s = median(rtos) / 1000;
+  }
+  return out;
+}
+
+async function measure(system: FaultSystem, reps: number, notes: string[]): Promise<Map<FaultName, Row>> {
+  const probe = system.probe();
+  const episodes = new Map<FaultName, Episode[]>();
+  try {
+    let primary = await system.healthy();
+    for (const fault of FAULTS) {
+      const why = unsupported(system, fault);
+      if (why !== null) {
+        notes.push(`${system.name}: ${fault} not run: ${why}`);
+        continue;
+      }
+      for (let i = 0; i < reps; i++) {
+        await sleep(1500 + Math.random() * 1000);
+        const episode = await runEpisode(system, probe, fault, primary).catch((error: unknown) => {
+          notes.push(`${system.name}: ${fault} ${i + 1}/${reps} failed: ${(error as Error).message.split('\n')[0]}`);
+          return null;
+        });
+        primary = await system.healthy();
+        if (episode === null) continue;
+        episodes.set(fault, [...(episodes.get(fault) ?? []), episode]);
+        progress(
+          `${system.name} ${fault} ${i + 1}/${reps}: rto ${episode.rtoMs?.toFixed(0) ?? '-'} ms, gap ${episode.gapMs.toFixed(0)} ms, avoidable ${episode.avoidable}`,
+        );
+      }
+    }
+    await sleep(1000);
+  } finally {
+    await probe.stop();
+  }
+  const kept = await surviving(system.members.map((m) => system.pgPort(m)));
+  return rows(episodes, probe.attempts, kept);
+}
+
+function cell(row: Row | undefined): string {
+  if (row === undefined) return 'not run';
+  const rto = row.rto_median_s === undefined ? '–' : row.rto_median_s.toFixed(3);
+  return `${rto} / ${row.gap_max_s!.toFixed(3)} / ${row.lost_acked_writes}/${row.acked_writes} / ${row.avoidable_failovers}`;
+}
+
+/** Faults down, systems across; each cell `RTO median s / longest write gap s / lost/acked / avoidable failovers`. */
+function matrix(results: Record<string, Map<FaultName, Row>>): string {
+  const names = Object.keys(results);
+  return [
+    `| fault | ${names.join(' | ')} |`,
+    `|---|${names.map(() => '---|').join('')}`,
+    ...FAULTS.map((f) => `| ${f} | ${names.map((n) => cell(results[n]!.get(f))).join(' | ')} |`),
+  ].join('\n');
+}
+
+export async function run(options: BenchOptions): Promise<BenchResult> {
+  const result = newResult('failover-faults');
+  const reps = options.quick ? 1 : 3;
+  const etcd = await startEtcd();
+  const results: Record<string, Map<FaultName, Row>> = {};
+  const starts: [string, () => Promise<FaultSystem>][] = [
+    [PEERS.pgdeck, () => pgdeckSystem(etcd)],
+    [PEERS.defaults, () => patroniSystem(etcd, PEERS.defaults, patroniDefaults)],
+    [PEERS.aggressive, () => patroniSystem(etcd, PEERS.aggressive, AGGRESSIVE)],
+  ];
+  try {
+    for (const [name, start] of starts) {
+      const system = await start();
+      try {
+        results[name] = await measure(system, reps, result.notes);
+      } catch (error) {
+        result.notes.push(`${name}: stopped early: ${(error as Error).message}`);
+      } finally {
+        await system.stop();
+      }
+    }
+  } finally {
+    await etcd.stop();
+  }
+  for (const [name, faults] of Object.entries(results)) {
+    const target = name === PEERS.pgdeck ? result.metrics : (result.peers[name] = {});
+    for (const [fault, row] of faults)
+      for (const [metric, value] of Object.entries(row)) target[`${fault.replaceAll('-', '_')}_${metric}`] = value;
+  }
+  process.stdout.write(
+    `\n### fault matrix (RTO median s / longest write gap s / lost/acked / avoidable failovers)\n\n${matrix(results)}\n`,
+  );
+  result.notes.push(
+    `each fault ${reps}× per system, synchronous mode everywhere; RTO: fault to the first write acknowledged by another server (crash during switchover: by any server; switchover: the write gap; cut-off: to the new primary's first committed write, from pgdeck's flight recorder)`,
+    'avoidable failovers: the primary changed after a frozen daemon (8 s) or an etcd outage (etcd SIGSTOPped 10 s)',
+    'not in this matrix yet: the partition in network namespaces (test/agents/failover/partition.test.ts), the write outage through haproxy, two writable servers sampled every 50 ms',
+  );
+  return result;
+}

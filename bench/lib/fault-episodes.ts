@@ -1,0 +1,160 @@
+import { recoveryTime, unavailabilityWindow, type WriteProbe } from '../../src/lab/workload/write-probe.js';
+import type { FaultSystem } from './fault-systems.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** One fault, once: what a client saw. `rtoMs` is null for faults that must cause no failover. */
+export interface Episode {
+  readonly rtoMs: number | null;
+  /** The longest gap between two acknowledged writes from the fault until the cluster was healthy again. */
+  readonly gapMs: number;
+  /** A failover the fault did not call for (the primary changed). */
+  readonly avoidable: number;
+  /** Probe attempts between the fault and the end of the episode (lost writes are counted over these). */
+  readonly from: number;
+  readonly to: number;
+}
+
+export type FaultName =
+  'kill' | 'switchover' | 'crash-during-switchover' | 'double-fault' | 'frozen-daemon' | 'cut-off' | 'etcd-outage';
+
+export const FAULTS: readonly FaultName[] = [
+  'kill',
+  'switchover',
+  'crash-during-switchover',
+  'double-fault',
+  'frozen-daemon',
+  'cut-off',
+  'etcd-outage',
+];
+
+/** How long the frozen daemon stays stopped (the issue's 8 s) and how long etcd is frozen. */
+const FREEZE_MS = 8000;
+const ETCD_OUTAGE_MS = 10_000;
+
+/** Why a system cannot run a fault, or null when it can. */
+export function unsupported(system: FaultSystem, fault: FaultName): string | null {
+  switch (fault) {
+    case 'double-fault':
+      return system.leader === undefined ? 'no leader apart from the primary' : null;
+    case 'cut-off':
+      return system.firstWriteAfter === undefined || system.signalNode === undefined
+        ? 'a probe blocked on the frozen server cannot see the new primary, and it has no flight recorder'
+        : null;
+    case 'kill':
+    case 'switchover':
+    case 'crash-during-switchover':
+    case 'frozen-daemon':
+    case 'etcd-outage':
+      return null;
+    default: {
+      const never: never = fault;
+      return never;
+    }
+  }
+}
+
+async function firstAck(
+  probe: WriteProbe,
+  after: number,
+  excludePort: number | null,
+  timeoutMs: number,
+): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const rto =
+      excludePort === null
+        ? (probe.attempts.find((a) => a.ok && a.start >= after)?.end ?? null)
+        : recoveryTime(probe.attempts, after, excludePort);
+    if (rto !== null) return excludePort === null ? rto - after : rto;
+    if (Date.now() > deadline) throw new Error(`no write acknowledged ${timeoutMs} ms after the fault`);
+    await sleep(20);
+  }
+}
+
+/** Runs `fault` once against a healthy `primary`; resolves once the cluster is healthy again. */
+export async function runEpisode(
+  system: FaultSystem,
+  probe: WriteProbe,
+  fault: FaultName,
+  primary: string,
+): Promise<Episode> {
+  const port = system.pgPort(primary);
+  let rtoMs: number | null = null;
+  let from = Date.now();
+  switch (fault) {
+    case 'kill':
+      system.killNode(primary);
+      from = Date.now();
+      rtoMs = await firstAck(probe, from, port, 120_000);
+      await system.restart(primary);
+      break;
+    case 'switchover':
+      await system.switchover(primary);
+      await sleep(1500);
+      rtoMs = unavailabilityWindow(probe.attempts, from, Date.now());
+      break;
+    case 'crash-during-switchover': {
+      const requested = system.switchover(primary).catch(() => undefined);
+      await sleep(50);
+      system.killPostgres(primary);
+      from = Date.now();
+      rtoMs = await firstAck(probe, from, null, 120_000);
+      await requested;
+      break;
+    }
+    case 'double-fault': {
+      const leader = (await system.leader?.(primary)) ?? null;
+      const first = leader !== null && leader !== primary ? leader : system.members.find((m) => m !== primary)!;
+      system.signalDaemon(first, 'SIGKILL');
+      await sleep(500);
+      system.killNode(primary);
+      from = Date.now();
+      const recovered = await firstAck(probe, from, port, 120_000).then(
+        (ms) => ({ ok: true as const, ms }),
+        (error: unknown) => ({ ok: false as const, error }),
+      );
+      // Both daemons start again whether or not a write came back, so the next fault finds the cluster whole.
+      const failed = (await Promise.allSettled([system.restart(first), system.restart(primary)])).find(
+        (r) => r.status === 'rejected',
+      );
+      if (!recovered.ok) throw recovered.error;
+      if (failed !== undefined) throw failed.reason;
+      rtoMs = recovered.ms;
+      break;
+    }
+    case 'frozen-daemon':
+      system.signalDaemon(primary, 'SIGSTOP');
+      await sleep(FREEZE_MS);
+      system.signalDaemon(primary, 'SIGCONT');
+      break;
+    case 'cut-off':
+      system.signalNode?.(primary, 'SIGSTOP');
+      try {
+        rtoMs = (await system.firstWriteAfter?.(primary, from)) ?? null;
+      } finally {
+        system.signalNode?.(primary, 'SIGCONT');
+      }
+      break;
+    case 'etcd-outage':
+      system.etcd.kill('SIGSTOP');
+      await sleep(ETCD_OUTAGE_MS);
+      system.etcd.kill('SIGCONT');
+      break;
+    default: {
+      const never: never = fault;
+      throw new Error(`unknown fault ${String(never)}`);
+    }
+  }
+  const after = await system.healthy();
+  const expected = fault === 'frozen-daemon' || fault === 'etcd-outage' ? primary : null;
+  await sleep(1000);
+  const to = Date.now();
+  return {
+    rtoMs,
+    gapMs: unavailabilityWindow(probe.attempts, from, to),
+    avoidable: expected !== null && after !== expected ? 1 : 0,
+    from,
+    to,
+  };
+}

@@ -1,0 +1,91 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** One node's network namespace: its own address on the test bridge, reachable from the host through it. */
+export interface NetnsNode {
+  readonly namespace: string;
+  readonly address: string;
+  /** Prefix a command with this to run it inside the namespace. */
+  readonly wrap: readonly string[];
+  /** Takes the node's link to the bridge down: it reaches nothing but itself; nothing reaches it. */
+  cut(): void;
+  heal(): void;
+}
+
+export interface NetnsBridge {
+  /** The host's own address on the bridge (where etcd listens). */
+  readonly hostAddress: string;
+  readonly nodes: readonly NetnsNode[];
+  /** A pg_hba.conf (trust, test harness only) for the bridge's network and loopback, readable by postgres. */
+  readonly hbaFile: string;
+  remove(): void;
+}
+
+/** Why partition tests cannot run here (not root, no iproute2), or null when they can. */
+export function netnsUnavailable(): string | null {
+  if (process.getuid?.() !== 0) return 'needs root to create network namespaces';
+  const probe = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' });
+  if (probe.error !== undefined || probe.status !== 0) return 'needs iproute2 (`ip netns`)';
+  return null;
+}
+
+const ip = (...args: string[]): void => void execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+
+/** A bridge on the host and `count` namespaces, each joined to it by a veth pair, on a random 10.213.X.0/24. */
+export function createBridge(count: number): NetnsBridge {
+  const tag = randomBytes(2).toString('hex');
+  const subnet = `10.213.${randomBytes(1)[0]!}`;
+  const bridge = `brpg${tag}`;
+  const namespaces: string[] = [];
+  const remove = (): void => {
+    for (const ns of namespaces) spawnSync('ip', ['netns', 'del', ns]);
+    spawnSync('ip', ['link', 'del', bridge]);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const dir = mkdtempSync(join(tmpdir(), 'pgdeck-netns-'));
+  chmodSync(dir, 0o755);
+  const hbaFile = join(dir, 'pg_hba.conf');
+  writeFileSync(
+    hbaFile,
+    [
+      'local all all trust',
+      'host all all 127.0.0.1/32 trust',
+      `host all all ${subnet}.0/24 trust`,
+      `host replication all ${subnet}.0/24 trust`,
+      '',
+    ].join('\n'),
+  );
+  chmodSync(hbaFile, 0o644);
+  try {
+    ip('link', 'add', bridge, 'type', 'bridge');
+    ip('addr', 'add', `${subnet}.1/24`, 'dev', bridge);
+    ip('link', 'set', bridge, 'up');
+    const nodes = Array.from({ length: count }, (_, i): NetnsNode => {
+      const namespace = `pgdeck-${tag}-${i}`;
+      const [outside, inside] = [`vh${tag}${i}`, `vn${tag}${i}`];
+      const address = `${subnet}.${i + 2}`;
+      ip('netns', 'add', namespace);
+      namespaces.push(namespace);
+      ip('link', 'add', outside, 'type', 'veth', 'peer', 'name', inside);
+      ip('link', 'set', inside, 'netns', namespace);
+      ip('link', 'set', outside, 'master', bridge, 'up');
+      ip('-n', namespace, 'addr', 'add', `${address}/24`, 'dev', inside);
+      ip('-n', namespace, 'link', 'set', inside, 'up');
+      ip('-n', namespace, 'link', 'set', 'lo', 'up');
+      return {
+        namespace,
+        address,
+        wrap: ['ip', 'netns', 'exec', namespace],
+        cut: () => ip('link', 'set', outside, 'down'),
+        heal: () => ip('link', 'set', outside, 'up'),
+      };
+    });
+    return { hostAddress: `${subnet}.1`, nodes, hbaFile, remove };
+  } catch (error) {
+    remove();
+    throw error;
+  }
+}
