@@ -146,10 +146,17 @@ async function main(argv: readonly string[]): Promise<number> {
           .option('node', { type: 'string', describe: 'the node a chaos action hits (default: the primary)' })
           .option('lines', { type: 'number', default: 40, describe: 'log lines per file' })
           .option('seconds', { type: 'number', default: 10, describe: 'how long `load` writes' })
+          .option('scale', {
+            type: 'number',
+            describe: '`load`: pods the autoscaler adds as it starts and removes as it ends (default 1; 0: none)',
+          })
           .option('output', { alias: 'o', choices: ['table', 'json'] as const, default: 'table' as const }),
       async (args) => {
         const { runLab, labArgs } = await import('./lab/cli.js');
         code = await runLab(labArgs(args, write));
+        // The supervisor has stopped all it started and its log is a file: it leaves now, not after
+        // main's exit timer, so `lab down` (which waits for it to be gone) returns sooner.
+        if (args.what === 'supervise') process.exit(code);
       },
     )
     .command(
