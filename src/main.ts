@@ -55,7 +55,7 @@ async function main(argv: readonly string[]): Promise<number> {
           code = await runUi({ ...config, token: config.token ?? lab.token }, [lab.handle], lab.urls);
           return;
         }
-        code = await runUi(config, await inProcess(config), []);
+        code = await runUi(config, await inProcess(config), [], { launcher: true });
       },
     )
     .command(
@@ -75,7 +75,7 @@ async function main(argv: readonly string[]): Promise<number> {
         const urls = (args.urls as string[] | undefined) ?? [];
         if (!args.kube) {
           if (urls.length === 0) throw new UsageError("attach: pass the agents' URLs, or --kube");
-          code = await runUi(config, [], urls);
+          code = await runUi(config, [], urls, { launcher: true });
           return;
         }
         if (urls.length > 0) throw new UsageError('attach --kube: takes no URLs; it finds the agents in the namespace');
@@ -86,7 +86,7 @@ async function main(argv: readonly string[]): Promise<number> {
           ...(config.sources.has('kube.namespace') ? { namespace } : {}),
           ...(config.token === undefined ? {} : { token: config.token }),
         });
-        code = await runUi(config, handles, []);
+        code = await runUi(config, handles, [], { launcher: true });
       },
     )
     .command(
@@ -146,10 +146,17 @@ async function main(argv: readonly string[]): Promise<number> {
           .option('node', { type: 'string', describe: 'the node a chaos action hits (default: the primary)' })
           .option('lines', { type: 'number', default: 40, describe: 'log lines per file' })
           .option('seconds', { type: 'number', default: 10, describe: 'how long `load` writes' })
+          .option('scale', {
+            type: 'number',
+            describe: '`load`: pods the autoscaler adds as it starts and removes as it ends (default 1; 0: none)',
+          })
           .option('output', { alias: 'o', choices: ['table', 'json'] as const, default: 'table' as const }),
       async (args) => {
         const { runLab, labArgs } = await import('./lab/cli.js');
         code = await runLab(labArgs(args, write));
+        // The supervisor has stopped all it started and its log is a file: it leaves now, not after
+        // main's exit timer, so `lab down` (which waits for it to be gone) returns sooner.
+        if (args.what === 'supervise') process.exit(code);
       },
     )
     .command(
@@ -310,9 +317,20 @@ async function inProcess(config: LoadedConfig): Promise<AgentHandle[]> {
   );
 }
 
-async function runUi(config: LoadedConfig, local: AgentHandle[], urls: readonly string[]): Promise<number> {
+/**
+ * The console over `local` and `urls`; outside lab mode (`launcher`) with the lab's `L`, a launcher
+ * (not a source) that sets up the local lab and attaches the console to it.
+ */
+async function runUi(
+  config: LoadedConfig,
+  local: AgentHandle[],
+  urls: readonly string[],
+  options: { readonly launcher?: boolean } = {},
+): Promise<number> {
   const { attachAgent } = await import('./agents/wire/attach.js');
   const { startUi, CONSOLE_EVENT_CAPACITY } = await import('./ui/start.js');
+  const launcher =
+    options.launcher === true ? (await import('./lab/cli.js')).consoleLabLauncher(CONSOLE_EVENT_CAPACITY) : undefined;
   // The console keeps the newest CONSOLE_EVENT_CAPACITY events of all sources, so no mirror needs more.
   const attached = [...config.global.attach, ...urls].map((url) =>
     attachAgent(url, {
@@ -324,6 +342,7 @@ async function runUi(config: LoadedConfig, local: AgentHandle[], urls: readonly 
   try {
     await startUi({
       handles,
+      ...(launcher === undefined ? {} : { launchers: [launcher] }),
       readonly: config.global.readonly,
       color: config.global.color,
       context: {
@@ -332,7 +351,7 @@ async function runUi(config: LoadedConfig, local: AgentHandle[], urls: readonly 
       },
     });
   } finally {
-    await Promise.all(handles.map((h) => h.close()));
+    await Promise.all([...handles.map((h) => h.close()), launcher?.close()]);
   }
   return 0;
 }

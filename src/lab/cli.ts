@@ -5,6 +5,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { PgdeckError } from '../agents/kernel/errors.js';
 import type { AgentHandle } from '../agents/kernel/snapshot.js';
 import { labHandle } from './console-handle.js';
+import { labLauncher, type LabLauncher } from './launcher.js';
 import { isAlive, sweepOrphans } from './procs/service-dir.js';
 import { parseChaosAction, type ChaosReport } from './stack/chaos.js';
 import { callControl } from './stack/control.js';
@@ -23,7 +24,8 @@ import {
   SUPERVISOR_LOG,
   type LabState,
 } from './stack/state.js';
-import { runLoad } from './workload/load.js';
+import { renderLoad, runLoad } from './workload/load.js';
+import { scaleLaneOf } from './workload/scale-events.js';
 
 export interface LabArgs {
   readonly what: string;
@@ -33,6 +35,8 @@ export interface LabArgs {
   readonly node: string | undefined;
   readonly lines: number;
   readonly seconds: number;
+  /** `lab load --scale N`: pods up and down on the autoscaler's target; undefined: one when it runs. */
+  readonly scale: number | undefined;
   readonly write: (text: string) => void;
 }
 
@@ -71,9 +75,15 @@ export async function runLab(args: LabArgs): Promise<number> {
       return 0;
     }
     case 'load': {
-      const write = (await current(dir)).components.find((c) => c.name === 'haproxy')?.endpoints.write;
+      const state = await current(dir);
+      const write = state.components.find((c) => c.name === 'haproxy')?.endpoints.write;
       if (write === undefined) throw new PgdeckError('unavailable', 'the lab has no write port yet');
-      args.write(await runLoad(Number(new URL(write).port), args.seconds, args.output));
+      const lane = scaleLaneOf(state, args.scale);
+      const scale =
+        typeof lane === 'string'
+          ? ({ kind: 'none', why: lane } as const)
+          : ({ kind: 'events', lane, podCount: args.scale ?? 1 } as const);
+      args.write(renderLoad(await runLoad(Number(new URL(write).port), args.seconds, scale), args.output));
       return 0;
     }
     default:
@@ -192,6 +202,16 @@ export async function labForConsole(): Promise<{
   return { urls: daemonUrls(state), token: state.token, handle: labHandle(args.options.dir) };
 }
 
+/**
+ * The console's `L` outside lab mode (agents in-process or attached): the lab of the default dir,
+ * set up when none runs, then attached. Not a source until then.
+ */
+export function consoleLabLauncher(journalCapacity: number): LabLauncher {
+  return labLauncher({ dir: defaultLabDir(), command: daemonCommand(), journalCapacity });
+}
+
+const daemonCommand = (): string[] => [process.execPath, ...process.execArgv, process.argv[1]!];
+
 /** Stops the supervisor (which stops everything it started) and removes the lab's files. */
 async function down(dir: string, write: (text: string) => void): Promise<number> {
   const state = readLabState(dir);
@@ -255,12 +275,13 @@ export function labArgs(args: Record<string, unknown>, write: (text: string) => 
       synchronous: args.synchronous === true,
       citusWorkers: integer('citus-workers', args.citusWorkers, 0, 8),
       kube: args.kube === false ? 'off' : 'auto',
-      command: [process.execPath, ...process.execArgv, process.argv[1]!],
+      command: daemonCommand(),
     },
     output: args.output === 'json' ? 'json' : 'table',
     node: typeof args.node === 'string' ? args.node : undefined,
     lines: integer('lines', args.lines, 1, 10_000),
     seconds: integer('seconds', args.seconds, 1, 3600),
+    scale: args.scale === undefined ? undefined : integer('scale', args.scale, 0, 8),
     write,
   };
 }

@@ -5,6 +5,7 @@ import { StatusLine } from './components/StatusLine.js';
 import { Footer } from './components/Footer.js';
 import { Header, headerSummary } from './components/Header.js';
 import { keyPresses } from './keys/chunk.js';
+import type { ConsoleLauncher } from './launcher.js';
 import type { UiModule } from './module.js';
 import { MODULES } from './registry.js';
 import { initialState, type ConsoleState } from './state/console-state.js';
@@ -29,7 +30,11 @@ export interface AppProps {
   /** False: no colours (NO_COLOR, the `color` setting). */
   readonly color?: boolean;
   readonly modules?: readonly UiModule[];
+  /** Console-level launchers (the lab's `L`), handed in by the composition root. */
+  readonly launchers?: readonly ConsoleLauncher[];
 }
+
+const NO_LAUNCHERS: readonly ConsoleLauncher[] = [];
 
 /** Routes: keys to the pure reducer and its effects, the derived screen to the components. */
 export function App({
@@ -41,12 +46,13 @@ export function App({
   initialView = 'overview',
   color = true,
   modules = MODULES,
+  launchers = NO_LAUNCHERS,
 }: AppProps) {
   const { exit } = useApp();
   const { isRawModeSupported } = useStdin();
   const { columns, rows: height } = useTerminalSize(size);
   const views = useMemo(() => viewCatalog(modules), [modules]);
-  const deriver = useMemo(() => new ScreenDeriver(views, modules, now), [views, modules, now]);
+  const deriver = useMemo(() => new ScreenDeriver(views, modules, now, launchers), [views, modules, now, launchers]);
   const [state, setState] = useState<ConsoleState>(() => initialState(initialView));
   const stateRef = useRef(state);
   const update = (change: (s: ConsoleState) => ConsoleState): void => {
@@ -85,6 +91,12 @@ export function App({
               break;
             case 'confirm':
               runner.confirm(effect.pending, effect.yes);
+              break;
+            case 'launch':
+              runner.launch(effect.launcher);
+              break;
+            case 'launch-confirm':
+              runner.confirmLaunch(effect.launcher, effect.preview, effect.yes);
               break;
             case 'logs':
               runner.logs(effect.row, screen);

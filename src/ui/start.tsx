@@ -1,6 +1,7 @@
 import { render } from 'ink';
 import type { AgentHandle } from '../agents/kernel/snapshot.js';
 import { App } from './App.js';
+import type { ConsoleLauncher } from './launcher.js';
 import { speedUpInkOutput } from './ink-output.js';
 import { colorEnabled } from './theme.js';
 import { CONSOLE_EVENT_CAPACITY, UiStore } from './state/ui-store.js';
@@ -9,6 +10,8 @@ export { CONSOLE_EVENT_CAPACITY };
 
 export interface StartUiOptions {
   readonly handles: readonly AgentHandle[];
+  /** Console-level commands that bring up more sources (the lab's `L` outside lab mode). */
+  readonly launchers?: readonly ConsoleLauncher[];
   readonly readonly: boolean;
   readonly context: { readonly kubeContext?: string; readonly namespace?: string };
   /** The global `color` setting; NO_COLOR in the environment turns colour off whatever it says. */
@@ -54,7 +57,16 @@ export async function startUi(options: StartUiOptions): Promise<void> {
   process.once('SIGTERM', onSignal);
   process.once('SIGHUP', onSignal);
   const color = colorEnabled(options.color, options.env ?? process.env);
-  const instance = render(<App store={store} readonly={options.readonly} context={options.context} color={color} />, {
+  const app = (
+    <App
+      store={store}
+      readonly={options.readonly}
+      context={options.context}
+      color={color}
+      {...(options.launchers === undefined ? {} : { launchers: options.launchers })}
+    />
+  );
+  const instance = render(app, {
     stdout,
     stdin,
     exitOnCtrlC: true,

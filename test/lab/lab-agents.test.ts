@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectKube, KUBE_RESOURCES, type KubeObject } from '../../src/agents/adapters/kube.js';
@@ -10,6 +11,8 @@ import { attachAgent } from '../../src/agents/wire/attach.js';
 import { isAlive } from '../../src/lab/procs/service-dir.js';
 import type { ChaosReport } from '../../src/lab/stack/chaos.js';
 import type { LabState } from '../../src/lab/stack/state.js';
+import type { LoadReport } from '../../src/lab/workload/load.js';
+import type { OperatorState } from '../../src/agents/patroni-operator/types.js';
 import { until } from '../helpers/failover.js';
 
 const main = join(process.cwd(), 'dist', 'main.js');
@@ -180,6 +183,114 @@ describe('pgdeck lab with its agents and three etcd members', () => {
       await kube.close();
     }
   }, 420_000);
+
+  it('applies the sample PostgresCluster once the operator runs: Running in lab status and in the operator view', async () => {
+    let stateNow = await status();
+    await until(
+      'the sample component ready',
+      async () => {
+        stateNow = await status();
+        expect(component(stateNow, 'sample')?.phase).not.toBe('failed');
+        return component(stateNow, 'sample')?.phase === 'ready';
+      },
+      240_000,
+      1000,
+    );
+    expect(component(stateNow, 'sample')!.detail).toMatch(/^PostgresCluster default\/sample: Running, 3 of 3 ready/);
+    const vars = await env();
+    const kube = connectKube({ source: { kind: 'kubeconfig', path: vars.KUBECONFIG! } });
+    const operator = attachAgent<OperatorState>(component(stateNow, 'patroni-operator')!.endpoints.url!, {
+      token: stateNow.token,
+    });
+    try {
+      const cluster = await kube.objects('test').get<KubeObject>({
+        resource: {
+          group: 'pgdeck.io',
+          version: 'v1alpha1',
+          plural: 'postgresclusters',
+          kind: 'PostgresCluster',
+          namespaced: true,
+        },
+        namespace: 'default',
+        name: 'sample',
+      });
+      expect((cluster?.spec as { replicas: number }).replicas).toBe(3);
+      expect(cluster?.status).toMatchObject({ phase: 'Running', readyReplicas: 3, primaryPod: 'sample-0' });
+      await until(
+        "the operator's own view lists the sample Running",
+        async () =>
+          operator.reader.getSnapshot().state?.clusters.some((c) => c.name === 'sample' && c.phase === 'Running') ===
+          true,
+        30_000,
+        200,
+      );
+      const row = operator.reader.getSnapshot().state!.clusters.find((c) => c.name === 'sample')!;
+      expect(row).toMatchObject({ namespace: 'default', replicas: 3, readyReplicas: 3, primaryPod: 'sample-0' });
+      expect(row.members.map((m) => `${m.name}:${m.role}:${m.ready}`).sort()).toEqual([
+        'sample-0:master:true',
+        'sample-1:replica:true',
+        'sample-2:replica:true',
+      ]);
+    } finally {
+      await operator.close();
+      await kube.close();
+    }
+  }, 300_000);
+
+  it('lab load puts a scale_up on the stream as it starts and a scale_down as it ends; the autoscaler acts on both', async () => {
+    const vars = await env();
+    const citus = vars.PGDECK_CITUS_URL!;
+    const before = await workerPorts(citus);
+    expect(before).toHaveLength(1);
+    let most = before.length;
+    let watching = true;
+    const watcher = (async () => {
+      while (watching) {
+        most = Math.max(most, (await workerPorts(citus)).length);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    })();
+    const r = await lab(['load', '--seconds', '12', '-o', 'json']).finally(() => (watching = false));
+    await watcher;
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout) as LoadReport;
+    expect(report.scaleSkipped).toBeNull();
+    expect(report.acked).toBeGreaterThan(0);
+    expect(report.failed).toBe(0);
+    expect(report.scale.map((s) => [s.type, s.podCount, s.replicasBefore, s.replicasAfter])).toEqual([
+      ['scale_up', 1, 1, 2],
+      ['scale_down', 1, 2, 1],
+    ]);
+    for (const s of report.scale) expect(s.actedMs).not.toBeNull();
+    // the events are on the autoscaler's stream as `lab load` said
+    const redis = new Redis({ host: vars.REDIS_HOST!, port: Number(vars.REDIS_PORT!), lazyConnect: true });
+    try {
+      await redis.connect();
+      for (const s of report.scale) {
+        const entries = await redis.xrange('otto:scale:events', s.entryId, s.entryId);
+        expect(entries).toHaveLength(1);
+        const fields = entries[0]![1];
+        const map = Object.fromEntries(fields.flatMap((_, i) => (i % 2 === 0 ? [[fields[i], fields[i + 1]]] : [])));
+        expect(map).toMatchObject({ type: s.type, task_id: s.taskId, target: 'citus-worker', pod_count: '1' });
+      }
+    } finally {
+      redis.disconnect();
+    }
+    // the whole loop ran: the scale_up put a second worker into pg_dist_node, the scale_down drained it out
+    expect(most).toBe(2);
+    await until('the worker drained out again', async () => (await workerPorts(citus)).length === 1, 60_000, 200);
+    const kube = connectKube({ source: { kind: 'kubeconfig', path: vars.KUBECONFIG! } });
+    try {
+      const set = await kube.objects('test').get<KubeObject>({
+        resource: KUBE_RESOURCES.statefulSets,
+        namespace: 'default',
+        name: 'citus-worker',
+      });
+      expect((set?.spec as { replicas: number }).replicas).toBe(1);
+    } finally {
+      await kube.close();
+    }
+  }, 180_000);
 
   it('down stops the agents and every worker behind a pod, leaving nothing', async () => {
     const state = await status();

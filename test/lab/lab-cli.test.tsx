@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labHandle } from '../../src/lab/console-handle.js';
+import { labLauncher } from '../../src/lab/launcher.js';
 import { isAlive } from '../../src/lab/procs/service-dir.js';
 import type { ChaosReport } from '../../src/lab/stack/chaos.js';
 import type { LabState } from '../../src/lab/stack/state.js';
@@ -214,15 +215,49 @@ describe('pgdeck lab', () => {
     expect(size.stderr.trim()).toBe('pgdeck: lab: --nodes must be an integer from 1 to 9, not 0');
   });
 
-  it('after a crash of its supervisor, up sweeps what it left and starts again; down leaves nothing', async () => {
+  it('after a crash of its supervisor, L in a console outside lab mode sweeps what it left, sets the lab up again and attaches; down leaves nothing', async () => {
     const before = await status();
     process.kill(before.pid, 'SIGKILL');
     await waitFor(() => !isAlive(before.pid), 'the supervisor gone');
     const none = await lab(['status']);
     expect(none.code).toBe(1);
     expect(none.stderr).toMatch(/no lab is running/);
-    const up = await lab(['up', ...small, '--no-kube', '-o', 'json']);
-    expect(up.code).toBe(0);
+    // what main hands a console of agents in-process or attached: a launcher, not a source
+    const launcher = labLauncher({ dir, command: [process.execPath, main], args: [...small, '--no-kube'] });
+    try {
+      const c = await showConsole([], { launchers: [launcher], size: { columns: 120, rows: 30 } });
+      expect(c.frame()).toMatch(/sources 0\/0 live/);
+      await c.press('L');
+      await until('the preview', async () => c.frame().includes('Proceed?'), 20_000, 50);
+      expect(c.frame()).toMatch(/pgdeck lab up in \S+, (directly|nix develop)/);
+      await c.press('y');
+      await until(
+        'the progress',
+        async () => /lab: (etcd|failover|haproxy|redis|citus) (starting|ready)/.test(c.frame()),
+        60_000,
+        50,
+      );
+      await until('the setup done', async () => /lab: done: lab up \(/.test(c.frame()), 180_000, 200);
+      const up = await status();
+      const daemons = Object.keys(up.components.find((x) => x.name === 'failover')!.endpoints).filter(
+        (k) => !k.endsWith('-pg'),
+      ).length;
+      expect(daemons).toBe(2);
+      await until(
+        'the lab and its daemons live',
+        async () => new RegExp(`sources ${daemons + 1}/${daemons + 1} live`).test(c.frame()),
+        30_000,
+        100,
+      );
+      await c.press(':lab\r');
+      await until('the Lab view lists the new lab', async () => /haproxy\s+ready/.test(c.frame()), 10_000, 100);
+      expect(c.frame()).toMatch(/kube\s+skipped/);
+      await c.press('L');
+      await until('the refusal', async () => c.frame().includes('attached to the lab already'), 10_000, 50);
+      c.unmount();
+    } finally {
+      await launcher.close();
+    }
     expect(ownedDirs(before.pid)).toEqual([]);
     const orphaned = ports(before);
     expect(await Promise.all(orphaned.map(portOpen))).toEqual(orphaned.map(() => false));

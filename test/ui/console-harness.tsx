@@ -4,6 +4,7 @@ import { startAgent, type RunningAgent } from '../../src/agents/kernel/runtime.j
 import type { SourceInfo } from '../../src/agents/kernel/snapshot.js';
 import { AgentStore } from '../../src/agents/kernel/store.js';
 import { App } from '../../src/ui/App.js';
+import type { ConsoleLauncher } from '../../src/ui/launcher.js';
 import type { ConsoleSource } from '../../src/ui/state/sources.js';
 import { UiStore } from '../../src/ui/state/ui-store.js';
 import { settle } from '../helpers/render-ui.js';
@@ -63,6 +64,7 @@ export interface ShowOptions {
   readonly color?: boolean;
   readonly view?: string;
   readonly now?: () => number;
+  readonly launchers?: readonly ConsoleLauncher[];
 }
 
 /** The console over `sources` at a fixed size; `press` writes a chunk and waits for the frames to settle. */
@@ -77,6 +79,7 @@ export async function showConsole(sources: readonly ConsoleSource[], opts: ShowO
       now={opts.now ?? (() => NOW)}
       color={opts.color ?? true}
       {...(opts.view === undefined ? {} : { initialView: opts.view })}
+      {...(opts.launchers === undefined ? {} : { launchers: opts.launchers })}
     />,
   );
   await tick(30);

@@ -61,6 +61,8 @@ export function callControl(
     const req = request(
       {
         socketPath: join(dir, SOCKET_FILE),
+        // no keep-alive pool: an idle pooled socket kept every CLI call alive until main's exit timer
+        agent: false,
         method,
         path,
         headers: { 'content-type': 'application/json' },

@@ -4,9 +4,10 @@ import { waitUntil } from '../procs/daemon.js';
 import { KUBE_AGENTS, startLabAgents, type KubeAgentName, type LabAgent } from './agents.js';
 import { backCitusPods, WORKER_SET } from './citus-pods.js';
 import type { Published } from './components.js';
+import { describeSample, startSampleCluster } from './sample-cluster.js';
 import type { LabOptions } from './options.js';
 import type { Stack } from './stack.js';
-import type { ComponentPhase } from './state.js';
+import { SAMPLE_COMPONENT, type ComponentPhase } from './state.js';
 
 type SetPhase = (name: string, phase: ComponentPhase, detail: string, published?: Published) => void;
 
@@ -78,9 +79,24 @@ export async function startKubeParts(
     if (signal.aborted) return;
     const why = error instanceof Error ? error.message.split('\n')[0]! : String(error);
     for (const name of names) set(name, 'failed', why, { detail: why, endpoints: { url: url(ports[name]) }, logs: {} });
+    set(SAMPLE_COMPONENT, 'failed', 'the operator did not start');
     return;
   }
   for (const agent of stack.agents.agents) set(agent.name, 'ready', '', publishAgent(agent, details[agent.name]));
+  await startSample(kube.kubeconfigPath, stack, set, signal);
+}
+
+/** The sample PostgresCluster, once the operator runs: a component of its own, ready when the operator reports it Running. */
+async function startSample(kubeconfig: string, stack: Stack, set: SetPhase, signal: AbortSignal): Promise<void> {
+  set(SAMPLE_COMPONENT, 'starting', 'applying manifests/components/sample; waiting for the operator');
+  try {
+    stack.sample = await startSampleCluster(kubeconfig, signal);
+  } catch (error) {
+    if (signal.aborted) return;
+    set(SAMPLE_COMPONENT, 'failed', error instanceof Error ? error.message.split('\n')[0]! : String(error));
+    return;
+  }
+  set(SAMPLE_COMPONENT, 'ready', describeSample(stack.sample, stack.sample.status()));
 }
 
 const url = (port: number): string => `http://127.0.0.1:${port}`;

@@ -6,6 +6,7 @@ import type { FailoverCluster } from '../procs/failover-cluster.js';
 import type { HaproxyServer } from '../procs/haproxy.js';
 import type { KubeControlPlane } from '../procs/kube-control-plane.js';
 import type { RedisServer } from '../procs/redis.js';
+import type { SampleCluster } from './sample-cluster.js';
 
 /** The running parts of one lab, as the supervisor holds them. */
 export interface Stack {
@@ -19,17 +20,30 @@ export interface Stack {
   citusPods?: CitusPods;
   /** patroni-operator, the autoscaler and citus-sync, once the control plane is up. */
   agents?: LabAgents;
+  /** The sample PostgresCluster and the role labels the lab puts on its pods. */
+  sample?: SampleCluster;
   /** Nodes a `freeze` drill stopped, so `thaw` finds them. */
   readonly frozen: Set<string>;
 }
 
-/** Stops what runs, dependents first; a frozen node is thawed so it can shut down. */
+/**
+ * Stops what runs, each part after what depends on it and nothing later than it must: the agents
+ * first (they use Redis, Citus and the control plane), then in parallel the control plane, Citus,
+ * Redis, and haproxy -> the failover cluster -> etcd. A frozen node is thawed so it can shut down.
+ */
 export async function stopStack(stack: Stack): Promise<void> {
   for (const name of stack.frozen) stack.failover?.member(name).killNode('SIGCONT');
   const quietly = (stop: (() => Promise<void>) | undefined): Promise<void> =>
     stop === undefined ? Promise.resolve() : stop().catch(() => undefined);
-  await Promise.all([quietly(stack.agents?.stop), quietly(stack.citusPods?.stop)]);
-  await Promise.all([quietly(stack.haproxy?.stop), quietly(stack.kube?.stop), quietly(stack.citus?.stop)]);
-  await quietly(stack.failover?.stop);
-  await Promise.all([quietly(stack.etcd?.stop), quietly(stack.redis?.stop)]);
+  await Promise.all([quietly(stack.sample?.stop), quietly(stack.agents?.stop), quietly(stack.citusPods?.stop)]);
+  await Promise.all([
+    quietly(stack.kube?.stop),
+    quietly(stack.citus?.stop),
+    quietly(stack.redis?.stop),
+    (async () => {
+      await quietly(stack.haproxy?.stop);
+      await quietly(stack.failover?.stop);
+      await quietly(stack.etcd?.stop);
+    })(),
+  ]);
 }

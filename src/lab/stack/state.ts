@@ -67,8 +67,17 @@ export function runningLab(dir: string): LabState | null {
   return state !== null && isAlive(state.pid) ? state : null;
 }
 
-/** The components that join with the control plane: itself and the agents running against it. */
-export const KUBE_COMPONENTS: readonly string[] = ['kube', 'patroni-operator', 'autoscaler', 'citus-sync'];
+/** The sample PostgresCluster the lab applies once the operator runs. */
+export const SAMPLE_COMPONENT = 'sample';
+
+/** The components that join with the control plane: itself, the agents running against it and the sample. */
+export const KUBE_COMPONENTS: readonly string[] = [
+  'kube',
+  'patroni-operator',
+  'autoscaler',
+  'citus-sync',
+  SAMPLE_COMPONENT,
+];
 
 /** The lab can be used: every component but the Kubernetes parts (which join later) is up or left out. */
 export function labUsable(state: LabState): boolean {
@@ -83,7 +92,9 @@ export function labUsable(state: LabState): boolean {
  */
 export function daemonUrls(state: LabState): string[] {
   const failover = state.components.find((c) => c.name === 'failover');
-  const agents = state.components.filter((c) => KUBE_COMPONENTS.includes(c.name) && c.name !== 'kube');
+  const agents = state.components.filter(
+    (c) => KUBE_COMPONENTS.includes(c.name) && c.name !== 'kube' && c.name !== SAMPLE_COMPONENT,
+  );
   return [
     ...Object.entries(failover?.endpoints ?? {})
       .filter(([name]) => !name.endsWith('-pg'))

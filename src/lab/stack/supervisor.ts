@@ -26,6 +26,7 @@ import { freePort } from '../procs/ports.js';
 import type { LabOptions } from './options.js';
 import { stopStack, type Stack } from './stack.js';
 import {
+  SAMPLE_COMPONENT,
   SOCKET_FILE,
   STATE_FILE,
   writeLabState,
@@ -59,6 +60,7 @@ export async function runSupervisor(options: LabOptions): Promise<number> {
         ...component(name, 'pending', 'joins with the control plane'),
         endpoints: { url: `http://127.0.0.1:${agentPorts[name]}` },
       })),
+      component(SAMPLE_COMPONENT, 'pending', 'applied once the operator runs'),
     ],
   };
   const set = (name: string, phase: ComponentPhase, detail: string, published?: Published): void => {
@@ -168,7 +170,7 @@ async function startKube(
   signal: AbortSignal,
 ): Promise<void> {
   if (options.kube === 'off') {
-    for (const name of labAgentNames(options)) set(name, 'skipped', 'off (--no-kube)');
+    for (const name of [...labAgentNames(options), SAMPLE_COMPONENT]) set(name, 'skipped', 'off (--no-kube)');
     return set('kube', 'skipped', 'off (--no-kube)');
   }
   try {
@@ -181,7 +183,8 @@ async function startKube(
     set('kube', 'ready', '', publishKube(stack.kube));
   } catch (error) {
     if (signal.aborted) return;
-    for (const name of labAgentNames(options)) set(name, 'failed', 'the control plane did not start');
+    for (const name of [...labAgentNames(options), SAMPLE_COMPONENT])
+      set(name, 'failed', 'the control plane did not start');
     set('kube', 'failed', error instanceof PgdeckError ? error.message.split('\n')[0]! : String(error));
   }
 }

@@ -4,7 +4,7 @@ import type { ConsoleState } from '../state/console-state.js';
 import { helpLines } from '../state/panes.js';
 import type { Screen } from '../state/screen.js';
 import { Banner } from './Banner.js';
-import { ConfirmPane } from './ConfirmPane.js';
+import { ConfirmPane, confirmHeading } from './ConfirmPane.js';
 import { Table } from './Table.js';
 import { TextPane } from './TextPane.js';
 
@@ -27,7 +27,16 @@ export function Body({
   readonly: boolean;
 }) {
   const { overlay } = state;
-  if (overlay.kind === 'confirm') return <ConfirmPane pending={overlay.pending} height={height} />;
+  if (overlay.kind === 'confirm')
+    return <ConfirmPane heading={confirmHeading(overlay.pending)} preview={overlay.pending.preview} height={height} />;
+  if (overlay.kind === 'launch')
+    return (
+      <ConfirmPane
+        heading={`${overlay.launcher.description} (from this console)`}
+        preview={overlay.preview}
+        height={height}
+      />
+    );
   if (overlay.kind === 'help')
     return (
       <TextPane

@@ -1,15 +1,28 @@
 import { Box, Text } from 'ink';
 import { formatBytes } from '../format.js';
+import type { ActionPreview } from '../../agents/kernel/snapshot.js';
 import type { PendingAction } from '../module.js';
 import { usePaint } from '../theme.js';
 
-/** The agent's preview of a dangerous action: what, on which entity, through which instance; and the question. */
-export function ConfirmPane({ pending, height }: { readonly pending: PendingAction; readonly height: number }) {
-  const paint = usePaint();
-  const { preview } = pending;
+/** What a routed action does, on which entity, through which instance. */
+export function confirmHeading(pending: PendingAction): string {
   const args = Object.entries(pending.args)
     .map(([k, v]) => `${k}=${String(v)}`)
     .join(' ');
+  return `${pending.action}${args === '' ? '' : ` ${args}`} on ${pending.target} (via ${pending.via})`;
+}
+
+/** The preview of a dangerous action under its heading, and the question. */
+export function ConfirmPane({
+  heading,
+  preview,
+  height,
+}: {
+  readonly heading: string;
+  readonly preview: ActionPreview;
+  readonly height: number;
+}) {
+  const paint = usePaint();
   return (
     <Box
       flexDirection="column"
@@ -20,7 +33,7 @@ export function ConfirmPane({ pending, height }: { readonly pending: PendingActi
       paddingX={1}
     >
       <Text bold wrap="truncate">
-        {`${pending.action}${args === '' ? '' : ` ${args}`} on ${pending.target} (via ${pending.via})`}
+        {heading}
       </Text>
       <Text wrap="truncate">{preview.summary}</Text>
       {preview.effects.map((e, i) => (

@@ -1,26 +1,6 @@
 import type { EntityGroup, ModuleCommand, PlanContext, PlannedAction, UiModule } from '../module.js';
 import { LAB_KIND, labColumns, labRows, labsOf, type ComponentData } from './lab-rows.js';
 
-const offersLab = (g: EntityGroup): boolean =>
-  g.sources.some((s) => s.snapshot.actions.some((a) => a.name === 'lab-setup'));
-
-const labCommand: ModuleCommand = {
-  id: 'lab',
-  keys: ['L'],
-  label: 'L',
-  description: 'set up the lab',
-  hint: 'lab setup',
-  dangerous: true,
-  views: ['overview'],
-  actions: ['lab-setup'],
-  plan: (ctx) => {
-    const selected = ctx.groups.find((g) => g.key === ctx.row?.entity);
-    const group = selected !== undefined && offersLab(selected) ? selected : ctx.groups.find(offersLab);
-    if (group === undefined) return 'no source offers lab-setup';
-    return { entity: group.key, target: `${group.kind} ${group.entity}`, action: 'lab-setup', args: {} };
-  },
-};
-
 /** The drill a component's row stands for under `x`: the node drills hit the primary. */
 const componentDrill: Readonly<Record<string, string>> = {
   etcd: 'restart-etcd',
@@ -68,7 +48,6 @@ const chaosKey = (
 });
 
 export const labCommands: readonly ModuleCommand[] = [
-  labCommand,
   chaosKey(
     'chaos',
     'b',
@@ -98,7 +77,7 @@ export const labCommands: readonly ModuleCommand[] = [
   chaosKey('thaw', 'u', ['thaw'], 'thaw', 'thaw the frozen node (SIGCONT)', () => ({ drill: 'thaw' })),
 ];
 
-/** The lab in the console: the Lab view (components, phase, endpoint), `L`, and the chaos keys. */
+/** The lab in the console: the Lab view (components, phase, endpoint) and the chaos keys (`L` is a console launcher, from main). */
 export const labModule: UiModule = {
   name: 'lab',
   kind: LAB_KIND,
@@ -116,7 +95,7 @@ export const labModule: UiModule = {
               id: 'components',
               columns: labColumns,
               rows: labRows(labs),
-              empty: 'no lab attached: `pgdeck` with nothing configured brings one up and opens it',
+              empty: 'no lab attached: L sets one up, or attaches to the one running',
             },
           ],
         };

@@ -1,4 +1,5 @@
-import type { Actor } from '../../agents/kernel/snapshot.js';
+import type { ActionPreview, Actor } from '../../agents/kernel/snapshot.js';
+import type { ConsoleLauncher } from '../launcher.js';
 import type { ModuleCommand, PendingAction, TableRow, UiModule } from '../module.js';
 import { nextPaneId, type ConsoleState } from './console-state.js';
 import { maskSecrets } from '../format.js';
@@ -47,6 +48,36 @@ export function actionRunner(store: UiStore, modules: readonly UiModule[], updat
     );
   };
 
+  /** A launcher's key: its preview first, then the question. */
+  const launch = (launcher: ConsoleLauncher): void => {
+    update(say(`${launcher.hint}: checking what ${launcher.description} would do...`));
+    launcher.preview().then(
+      (preview) => update((s) => ({ ...s, message: '', overlay: { kind: 'launch', launcher, preview } })),
+      (error: unknown) => update(say(`${launcher.hint}: ${(error as Error).message}`)),
+    );
+  };
+
+  /** Confirmed: runs it with its progress in the status line, then attaches the console to what it brought up. */
+  const confirmLaunch = (launcher: ConsoleLauncher, preview: ActionPreview, yes: boolean): void => {
+    if (!yes || !preview.allowed) return update(say(yes ? '' : `${launcher.hint} cancelled`));
+    update(say(`${launcher.hint}: starting...`));
+    launcher
+      .launch((line) => update(say(`${launcher.hint}: ${line}`)))
+      .then(
+        (outcome) => {
+          if (outcome.kind === 'attached') store.add(outcome.sources);
+          update(
+            say(
+              outcome.kind === 'attached'
+                ? `${launcher.hint}: done: ${outcome.message}`
+                : `${launcher.hint} failed: ${outcome.message}`,
+            ),
+          );
+        },
+        (error: unknown) => update(say(`${launcher.hint} failed: ${(error as Error).message}`)),
+      );
+  };
+
   const logs = (row: TableRow, screen: Screen): void => {
     const candidates = screen.ctx.sources.filter((s) => s.identified && s.snapshot.identity.instance === row.instance);
     const source =
@@ -77,7 +108,7 @@ export function actionRunner(store: UiStore, modules: readonly UiModule[], updat
     );
   };
 
-  return { start, confirm, logs, yaml };
+  return { start, confirm, launch, confirmLaunch, logs, yaml };
 }
 
 const LOG_LINES = 200;

@@ -1,3 +1,5 @@
+import type { ActionPreview } from '../../agents/kernel/snapshot.js';
+import type { ConsoleLauncher } from '../launcher.js';
 import type { ModuleCommand, PendingAction, TableRow } from '../module.js';
 import type { SortOrder } from '../rows/sort.js';
 
@@ -12,7 +14,9 @@ export type Overlay =
       readonly lines: readonly string[];
       readonly scroll: number;
     }
-  | { readonly kind: 'confirm'; readonly pending: PendingAction };
+  | { readonly kind: 'confirm'; readonly pending: PendingAction }
+  /** A launcher's preview, asking before it runs. */
+  | { readonly kind: 'launch'; readonly launcher: ConsoleLauncher; readonly preview: ActionPreview };
 
 export interface Prompt {
   readonly kind: 'none' | 'filter' | 'command';
@@ -39,6 +43,13 @@ export type Effect =
   | { readonly kind: 'exit' }
   | { readonly kind: 'act'; readonly command: ModuleCommand; readonly row: TableRow | undefined }
   | { readonly kind: 'confirm'; readonly pending: PendingAction; readonly yes: boolean }
+  | { readonly kind: 'launch'; readonly launcher: ConsoleLauncher }
+  | {
+      readonly kind: 'launch-confirm';
+      readonly launcher: ConsoleLauncher;
+      readonly preview: ActionPreview;
+      readonly yes: boolean;
+    }
   | { readonly kind: 'logs'; readonly row: TableRow }
   | { readonly kind: 'yaml'; readonly title: string; readonly value: unknown };
 

@@ -46,6 +46,9 @@ export function helpLines(screen: Screen, views: readonly ViewDef[], readonly: b
     `Keys of ${screen.view.title}${readonly ? ' (read-only: no actions)' : ''}`,
     ...own.map(describeKeys),
     ...(other.length > 0 ? ['Actions of other views', ...other.map(describeKeys)] : []),
+    ...(screen.launchers.length > 0
+      ? ['This console', ...screen.launchers.map((l) => describeKeys({ ...l, dangerous: true }))]
+      : []),
     'Everywhere',
     ...SHARED_KEYS.map(describeKeys),
     'Views (number key, or : and a name)',
@@ -60,7 +63,10 @@ export function helpLines(screen: Screen, views: readonly ViewDef[], readonly: b
 
 /** The footer: this view's own keys first, then what applies to any row, then the way out. */
 export function footerItems(screen: Screen): readonly { readonly label: string; readonly hint: string }[] {
-  const own = screen.commands.filter((c) => c.views.includes(screen.view.id));
+  const own = [
+    ...screen.commands.filter((c) => c.views.includes(screen.view.id)),
+    ...screen.launchers.filter((l) => l.views.includes(screen.view.id)),
+  ];
   const pick = (names: readonly string[]): KeyBinding[] =>
     names.flatMap((n) => SHARED_KEYS.filter((b) => b.command === n));
   const instances = screen.tables[screen.focused]?.rows.some((r) => r.instance !== undefined) === true;

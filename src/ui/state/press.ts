@@ -31,12 +31,21 @@ export function press(state: ConsoleState, key: KeyPress, screen: Screen, env: P
       return done(next, { kind: 'confirm', pending: overlay.pending, yes: false });
     return done(state);
   }
+  if (overlay.kind === 'launch') {
+    const answer =
+      key.name === 'y' || key.name === 'return' ? true : key.name === 'n' || key.name === 'escape' ? false : undefined;
+    if (answer === undefined) return done(state);
+    const { launcher, preview } = overlay;
+    return done({ ...state, overlay: { kind: 'none' } }, { kind: 'launch-confirm', launcher, preview, yes: answer });
+  }
   if (prompt.kind !== 'none') return edit(state, key, env);
   if (overlay.kind === 'help' || overlay.kind === 'text') return inPane(state, key, screen, env);
   const shared = bindingFor(key.name, SHARED_KEYS);
   if (shared !== undefined) return run(state, shared.command, screen, env);
   const command = bindingFor(key.name, screen.commands);
   if (command !== undefined) return done({ ...state, message: '' }, { kind: 'act', command, row: screen.row });
+  const launcher = bindingFor(key.name, screen.launchers);
+  if (launcher !== undefined) return done({ ...state, message: '' }, { kind: 'launch', launcher });
   const number = /^[1-9]$/.test(key.name) ? env.views[Number(key.name) - 1] : undefined;
   if (number !== undefined) return done(show(state, number.id));
   const table = screen.tables[screen.focused];

@@ -11,6 +11,7 @@ import type {
 } from '../module.js';
 import { filterRows, parseFilter } from '../rows/filter.js';
 import { sortRows, type SortOrder } from '../rows/sort.js';
+import type { ConsoleLauncher } from '../launcher.js';
 import { groupEntities, offered } from './entities.js';
 import type { ConsoleState } from './console-state.js';
 import type { UiSnapshot } from './ui-store.js';
@@ -34,6 +35,8 @@ export interface Screen {
   readonly filterError: string | undefined;
   /** The modules' commands that apply now: offered by some source, not removed by read-only mode. */
   readonly commands: readonly ModuleCommand[];
+  /** The console-level launchers (the lab's `L`), unless read-only mode removes them: they ask first. */
+  readonly launchers: readonly ConsoleLauncher[];
   readonly modules: readonly UiModule[];
 }
 
@@ -58,6 +61,7 @@ export class ScreenDeriver {
     private readonly views: readonly ViewDef[],
     private readonly modules: readonly UiModule[],
     private readonly now: () => number,
+    private readonly launchers: readonly ConsoleLauncher[] = [],
   ) {}
 
   derive(ui: UiSnapshot, state: ConsoleState, readonly: boolean): Screen {
@@ -100,6 +104,7 @@ export class ScreenDeriver {
         .flatMap((m) => m.commands)
         .filter((c) => !(readonly && c.dangerous) && offered(c.actions, ui.sources))
         .sort((a, b) => Number(b.views.includes(view.id)) - Number(a.views.includes(view.id))),
+      launchers: readonly ? [] : this.launchers,
       modules: this.modules,
     };
   }

@@ -50,6 +50,15 @@ export class UiStore {
     return () => this.listeners.delete(listener);
   };
 
+  /** More sources, after the ones it started with (a launcher attached them): their ids follow on. */
+  add(sources: readonly ConsoleSource[]): void {
+    for (const input of sources) {
+      this.tracked.push({ input, logs: logsOf(input), lastSeq: 0, view: undefined });
+      this.unsubscribers.push(input.reader.subscribe(() => this.schedule()));
+    }
+    this.schedule();
+  }
+
   control(sourceId: string): AgentControl | undefined {
     return this.byId(sourceId)?.input.control;
   }
