@@ -7,6 +7,8 @@ import type { FailoverDeps, FailoverMemory } from './deps.js';
 import type { Endpoint, FailoverAction, MemberReport, PrimaryRecord } from './types.js';
 
 const startTimeoutMs = 120_000;
+/** A demoting primary's fast shutdown turns immediate after this long. */
+const demoteStopTimeoutMs = 10_000;
 /** How often the freeze guard's timer ticks. */
 const freezeCheckEveryMs = 50;
 /** A gap between two ticks longer than this share of the lease TTL means the process was frozen. */
@@ -217,8 +219,10 @@ async function asLeader(
   log: Logger,
   puts: Record<string, string>,
   deletes: readonly string[] = [],
-): Promise<void> {
-  if (!(await deps.session.putAsLeader(puts, deletes))) log.warn('leadership lost before the write: nothing written');
+): Promise<boolean> {
+  const written = await deps.session.putAsLeader(puts, deletes);
+  if (!written) log.warn('leadership lost before the write: nothing written');
+  return written;
 }
 
 /** Whether etcd's primary record still names this node at `generation` (false when etcd cannot say). */
@@ -334,8 +338,7 @@ export async function actFailover(deps: FailoverDeps, action: FailoverAction, ct
       return deps.local.unfence();
     case 'demote': {
       await deps.local.checkpoint();
-      await pg.stop('fast', 10_000);
-      const cp = await pg.shutdownCheckpoint();
+      const cp = await pg.shutDownToCheckpoint(demoteStopTimeoutMs);
       if (!cp.cleanShutdown) {
         // It crashed before its shutdown checkpoint: its last checkpoint is not where its WAL ends.
         ctx.log.warn(`postgres crashed while demoting for a switchover (generation ${action.generation})`);
@@ -346,6 +349,7 @@ export async function actFailover(deps: FailoverDeps, action: FailoverAction, ct
       const demoted = { generation: action.generation, lsn: cp.lsn, timeline: cp.timeline };
       ctx.remember({ demoted });
       await republish(deps, ctx, { state: 'stopped', demoted });
+      await pg.stop('fast', demoteStopTimeoutMs);
       return;
     }
     case 'rejoin':
@@ -378,17 +382,22 @@ export async function actFailover(deps: FailoverDeps, action: FailoverAction, ct
       const puts: Record<string, string> = { primary: JSON.stringify(action.record) };
       if (action.history !== null) puts[`history/${action.history.id}`] = JSON.stringify(action.history);
       if (action.resetSync) puts.sync = JSON.stringify({ primary: action.record.name, members: [] });
-      return asLeader(deps, ctx.log, puts, action.clearSwitchover ? ['switchover'] : []);
+      const written = await asLeader(deps, ctx.log, puts, action.clearSwitchover ? ['switchover'] : []);
+      if (written && action.promote !== undefined)
+        await promote(deps, ctx, action.record.generation, action.promote.catchUpTimeoutMs);
+      return;
     }
     case 'record-history':
-      return asLeader(deps, ctx.log, { [`history/${action.entry.id}`]: JSON.stringify(action.entry) });
+      await asLeader(deps, ctx.log, { [`history/${action.entry.id}`]: JSON.stringify(action.entry) });
+      return;
     case 'clear-switchover':
-      return asLeader(
+      await asLeader(
         deps,
         ctx.log,
         action.history === null ? {} : { [`history/${action.history.id}`]: JSON.stringify(action.history) },
         ['switchover'],
       );
+      return;
     case 'clear-reinit':
       return session.delete(`reinit/${action.name}`);
   }

@@ -355,6 +355,11 @@ export type FailoverAction =
       readonly history: HistoryEntry | null;
       readonly clearSwitchover: boolean;
       readonly resetSync: boolean;
+      /**
+       * The record names this daemon's own standby: promote it as soon as the record is written (a
+       * leader that is the switchover's candidate saves a pass), never if the write was refused.
+       */
+      readonly promote?: { readonly catchUpTimeoutMs: number };
     }
   | { readonly kind: 'record-history'; readonly entry: HistoryEntry }
   | { readonly kind: 'clear-switchover'; readonly history: HistoryEntry | null }
