@@ -4,9 +4,11 @@ import type { ActContext } from '../kernel/context.js';
 import { PgdeckError, errorMessage } from '../kernel/errors.js';
 import type { Logger } from '../kernel/logger.js';
 import type { FailoverDeps, FailoverMemory } from './deps.js';
-import type { Endpoint, FailoverAction, MemberReport } from './types.js';
+import type { Endpoint, FailoverAction, MemberReport, PromoteOptions } from './types.js';
 
 const startTimeoutMs = 120_000;
+/** How long a reload of synchronous_standby_names may take before a promotion gives up. */
+const syncReloadTimeoutMs = 5000;
 /** A demoting primary's fast shutdown turns immediate after this long. */
 const demoteStopTimeoutMs = 10_000;
 
@@ -96,8 +98,28 @@ async function firstWrite(
   });
 }
 
-async function promote(deps: FailoverDeps, ctx: Ctx, generation: number, catchUpTimeoutMs: number): Promise<void> {
+/**
+ * synchronous_standby_names in force on this standby before it is promoted: the reload reaches the
+ * backends (and the checkpointer, which publishes it to them) asynchronously, so wait until a session
+ * of this server reports the new value.
+ */
+async function syncStandbysFirst(deps: FailoverDeps, ctx: Ctx, names: readonly string[]): Promise<void> {
+  const wanted = deps.pg.setSyncStandbys(names);
+  const deadline = Date.now() + syncReloadTimeoutMs;
+  for (;;) {
+    const res = await retrying(() => deps.local.query<{ ssn: string }>('SHOW synchronous_standby_names AS ssn'));
+    if (res.rows[0]?.ssn === wanted) break;
+    if (Date.now() > deadline)
+      throw new PgdeckError('timeout', `synchronous_standby_names did not become ${wanted} before the promotion`);
+    await delay(5);
+  }
+  ctx.remember({ ssnLsn: null });
+}
+
+async function promote(deps: FailoverDeps, ctx: Ctx, generation: number, options: PromoteOptions): Promise<void> {
+  const { catchUpTimeoutMs, syncStandbys } = options;
   const began = Date.now();
+  if (syncStandbys !== undefined) await syncStandbysFirst(deps, ctx, syncStandbys);
   let replayed: number | null = -1;
   for (;;) {
     const p = await retrying(() => deps.local.positions());
@@ -272,7 +294,7 @@ export async function actFailover(deps: FailoverDeps, action: FailoverAction, ct
     case 'start':
       return start(deps, ctx);
     case 'promote':
-      return promote(deps, ctx, action.generation, action.catchUpTimeoutMs);
+      return promote(deps, ctx, action.generation, action);
     case 'first-write': {
       const now = Date.now();
       return firstWrite(deps, ctx, action.generation, now, now, 0);
@@ -331,8 +353,7 @@ export async function actFailover(deps: FailoverDeps, action: FailoverAction, ct
       if (action.history !== null) puts[`history/${action.history.id}`] = JSON.stringify(action.history);
       if (action.resetSync) puts.sync = JSON.stringify({ primary: action.record.name, members: [] });
       const written = await asLeader(deps, ctx.log, puts, action.clearSwitchover ? ['switchover'] : []);
-      if (written && action.promote !== undefined)
-        await promote(deps, ctx, action.record.generation, action.promote.catchUpTimeoutMs);
+      if (written && action.promote !== undefined) await promote(deps, ctx, action.record.generation, action.promote);
       return;
     }
     case 'record-history':

@@ -218,11 +218,13 @@ export class PostgresControl {
     this.reload();
   }
 
-  /** `ANY 1 (...)` over the names; `*` stays unquoted (any standby), a name is quoted. */
-  setSyncStandbys(names: readonly string[]): void {
+  /** `ANY 1 (...)` over the names; `*` stays unquoted (any standby), a name is quoted. Returns the value set. */
+  setSyncStandbys(names: readonly string[]): string {
     const quoted = names.map((n) => (n === '*' ? n : `"${n}"`));
-    this.writeConf({ follow: null, ssn: names.length === 0 ? '' : `ANY 1 (${quoted.join(', ')})` });
+    const ssn = names.length === 0 ? '' : `ANY 1 (${quoted.join(', ')})`;
+    this.writeConf({ follow: null, ssn });
     this.reload();
+    return ssn;
   }
 
   /**

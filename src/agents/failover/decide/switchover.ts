@@ -9,6 +9,7 @@ import type {
 } from '../types.js';
 import { historyEntry } from './history.js';
 import { step, type Step } from './step.js';
+import { promoteOptions } from './sync-standbys.js';
 
 /** A primary that has not shut down yet gets this long beyond failoverTimeoutMs before the switchover is aborted. */
 const demoteGraceMs = 5000;
@@ -120,7 +121,7 @@ function finish(
           history: null,
           clearSwitchover: true,
           resetSync: dyn.synchronousMode,
-          ...(own === null ? {} : { promote: { catchUpTimeoutMs: dyn.failoverTimeoutMs } }),
+          ...(own === null ? {} : { promote: promoteOptions(dyn) }),
         },
       ],
       summary: `switchover: ${to} has received ${record.name}'s shutdown checkpoint; promoting it`,
