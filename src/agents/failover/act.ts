@@ -1,16 +1,16 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { PgLink } from '../adapters/pg.js';
-import type { ActContext, WatchContext } from '../kernel/context.js';
+import type { ActContext } from '../kernel/context.js';
 import { PgdeckError, errorMessage } from '../kernel/errors.js';
 import type { Logger } from '../kernel/logger.js';
 import type { FailoverDeps, FailoverMemory } from './deps.js';
-import type { Endpoint, FailoverAction, MemberReport, PrimaryRecord } from './types.js';
+import type { Endpoint, FailoverAction, MemberReport, PromoteOptions } from './types.js';
 
 const startTimeoutMs = 120_000;
-/** How often the freeze guard's timer ticks. */
-const freezeCheckEveryMs = 50;
-/** A gap between two ticks longer than this share of the lease TTL means the process was frozen. */
-const frozenLeaseShare = 0.6;
+/** How long a reload of synchronous_standby_names may take before a promotion gives up. */
+const syncReloadTimeoutMs = 5000;
+/** A demoting primary's fast shutdown turns immediate after this long. */
+const demoteStopTimeoutMs = 10_000;
 
 type Ctx = ActContext<FailoverMemory>;
 
@@ -98,8 +98,28 @@ async function firstWrite(
   });
 }
 
-async function promote(deps: FailoverDeps, ctx: Ctx, generation: number, catchUpTimeoutMs: number): Promise<void> {
+/**
+ * synchronous_standby_names in force on this standby before it is promoted: the reload reaches the
+ * backends (and the checkpointer, which publishes it to them) asynchronously, so wait until a session
+ * of this server reports the new value.
+ */
+async function syncStandbysFirst(deps: FailoverDeps, ctx: Ctx, names: readonly string[]): Promise<void> {
+  const wanted = deps.pg.setSyncStandbys(names);
+  const deadline = Date.now() + syncReloadTimeoutMs;
+  for (;;) {
+    const res = await retrying(() => deps.local.query<{ ssn: string }>('SHOW synchronous_standby_names AS ssn'));
+    if (res.rows[0]?.ssn === wanted) break;
+    if (Date.now() > deadline)
+      throw new PgdeckError('timeout', `synchronous_standby_names did not become ${wanted} before the promotion`);
+    await delay(5);
+  }
+  ctx.remember({ ssnLsn: null });
+}
+
+async function promote(deps: FailoverDeps, ctx: Ctx, generation: number, options: PromoteOptions): Promise<void> {
+  const { catchUpTimeoutMs, syncStandbys } = options;
   const began = Date.now();
+  if (syncStandbys !== undefined) await syncStandbysFirst(deps, ctx, syncStandbys);
   let replayed: number | null = -1;
   for (;;) {
     const p = await retrying(() => deps.local.positions());
@@ -217,56 +237,10 @@ async function asLeader(
   log: Logger,
   puts: Record<string, string>,
   deletes: readonly string[] = [],
-): Promise<void> {
-  if (!(await deps.session.putAsLeader(puts, deletes))) log.warn('leadership lost before the write: nothing written');
-}
-
-/** Whether etcd's primary record still names this node at `generation` (false when etcd cannot say). */
-async function stillPrimary(deps: FailoverDeps, generation: number): Promise<boolean> {
-  const raw = (await deps.session.readAll())?.get('primary')?.value;
-  if (raw === undefined) return false;
-  const record = JSON.parse(raw) as Partial<PrimaryRecord>;
-  return record.name === deps.config.node && record.generation === generation && record.demoting === null;
-}
-
-/**
- * A software watchdog: a timer that notices this process was frozen (SIGSTOP, a stalled VM) for longer
- * than the lease allows. A failover may have happened meanwhile, so before its next pass it asks etcd
- * (one read, bounded by the call timeout): if the record still names this node at the generation it
- * serves, its leader kept it (a frozen daemon beside a healthy postgres is no reason to fail over) and
- * postgres keeps running; otherwise, or if etcd cannot say, a writable primary is stopped at once
- * (SIGQUIT: no SQL round trip for a client to slip a commit through). The next pass rejoins it, or, if
- * it is still the primary, has the leader fail over or restart it.
- */
-export function guardAgainstFreeze(deps: FailoverDeps, ctx: WatchContext<FailoverMemory>): void {
-  ctx.spawn('freeze-guard', async (signal) => {
-    let last = ctx.clock.now();
-    while (!signal.aborted) {
-      await ctx.clock.sleep(freezeCheckEveryMs, signal);
-      const now = ctx.clock.now();
-      const gap = now - last;
-      last = now;
-      const report = ctx.memory.lastReport;
-      const ttl = deps.session.ttl;
-      const frozen = gap >= ttl * 1000 * frozenLeaseShare;
-      if (signal.aborted || !frozen || report === null || report.role !== 'primary' || report.state !== 'running')
-        continue;
-      if (await stillPrimary(deps, report.generation).catch(() => false)) {
-        ctx.log.warn(
-          `this daemon was frozen for ${gap} ms; etcd still names it primary of generation ${report.generation}: postgres keeps running`,
-        );
-      } else {
-        ctx.log.warn(
-          `fencing: this daemon was frozen for ${gap} ms, long enough for its ${ttl} s lease to lapse, and etcd no longer confirms it as primary; immediate shutdown`,
-        );
-        await deps.pg
-          .stop('immediate', 5000)
-          .catch((error: unknown) => ctx.log.warn(`immediate shutdown failed: ${errorMessage(error)}`));
-      }
-      last = ctx.clock.now();
-      ctx.wake();
-    }
-  });
+): Promise<boolean> {
+  const written = await deps.session.putAsLeader(puts, deletes);
+  if (!written) log.warn('leadership lost before the write: nothing written');
+  return written;
 }
 
 /** Writes back each key of the seed that the new etcd cluster lacks (a create-if-absent each), then adopts its id. */
@@ -320,7 +294,7 @@ export async function actFailover(deps: FailoverDeps, action: FailoverAction, ct
     case 'start':
       return start(deps, ctx);
     case 'promote':
-      return promote(deps, ctx, action.generation, action.catchUpTimeoutMs);
+      return promote(deps, ctx, action.generation, action);
     case 'first-write': {
       const now = Date.now();
       return firstWrite(deps, ctx, action.generation, now, now, 0);
@@ -334,8 +308,7 @@ export async function actFailover(deps: FailoverDeps, action: FailoverAction, ct
       return deps.local.unfence();
     case 'demote': {
       await deps.local.checkpoint();
-      await pg.stop('fast', 10_000);
-      const cp = await pg.shutdownCheckpoint();
+      const cp = await pg.shutDownToCheckpoint(demoteStopTimeoutMs);
       if (!cp.cleanShutdown) {
         // It crashed before its shutdown checkpoint: its last checkpoint is not where its WAL ends.
         ctx.log.warn(`postgres crashed while demoting for a switchover (generation ${action.generation})`);
@@ -346,6 +319,7 @@ export async function actFailover(deps: FailoverDeps, action: FailoverAction, ct
       const demoted = { generation: action.generation, lsn: cp.lsn, timeline: cp.timeline };
       ctx.remember({ demoted });
       await republish(deps, ctx, { state: 'stopped', demoted });
+      await pg.stop('fast', demoteStopTimeoutMs);
       return;
     }
     case 'rejoin':
@@ -378,17 +352,21 @@ export async function actFailover(deps: FailoverDeps, action: FailoverAction, ct
       const puts: Record<string, string> = { primary: JSON.stringify(action.record) };
       if (action.history !== null) puts[`history/${action.history.id}`] = JSON.stringify(action.history);
       if (action.resetSync) puts.sync = JSON.stringify({ primary: action.record.name, members: [] });
-      return asLeader(deps, ctx.log, puts, action.clearSwitchover ? ['switchover'] : []);
+      const written = await asLeader(deps, ctx.log, puts, action.clearSwitchover ? ['switchover'] : []);
+      if (written && action.promote !== undefined) await promote(deps, ctx, action.record.generation, action.promote);
+      return;
     }
     case 'record-history':
-      return asLeader(deps, ctx.log, { [`history/${action.entry.id}`]: JSON.stringify(action.entry) });
+      await asLeader(deps, ctx.log, { [`history/${action.entry.id}`]: JSON.stringify(action.entry) });
+      return;
     case 'clear-switchover':
-      return asLeader(
+      await asLeader(
         deps,
         ctx.log,
         action.history === null ? {} : { [`history/${action.history.id}`]: JSON.stringify(action.history) },
         ['switchover'],
       );
+      return;
     case 'clear-reinit':
       return session.delete(`reinit/${action.name}`);
   }

@@ -1,11 +1,12 @@
 import type { AgentDefinition } from '../kernel/agent.js';
 import type { WatchContext } from '../kernel/context.js';
-import { actFailover, guardAgainstFreeze } from './act.js';
+import { actFailover } from './act.js';
 import { failoverActions } from './actions.js';
 import { failoverCliOptions, failoverConfigSchema } from './config.js';
 import { decideFailover } from './decide/compose.js';
 import { connectFailover, initialFailoverMemory, type FailoverDeps, type FailoverMemory } from './deps.js';
 import { failoverRoutes } from './endpoints.js';
+import { guardAgainstFreeze } from './freeze-guard.js';
 import { memorizeFailover, observeFailover } from './observe.js';
 import { stopServerOnClose } from './shutdown.js';
 import type { FailoverAction, FailoverConfig, FailoverObserved, FailoverState } from './types.js';

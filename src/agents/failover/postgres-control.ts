@@ -3,6 +3,7 @@ import { chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rm
 import { dirname, join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { PgdeckError } from '../kernel/errors.js';
+import { parseControlFile, type ControlFileHead } from './pg-control-file.js';
 import { pgBinDir, pgRunAs, runPgTool, type RunAs } from './pg-tools.js';
 
 export interface PostgresControlOptions {
@@ -217,15 +218,40 @@ export class PostgresControl {
     this.reload();
   }
 
-  /** `ANY 1 (...)` over the names; `*` stays unquoted (any standby), a name is quoted. */
-  setSyncStandbys(names: readonly string[]): void {
+  /** `ANY 1 (...)` over the names; `*` stays unquoted (any standby), a name is quoted. Returns the value set. */
+  setSyncStandbys(names: readonly string[]): string {
     const quoted = names.map((n) => (n === '*' ? n : `"${n}"`));
-    this.writeConf({ follow: null, ssn: names.length === 0 ? '' : `ANY 1 (${quoted.join(', ')})` });
+    const ssn = names.length === 0 ? '' : `ANY 1 (${quoted.join(', ')})`;
+    this.writeConf({ follow: null, ssn });
     this.reload();
+    return ssn;
   }
 
-  /** The LSN of the shutdown checkpoint of a cleanly stopped server (pg_controldata). */
-  async shutdownCheckpoint(): Promise<{ lsn: number; cleanShutdown: boolean; timeline: number }> {
+  /**
+   * A fast shutdown that returns at its shutdown checkpoint: once pg_control says "shut down", no
+   * session is left to write and that checkpoint record ends the WAL, while the postmaster may still
+   * wait for its WAL senders and write its statistics (about a third of a fast shutdown). Returns the
+   * checkpoint read after the postmaster exited when pg_control cannot be read here, or when it exited
+   * without one (a crash: `cleanShutdown` false). The caller still waits for the exit (`stop`).
+   */
+  async shutDownToCheckpoint(timeoutMs: number): Promise<ControlFileHead> {
+    const pid = this.local().pid;
+    if (pid !== null) signal(pid, 'SIGINT');
+    const deadline = Date.now() + timeoutMs;
+    while (this.local().running && Date.now() < deadline) {
+      const head = this.controlFile();
+      if (head === null) break;
+      if (head.cleanShutdown) return head;
+      await delay(5);
+    }
+    await this.stop('fast', timeoutMs);
+    return this.shutdownCheckpoint();
+  }
+
+  /** The LSN of the shutdown checkpoint of a cleanly stopped server: pg_control read directly, else pg_controldata. */
+  async shutdownCheckpoint(): Promise<ControlFileHead> {
+    const head = this.controlFile();
+    if (head !== null) return head;
     const out = await this.tool('pg_controldata', ['-D', this.o.dataDir]);
     const field = (label: string): string => new RegExp(`^${label}:\\s*(.+)$`, 'm').exec(out)?.[1]?.trim() ?? '';
     return {
@@ -233,6 +259,14 @@ export class PostgresControl {
       cleanShutdown: field('Database cluster state') === 'shut down',
       timeline: Number(field("Latest checkpoint's TimeLineID")),
     };
+  }
+
+  private controlFile(): ControlFileHead | null {
+    try {
+      return parseControlFile(readFileSync(join(this.o.dataDir, 'global', 'pg_control')));
+    } catch {
+      return null;
+    }
   }
 
   removeData(): void {

@@ -203,6 +203,17 @@ export interface PrimaryRecord {
   readonly demoting: { readonly to: string; readonly requestId: string; readonly startedAt: number } | null;
 }
 
+/** How a standby is promoted. */
+export interface PromoteOptions {
+  /** How long to let it replay what it received before promoting anyway. */
+  readonly catchUpTimeoutMs: number;
+  /**
+   * Strict synchronous mode: synchronous_standby_names in force before the promotion, so that no
+   * commit returns from the new primary before a standby holds it (absent: left as it is).
+   */
+  readonly syncStandbys?: readonly string[];
+}
+
 /** `sync`: the standbys that may hold acknowledged commits (only these may be promoted in synchronous mode). */
 export interface SyncRecord {
   readonly primary: string;
@@ -330,7 +341,7 @@ export type FailoverAction =
     }
   | { readonly kind: 'clone'; readonly from: Endpoint }
   | { readonly kind: 'start'; readonly as: 'primary' | 'replica' }
-  | { readonly kind: 'promote'; readonly generation: number; readonly catchUpTimeoutMs: number }
+  | ({ readonly kind: 'promote'; readonly generation: number } & PromoteOptions)
   | { readonly kind: 'first-write'; readonly generation: number }
   | { readonly kind: 'follow'; readonly to: Endpoint }
   | { readonly kind: 'fence'; readonly reason: string }
@@ -355,6 +366,11 @@ export type FailoverAction =
       readonly history: HistoryEntry | null;
       readonly clearSwitchover: boolean;
       readonly resetSync: boolean;
+      /**
+       * The record names this daemon's own standby: promote it as soon as the record is written (a
+       * leader that is the switchover's candidate saves a pass), never if the write was refused.
+       */
+      readonly promote?: PromoteOptions;
     }
   | { readonly kind: 'record-history'; readonly entry: HistoryEntry }
   | { readonly kind: 'clear-switchover'; readonly history: HistoryEntry | null }

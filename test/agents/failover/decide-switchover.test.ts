@@ -9,6 +9,7 @@ import {
   observed,
   peers,
   primaryRecord,
+  replicaStatus,
   reports,
 } from '../../fixtures/failover-observed.js';
 
@@ -83,6 +84,48 @@ describe('decideFailover: switchover', () => {
       const d = decide(during(1000));
 
       expect(actionsOf(d, 'set-primary')).toEqual([]);
+    });
+
+    it('promotes pg2 without a promote of its own: the record alone tells pg2 to promote', () => {
+      expect(single(decide(during(1001)), 'set-primary').promote).toBeUndefined();
+    });
+
+    describe('when the leader pg1 is itself the candidate', () => {
+      const toPg1 = primaryRecord({
+        generation: GENERATION + 1,
+        demoting: { to: 'pg1', requestId: 'sw1', startedAt: NOW - 1_000 },
+      });
+      const leading = (localLsn: number): FailoverObserved =>
+        observed({
+          cluster: {
+            primary: toPg1,
+            switchover: { ...request, to: 'pg1' },
+            members: reports({
+              pg0: demotedPg0,
+              // Its own report went out before the shutdown checkpoint arrived.
+              pg1: { generation: GENERATION + 1, receivedLsn: 900 },
+              pg2: { generation: GENERATION + 1 },
+            }),
+          },
+          local: { status: replicaStatus({ receivedLsn: localLsn, replayedLsn: localLsn }) },
+          peers: peers({ pg0: { pg: 'refused', api: 'ok', inRecovery: null } }),
+        });
+
+      it('reads its own server, not its report a pass old, and promotes it right after the record is written', () => {
+        const d = decide(leading(1001));
+
+        const set = single(d, 'set-primary');
+        expect(set.record).toEqual({ name: 'pg1', generation: GENERATION + 2, since: NOW, demoting: null });
+        expect(set.promote).toEqual({ catchUpTimeoutMs: dynamicConfig().failoverTimeoutMs });
+        expect(actionsOf(d, 'promote')).toEqual([]);
+      });
+
+      it('waits while its own server has not received the shutdown checkpoint', () => {
+        const d = decide(leading(1000));
+
+        expect(actionsOf(d, 'set-primary')).toEqual([]);
+        expect(d.summary).toMatch(/waiting for pg1 to receive LSN 1000/);
+      });
     });
 
     it('aborts after failoverTimeoutMs and keeps pg0 as the primary', () => {

@@ -142,3 +142,25 @@ describe('writeCopies: where the primary’s writes live, in every mode', () => 
     expect(writeCopies(dynamicConfig(), report('pg0', { role: 'primary', state: 'crashed' }))).toBeNull();
   });
 });
+
+describe('decideFailover: promotion in strict synchronous mode', () => {
+  const promoting = (strict: boolean): ObservedOverrides => ({
+    cluster: {
+      primary: primaryRecord({ name: 'pg1', generation: NEXT }),
+      members: reports({ pg0: null }),
+      config: dynamicConfig({ synchronousMode: true, synchronousStrict: strict }),
+      sync: { primary: 'pg1', members: [] },
+    },
+  });
+
+  it('promotes with any standby already synchronous, so no commit returns before a standby holds it', () => {
+    const [promote] = actionsOf(decide(observed(promoting(true))), 'promote');
+    expect(promote).toMatchObject({ generation: NEXT, syncStandbys: ['*'] });
+  });
+
+  it('leaves synchronous_standby_names alone when synchronous mode is not strict', () => {
+    const [promote] = actionsOf(decide(observed(promoting(false))), 'promote');
+    expect(promote).toBeDefined();
+    expect(promote?.syncStandbys).toBeUndefined();
+  });
+});

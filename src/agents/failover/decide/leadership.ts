@@ -152,6 +152,6 @@ export function lead(
     if (crash !== null) return [...history, crash];
   }
   if (cluster.switchover !== null || record.demoting !== null)
-    return [...history, ...switchover(o, cluster, record, dyn, now)];
+    return [...history, ...switchover(o, cluster, record, dyn, now, me)];
   return [...history, failover(o, cluster, record, dyn, now)];
 }

@@ -1,7 +1,7 @@
 import type { ClusterView, DynamicConfig, FailoverAction, FailoverObserved, PrimaryRecord } from '../types.js';
 import { detectCrash } from './self-protection.js';
 import { step, type Step } from './step.js';
-import { syncStandbys } from './sync-standbys.js';
+import { promoteOptions, syncStandbys } from './sync-standbys.js';
 
 /** No primary record yet: the first daemon with a usable data directory bootstraps the cluster. */
 export function bootstrap(o: FailoverObserved, cluster: ClusterView, dyn: DynamicConfig, me: string): readonly Step[] {
@@ -73,7 +73,7 @@ export function convergePrimary(
   if (s === null) return done({ summary: `${me} is starting` });
   if (s.inRecovery)
     return done({
-      actions: [{ kind: 'promote', generation: record.generation, catchUpTimeoutMs: dyn.failoverTimeoutMs }],
+      actions: [{ kind: 'promote', generation: record.generation, ...promoteOptions(dyn) }],
       summary: `promoting ${me} (generation ${record.generation})`,
     });
   if (s.readOnly)

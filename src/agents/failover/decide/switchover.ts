@@ -9,6 +9,7 @@ import type {
 } from '../types.js';
 import { historyEntry } from './history.js';
 import { step, type Step } from './step.js';
+import { promoteOptions } from './sync-standbys.js';
 
 /** A primary that has not shut down yet gets this long beyond failoverTimeoutMs before the switchover is aborted. */
 const demoteGraceMs = 5000;
@@ -99,12 +100,16 @@ function finish(
   demoting: NonNullable<PrimaryRecord['demoting']>,
   dyn: DynamicConfig,
   now: number,
+  me: string,
 ): readonly Step[] {
   const to = demoting.to;
   const generation = record.generation + 1;
   const old = cluster.members.find((m) => m.name === record.name);
   const cand = cluster.members.find((m) => m.name === to);
-  const candLsn = o.peers.find((p) => p.name === to)?.receivedLsn ?? cand?.receivedLsn ?? null;
+  const local = o.local.status;
+  // A leader that is the candidate reads its own server: its report in etcd is a pass old.
+  const own = to === me && local?.inRecovery === true ? local : null;
+  const candLsn = own?.receivedLsn ?? o.peers.find((p) => p.name === to)?.receivedLsn ?? cand?.receivedLsn ?? null;
   const waited = now - demoting.startedAt;
   const demoted = old?.demoted?.generation === record.generation ? old.demoted : null;
   if (demoted !== null && candLsn !== null && candLsn > demoted.lsn)
@@ -116,6 +121,7 @@ function finish(
           history: null,
           clearSwitchover: true,
           resetSync: dyn.synchronousMode,
+          ...(own === null ? {} : { promote: promoteOptions(dyn) }),
         },
       ],
       summary: `switchover: ${to} has received ${record.name}'s shutdown checkpoint; promoting it`,
@@ -166,8 +172,9 @@ export function switchover(
   record: PrimaryRecord,
   dyn: DynamicConfig,
   now: number,
+  me: string,
 ): readonly Step[] {
-  if (record.demoting !== null) return finish(o, cluster, record, record.demoting, dyn, now);
+  if (record.demoting !== null) return finish(o, cluster, record, record.demoting, dyn, now, me);
   const req = cluster.switchover;
   if (req === null) return [];
   if (req.from !== record.name)

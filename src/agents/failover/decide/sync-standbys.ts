@@ -1,4 +1,4 @@
-import type { ClusterView, DynamicConfig, FailoverObserved, LocalView } from '../types.js';
+import type { ClusterView, DynamicConfig, FailoverObserved, LocalView, PromoteOptions } from '../types.js';
 import { step, type Step } from './step.js';
 
 /** The sync_state values of pg_stat_replication under which a standby acknowledges commits. */
@@ -6,6 +6,12 @@ export const acknowledgingStates: readonly string[] = ['sync', 'quorum'];
 
 /** In synchronous_standby_names, any standby: what strict mode waits for when no named one is left. */
 export const anyStandby = '*';
+
+/** How a standby is promoted under `dyn`: in strict mode with any standby as synchronous already. */
+export function promoteOptions(dyn: DynamicConfig): PromoteOptions {
+  const strict = dyn.synchronousMode && dyn.synchronousStrict === true;
+  return { catchUpTimeoutMs: dyn.failoverTimeoutMs, ...(strict ? { syncStandbys: [anyStandby] } : {}) };
+}
 
 const sameNames = (a: readonly string[], b: readonly string[]): boolean =>
   [...a].sort().join() === [...b].sort().join();
