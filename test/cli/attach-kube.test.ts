@@ -88,7 +88,7 @@ describe('pgdeck attach --kube', () => {
     const found = await attachKubeAgents({ kubeconfig: cluster().plane.kubeconfigPath, namespace });
     handles.push(...found);
     expect(found).toHaveLength(1);
-    const [handle] = found as [AgentHandle<CounterState>];
+    const [handle] = found as unknown as [AgentHandle<CounterState>];
     await waitFor(() => handle.reader.getSnapshot().state?.count === 3, 'the counter state through the proxy', 30_000);
     expect(handle.name).toBe('counter');
     expect(handle.reader.getSnapshot().source).toMatchObject({ connected: true, stale: false });
