@@ -1,9 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import type { KubeObject } from '../agents/adapters/kube.js';
 import { kustomizeBuild } from '../agents/adapters/kubectl.js';
 import { postgresClusterCrd } from '../agents/patroni-operator/crd.js';
+import { checkoutFile } from '../checkout-file.js';
 import { UsageError } from './exit.js';
 
 export const OVERLAYS = ['lab', 'stage', 'prod'] as const;
@@ -42,7 +43,8 @@ export async function objectsFor(source: ObjectSource): Promise<KubeObject[]> {
 
 /** A path under the manifests/ of the checkout or package this module runs from (src/ or dist/). */
 function manifestPath(relative: string): string {
-  return fileURLToPath(new URL(`../../manifests/${relative}`, import.meta.url));
+  const root = dirname(checkoutFile('package.json') ?? process.cwd());
+  return join(root, 'manifests', relative);
 }
 
 function readManifest(file: string): string {

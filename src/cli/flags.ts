@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Argv, Options } from 'yargs';
 import type { AgentSettings, CliOption } from '../agents/kernel/agent.js';
+import { checkoutFile } from '../checkout-file.js';
 
 /**
  * yargs options for config options. Numbers stay untyped so that `--ttl two` reaches the schema as
@@ -34,6 +35,8 @@ export function addAgentOptions<T>(y: Argv<T>, definitions: Readonly<Record<stri
 
 /** The version in package.json (beside `src/` and `dist/` alike). */
 export function packageVersion(): string {
-  const text = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
+  const file = checkoutFile('package.json');
+  if (file === undefined) return 'unknown';
+  const text = readFileSync(file, 'utf8');
   return String((JSON.parse(text) as { version?: unknown }).version ?? 'unknown');
 }

@@ -1,8 +1,10 @@
 import { CoreV1Api } from '@kubernetes/client-node';
 import { KUBE_RESOURCES } from '../../src/agents/adapters/kube.js';
 import { spawnSync } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PgdeckError } from '../../src/agents/kernel/errors.js';
 import type { AgentHandle } from '../../src/agents/kernel/snapshot.js';
 import { attachKubeAgents } from '../../src/cli/attach-kube.js';
 import { adminKube, withKube } from '../helpers/kube.js';
@@ -23,6 +25,9 @@ function localAddress(): string {
 const cluster = withKube({ nodes: 1 });
 let agent: ServedCounter;
 let namespace: string;
+/** An agent Service whose Endpoints name a Pod at a port nothing listens on: no route reaches it. */
+let brokenNamespace: string;
+let closedPort: number;
 const handles: AgentHandle[] = [];
 
 beforeAll(async () => {
@@ -76,7 +81,62 @@ beforeAll(async () => {
     namespace,
     body: { metadata: { name: 'pgdeck-api-token' }, stringData: { token: TOKEN } },
   });
+  brokenNamespace = await cluster().namespace('attach-broken');
+  closedPort = await freeClosedPort(address);
+  await registerAgent(core, brokenNamespace, 'pgdeck-broken', address, closedPort);
+  await core.createNamespacedSecret({
+    namespace: brokenNamespace,
+    body: { metadata: { name: 'pgdeck-api-token' }, stringData: { token: TOKEN } },
+  });
 }, 180_000);
+
+/** A port on `host` that was free a moment ago and that nothing listens on now. */
+async function freeClosedPort(host: string): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** A labelled Service with port `api`, a Pod no scheduler takes whose status IP is `ip`, and Endpoints to ip:port. */
+async function registerAgent(core: CoreV1Api, ns: string, name: string, ip: string, port: number): Promise<void> {
+  const labels = { 'app.kubernetes.io/part-of': 'pgdeck', 'app.kubernetes.io/component': 'broken' };
+  await core.createNamespacedService({
+    namespace: ns,
+    body: { metadata: { name, labels }, spec: { ports: [{ name: 'api', port: 8008 }] } },
+  });
+  const pod = await core.createNamespacedPod({
+    namespace: ns,
+    body: {
+      metadata: { name: `${name}-0`, labels },
+      spec: { schedulerName: 'nobody', containers: [{ name: 'agent', image: 'pgdeck:test' }] },
+    },
+  });
+  const admin = adminKube(cluster());
+  await admin
+    .objects('test')
+    .patchStatus(
+      KUBE_RESOURCES.pods,
+      ns,
+      `${name}-0`,
+      { podIP: ip, podIPs: [{ ip }] },
+      { resourceVersion: pod.metadata?.resourceVersion ?? '' },
+    );
+  await admin.close();
+  await core.createNamespacedEndpoints({
+    namespace: ns,
+    body: {
+      metadata: { name, labels },
+      subsets: [
+        {
+          addresses: [{ ip, targetRef: { kind: 'Pod', namespace: ns, name: `${name}-0` } }],
+          ports: [{ name: 'api', port }],
+        },
+      ],
+    },
+  });
+}
 
 afterAll(async () => {
   await Promise.all(handles.map((h) => h.close()));
@@ -88,7 +148,7 @@ describe('pgdeck attach --kube', () => {
     const found = await attachKubeAgents({ kubeconfig: cluster().plane.kubeconfigPath, namespace });
     handles.push(...found);
     expect(found).toHaveLength(1);
-    const [handle] = found as [AgentHandle<CounterState>];
+    const [handle] = found as unknown as [AgentHandle<CounterState>];
     await waitFor(() => handle.reader.getSnapshot().state?.count === 3, 'the counter state through the proxy', 30_000);
     expect(handle.name).toBe('counter');
     expect(handle.reader.getSnapshot().source).toMatchObject({ connected: true, stale: false });
@@ -116,6 +176,28 @@ describe('pgdeck attach --kube', () => {
       /wrong bearer token/,
     );
     expect(agent.agent.deps.target).toBe(5);
+  });
+
+  it('goes through the service proxy when the agent answers there', () => {
+    expect(handles[0]).toMatchObject({ route: 'service-proxy' });
+  });
+
+  // The test control plane runs no kubelet (kwok nodes), so no port-forward can reach a Pod here:
+  // this checks the fallback is taken and what it says when it fails, against the real API server.
+  it('falls back to a port-forward when the proxy cannot reach the agent, and names why both failed', async () => {
+    const attempt = attachKubeAgents({ kubeconfig: cluster().plane.kubeconfigPath, namespace: brokenNamespace });
+    const error = await attempt.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(PgdeckError);
+    expect((error as PgdeckError).kind).toBe('unavailable');
+    expect((error as PgdeckError).message).toMatch(
+      new RegExp(
+        `^attach --kube: no agent reachable: service pgdeck-broken: the service proxy: 50\\d: .*${closedPort}.*; ` +
+          `port-forward to pod pgdeck-broken-0:${closedPort}: .+$`,
+      ),
+    );
   });
 
   it('a namespace without agents exits 2 with one line', () => {

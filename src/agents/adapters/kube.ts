@@ -19,12 +19,14 @@ import {
   type ServiceProxyOptions,
   type ServiceProxyTarget,
 } from './kube-service-proxy.js';
+import { openPortForward, type PortForwardRelay, type PortForwardTarget } from './kube-port-forward.js';
 import { KubeTransport } from './kube-transport.js';
 import { KubeObjects } from './kube-write.js';
 import { KubeDiscovery } from './kube-discovery.js';
 
 export { kubeSourceOf, type KubeSource } from './kube-config.js';
 export type { ServiceProxy, ServiceProxyOptions, ServiceProxyTarget } from './kube-service-proxy.js';
+export type { PortForwardRelay, PortForwardTarget } from './kube-port-forward.js';
 export type { InformerChange, InformerSpec, InformerState, KubeInformer } from './kube-informer.js';
 export type { KubeObject, KubeResource } from './kube-resources.js';
 export { KUBE_RESOURCES } from './kube-resources.js';
@@ -61,6 +63,8 @@ export interface KubeClient {
   resolve(apiVersion: string, kind: string, options?: { readonly fresh?: boolean }): Promise<KubeResource>;
   /** A loopback URL relaying to a Service port through the API server's service proxy (close it). */
   serviceProxy(target: ServiceProxyTarget, options: ServiceProxyOptions): Promise<ServiceProxy>;
+  /** A loopback URL relaying to a Pod's port through the API server's `pods/portforward` (close it). */
+  portForward(target: PortForwardTarget): Promise<PortForwardRelay>;
   /** Stops every informer and closes kept-alive connections. */
   close(): Promise<void>;
 }
@@ -85,6 +89,7 @@ export function connectKube(options: KubeClientOptions): KubeClient {
     leaderElectorFactory: (factory) => kubeLeaseElectorFactory(transport, { ...logged, ...factory, informers }),
     resolve: (apiVersion, kind, resolveOptions) => discovery.resolve(apiVersion, kind, resolveOptions),
     serviceProxy: (target, proxy) => openServiceProxy(loaded.config, loaded.server, target, proxy),
+    portForward: (target) => openPortForward(loaded.config, target),
     close: async () => {
       await informers.stopAll();
       transport.close();

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PgdeckError } from '../../agents/kernel/errors.js';
 import { pgBinDir, pgRunAs, runPgTool } from '../../agents/failover/pg-tools.js';
-import { checkoutFile } from './checkout.js';
+import { checkoutFile } from '../../checkout-file.js';
 import { readEnvFile } from './kube-binaries.js';
 import { startPostgres, type PgServer } from './postgres.js';
 import { isAlive } from './service-dir.js';

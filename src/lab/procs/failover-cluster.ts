@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { setTimeout as delay } from 'node:timers/promises';
 import { pgRunAs } from '../../agents/failover/pg-tools.js';
+import { checkoutFile } from '../../checkout-file.js';
 import { killTree, startDaemon, waitUntil, type Daemon } from './daemon.js';
 import { startEtcd, type EtcdServer } from './etcd.js';
 import { freePort } from './ports.js';
@@ -72,8 +72,7 @@ export interface MemberPlacement {
 }
 
 function defaultCommand(): string[] {
-  const here = dirname(fileURLToPath(import.meta.url));
-  const root = join(here, '..', '..', '..');
+  const root = dirname(checkoutFile('package.json') ?? process.cwd());
   const built = join(root, 'dist', 'main.js');
   if (existsSync(built)) return [process.execPath, built];
   return [process.execPath, '--import', 'tsx', join(root, 'src', 'main.ts')];

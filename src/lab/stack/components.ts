@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { PgLink } from '../../agents/adapters/pg.js';
-import { checkoutFile } from '../procs/checkout.js';
+import { checkoutFile } from '../../checkout-file.js';
 import { citusAvailable, startCitus, type CitusCluster } from '../procs/citus.js';
 import { startEtcd, type EtcdServer } from '../procs/etcd.js';
 import { startFailoverCluster, type FailoverCluster } from '../procs/failover-cluster.js';

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { PgdeckError } from '../../agents/kernel/errors.js';
-import { checkoutFile } from '../procs/checkout.js';
+import { checkoutFile } from '../../checkout-file.js';
 
 export interface Attempt {
   readonly seq: number;
