@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
-import { checkoutFile } from './procs/checkout.js';
+import { checkoutFile } from '../checkout-file.js';
 
 /** How the console's `L` runs `pgdeck lab up`: inside `nix develop` when nix can, else directly, and why. */
 export interface SetupCommand {

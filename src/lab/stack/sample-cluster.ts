@@ -4,7 +4,7 @@ import { connectKube, KUBE_RESOURCES, type KubeObject } from '../../agents/adapt
 import { PgdeckError } from '../../agents/kernel/errors.js';
 import { POSTGRES_CLUSTERS } from '../../agents/patroni-operator/deps.js';
 import type { PostgresClusterStatus } from '../../agents/patroni-operator/types.js';
-import { checkoutFile } from '../procs/checkout.js';
+import { checkoutFile } from '../../checkout-file.js';
 import { waitUntil } from '../procs/daemon.js';
 import { WORKER_NAMESPACE } from './citus-pods.js';
 
