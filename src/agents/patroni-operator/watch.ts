@@ -28,7 +28,8 @@ function ownerKey(o: ObjectView): string | undefined {
 
 /**
  * A change of a PostgresCluster, of an object it owns or of one of its pods reconciles that cluster;
- * a PostgresCluster added or removed also wakes the pass that lists the keys. The subscriptions end
+ * a PostgresCluster or a pod changed also wakes the agent's own pass, which lists the keys and publishes
+ * the members (their roles and Patroni addresses) that the view and the actions use. The subscriptions end
  * with the agent's signal, through one abort listener for all of them.
  */
 export function watchOperator(deps: OperatorDeps, ctx: WatchContext<OperatorMemory>): void {
@@ -39,6 +40,8 @@ export function watchOperator(deps: OperatorDeps, ctx: WatchContext<OperatorMemo
     }),
     ...OWNED_KINDS.map((kind) => onChange(deps.owned[kind], ctx, ownerKey)),
     onChange(deps.pods, ctx, (o) => {
+      // the Clusters view and the actions read the members from the agent's own pass
+      ctx.wake();
       const scope = o.metadata?.labels?.[SCOPE_LABEL];
       return scope === undefined ? undefined : `${o.metadata?.namespace ?? ''}/${scope}`;
     }),
