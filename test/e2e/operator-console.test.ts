@@ -1,11 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KUBE_RESOURCES, type KubeClient, type KubeObject } from '../../src/agents/adapters/kube.js';
-import { logTail, startDaemon, waitUntil, type Daemon } from '../../src/lab/procs/daemon.js';
-import { freePort } from '../../src/lab/procs/ports.js';
-import { createServiceDir, type ServiceDir } from '../../src/lab/procs/service-dir.js';
+import { logTail } from '../../src/lab/procs/daemon.js';
 import {
   clusterSpec,
   createCluster,
@@ -15,35 +10,9 @@ import {
   readCluster,
 } from '../agents/patroni-operator/harness.js';
 import { adminKube, eventually, withKube } from '../helpers/kube.js';
-import { TmuxTerminal } from '../helpers/tmux.js';
+import type { TmuxTerminal } from '../helpers/tmux.js';
+import { attachConsole, clusterRow, memberRow, startOperatorDaemon, type OperatorDaemon } from './operator-screen.js';
 import { wellFormed } from './screen.js';
-
-const root = join(import.meta.dirname, '..', '..');
-
-/** A PostgresCluster's row in the Clusters view: `▶ ns/orders  Running  3/3  orders-0  all conditions met`. */
-function clusterRow(
-  screen: string,
-  key: string,
-): { selected: boolean; phase: string; ready: string; primary: string; conditions: string } | null {
-  const escaped = key.replace(/[/-]/g, (c) => `\\${c}`);
-  for (const line of screen.split('\n')) {
-    const m = new RegExp(`^(▶ | {2})${escaped}\\s+(\\S+(?: \\(paused\\))?)\\s+(\\d+/\\d+)\\s+(\\S+)\\s+(.*)$`).exec(
-      line,
-    );
-    if (m !== null) return { selected: m[1] === '▶ ', phase: m[2]!, ready: m[3]!, primary: m[4]!, conditions: m[5]! };
-  }
-  return null;
-}
-
-/** A member's row below: `  ns/orders  orders-0  primary  ready`. */
-const memberRow = (screen: string, key: string, member: string): string | undefined =>
-  new RegExp(
-    `^(?:▶ | {2})${key.replace(/[/-]/g, (c) => `\\${c}`)}\\s+${member}\\s+(primary|replica|unknown)\\s+(ready|not ready)\\s*$`,
-    'm',
-  )
-    .exec(screen)
-    ?.slice(1, 3)
-    .join(' ');
 
 /**
  * The console (built CLI, in tmux) attached to a headless `pgdeck --agent patroni-operator` daemon on a
@@ -52,53 +21,24 @@ const memberRow = (screen: string, key: string, member: string): string | undefi
  */
 describe('the console attached to a headless patroni-operator (built CLI in tmux, real control plane)', () => {
   const kube = withKube({ nodes: 3 });
-  const token = randomBytes(24).toString('hex');
   let admin: KubeClient;
   let namespace: string;
-  let dir: ServiceDir;
-  let daemon: Daemon | undefined;
+  let operator: OperatorDaemon | undefined;
   let term: TmuxTerminal | undefined;
 
   beforeAll(async () => {
-    expect(existsSync(join(root, 'dist', 'main.js')), 'dist/main.js is missing: run `npm run build` first').toBe(true);
     admin = adminKube(kube());
     await installCrd(admin);
     namespace = await kube().namespace('e2e-pgc');
     await createVolumes(admin, `pv-e2e-${process.pid}`, 4);
-    dir = createServiceDir('e2e-operator');
-    const port = await freePort();
-    const url = `http://127.0.0.1:${port}`;
-    const kubeconfig = kube().plane.kubeconfigPath;
-    daemon = startDaemon({
-      name: 'patroni-operator',
-      command: process.execPath,
-      args: [
-        join(root, 'dist', 'main.js'),
-        ...['--agent', 'patroni-operator', '--listen', `127.0.0.1:${port}`],
-        ...['--kubeconfig', kubeconfig, '--watch-namespace', namespace, '--operator-instance', 'operator-0'],
-      ],
-      dir,
-      env: { ...process.env, PGDECK_TOKEN: token, KUBECONFIG: kubeconfig, PGDECK_NAMESPACE: namespace },
-    });
-    const d = daemon;
-    await waitUntil(
-      'the operator daemon answers /health',
-      async () => (await fetch(`${url}/health`, { signal: AbortSignal.timeout(1000) })).status === 200,
-      60_000,
-      { logFile: d.logFile, processes: [{ name: 'patroni-operator', daemon: d }], intervalMs: 100 },
-    );
-    term = TmuxTerminal.start(`env -u CI PGDECK_TOKEN=${token} NODE_ENV=production node dist/main.js attach ${url}`, {
-      cwd: root,
-      columns: 160,
-      rows: 48,
-      prefix: 'pgdeck-operator',
-    });
+    operator = await startOperatorDaemon(kube(), namespace);
+    term = attachConsole(operator);
   }, 240_000);
 
   afterAll(async () => {
     term?.kill();
-    await daemon?.stop(5000);
-    dir?.remove();
+    await operator?.daemon.stop(5000);
+    operator?.dir.remove();
     await admin?.close();
   }, 60_000);
 
@@ -208,7 +148,7 @@ describe('the console attached to a headless patroni-operator (built CLI in tmux
       expect(await t.waitForExit(15_000)).toBe(0);
     } catch (error) {
       const e = error as Error;
-      e.message = `${e.message}\nthe last screen was:\n${t.last}\nthe daemon's log:\n${daemon === undefined ? '' : logTail(daemon.logFile, 30)}`;
+      e.message = `${e.message}\nthe last screen was:\n${t.last}\nthe daemon's log:\n${operator === undefined ? '' : logTail(operator.daemon.logFile, 30)}`;
       throw error;
     }
   }, 420_000);

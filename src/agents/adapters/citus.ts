@@ -75,6 +75,8 @@ export class CitusCoordinator {
   private client: pg.Client | undefined;
   private opening: Promise<pg.Client> | undefined;
   private current: string | undefined;
+  /** The end of the last call queued: one statement at a time on the one connection, in call order. */
+  private tail: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly target: CitusTarget) {}
 
@@ -145,10 +147,24 @@ export class CitusCoordinator {
     await client?.end().catch(() => undefined);
   }
 
-  private async query<R extends pg.QueryResultRow>(
+  /**
+   * Queues the statement behind the ones already sent (the keyed reconciles and the pass share this
+   * connection; pg deprecates a query issued while another runs, and Citus serializes membership anyway).
+   */
+  private query<R extends pg.QueryResultRow>(
     what: string,
     sql: string,
     params: readonly unknown[] = [],
+  ): Promise<pg.QueryResult<R>> {
+    const run = this.tail.then(() => this.send<R>(what, sql, params));
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  private async send<R extends pg.QueryResultRow>(
+    what: string,
+    sql: string,
+    params: readonly unknown[],
   ): Promise<pg.QueryResult<R>> {
     const client = await this.connect();
     try {

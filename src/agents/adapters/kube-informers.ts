@@ -18,12 +18,20 @@ export function informerKey(spec: InformerSpec): string {
   );
 }
 
+/** The references one signal holds, released together by its single abort listener. */
+interface Holder {
+  readonly held: { readonly key: string; readonly entry: Entry }[];
+  readonly onAbort: () => void;
+}
+
 /**
  * One shared informer per (resource, namespace, selectors), however many agents read it: each
- * `informer()` call takes a reference held until its signal aborts; the last release stops it.
+ * `informer()` call takes a reference held until its signal aborts; the last release stops it. A
+ * signal gets one abort listener however many informers it holds (an agent takes a dozen).
  */
 export class InformerRegistry {
   private readonly entries = new Map<string, Entry>();
+  private readonly holders = new Map<AbortSignal, Holder>();
 
   constructor(
     private readonly transport: KubeTransport,
@@ -45,11 +53,10 @@ export class InformerRegistry {
       entry = { informer, controller, done: informer.run(controller.signal), refs: 0 };
       this.entries.set(key, entry);
     }
-    const held = entry;
-    held.refs += 1;
-    signal.addEventListener('abort', () => this.release(key, held), { once: true });
+    entry.refs += 1;
+    this.holderOf(signal).held.push({ key, entry });
     // the caller names T for the objects of this resource: the cache holds what the server sent
-    return held.informer as unknown as KubeInformer<T>;
+    return entry.informer as unknown as KubeInformer<T>;
   }
 
   /** How many informers run now, with their reference counts (for tests and the status view). */
@@ -61,8 +68,25 @@ export class InformerRegistry {
   async stopAll(): Promise<void> {
     const all = [...this.entries.values()];
     this.entries.clear();
+    for (const [signal, holder] of this.holders) signal.removeEventListener('abort', holder.onAbort);
+    this.holders.clear();
     for (const entry of all) entry.controller.abort();
     await Promise.all(all.map((entry) => entry.done));
+  }
+
+  private holderOf(signal: AbortSignal): Holder {
+    const known = this.holders.get(signal);
+    if (known !== undefined) return known;
+    const holder: Holder = {
+      held: [],
+      onAbort: () => {
+        this.holders.delete(signal);
+        for (const { key, entry } of holder.held) this.release(key, entry);
+      },
+    };
+    this.holders.set(signal, holder);
+    signal.addEventListener('abort', holder.onAbort, { once: true });
+    return holder;
   }
 
   private release(key: string, entry: Entry): void {

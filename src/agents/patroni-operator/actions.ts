@@ -9,8 +9,6 @@ import type { ClusterRow, MemberView, OperatorConfig, OperatorState } from './ty
 type Ctx = ActionContext<OperatorConfig, OperatorDeps, OperatorState>;
 type Action<Args> = UserAction<OperatorConfig, OperatorDeps, OperatorState, Args>;
 
-/** Patroni's REST API port in a Spilo pod. */
-const PATRONI_PORT = 8008;
 /** The field manager of a person's edits from pgdeck (pause, resume), apart from the operator's own. */
 const CONSOLE_MANAGER = 'pgdeck-console';
 
@@ -28,9 +26,9 @@ function row(ctx: Ctx, key: string): ClusterRow {
 }
 
 function rest(member: MemberView | undefined, what: string): PatroniRest {
-  if (member?.ip === undefined)
+  if (member?.api === undefined)
     throw new PgdeckError('unavailable', `${what} has no pod IP: Patroni cannot be reached`);
-  return new PatroniRest(`http://${member.ip}:${PATRONI_PORT}`);
+  return new PatroniRest(`http://${member.api}`);
 }
 
 /** The replica a switchover would promote: the one asked for, else the streaming one with the least lag. */

@@ -21,17 +21,34 @@ function splitKey(key: string): [string, string] {
   return [key.slice(0, at), key.slice(at + 1)];
 }
 
+/** Patroni's REST API port in a Spilo pod. */
+const PATRONI_PORT = 8008;
+/**
+ * A pod annotation naming its Patroni REST API as `host:port`, for pods whose Patroni does not listen on
+ * the pod IP (the lab's pods on simulated nodes, each backed by a real Patroni on loopback).
+ */
+export const PATRONI_API_ANNOTATION = 'pgdeck.io/patroni-api';
+const HOST_PORT = /^[A-Za-z0-9.-]+:\d{1,5}$/;
+
+function apiOf(pod: ObjectView, ip: string | undefined): string | undefined {
+  const annotated = pod.metadata?.annotations?.[PATRONI_API_ANNOTATION];
+  if (annotated !== undefined && HOST_PORT.test(annotated)) return annotated;
+  return ip === undefined ? undefined : `${ip}:${PATRONI_PORT}`;
+}
+
 function member(pod: ObjectView): MemberView {
   const role = pod.metadata?.labels?.[ROLE_LABEL];
   const status = pod.status as { podIP?: string; conditions?: readonly { type: string; status: string }[] } | undefined;
   const ready =
     pod.metadata?.deletionTimestamp === undefined &&
     (status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+  const api = apiOf(pod, status?.podIP);
   return {
     name: pod.metadata?.name ?? '',
     role: role === 'master' || role === 'replica' ? role : 'unknown',
     ready,
     ...(status?.podIP === undefined ? {} : { ip: status.podIP }),
+    ...(api === undefined ? {} : { api }),
   };
 }
 

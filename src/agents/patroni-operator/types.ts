@@ -139,6 +139,8 @@ export interface MemberView {
   readonly role: 'master' | 'replica' | 'unknown';
   readonly ready: boolean;
   readonly ip?: string;
+  /** Where its Patroni REST API answers (`host:port`): the `pgdeck.io/patroni-api` annotation, else the pod IP on 8008. */
+  readonly api?: string;
 }
 
 /** What the operator remembers between reconciles: the hashes it applied, so a lagging cache is not written twice. */

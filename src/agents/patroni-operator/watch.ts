@@ -9,8 +9,8 @@ function onChange(
   informer: KubeInformer<ObjectView>,
   ctx: WatchContext<OperatorMemory>,
   keyOf: (o: ObjectView) => string | undefined,
-): void {
-  const off = informer.subscribe((change) => {
+): () => void {
+  return informer.subscribe((change) => {
     if (change.kind === 'synced' || change.kind === 'error') {
       ctx.wake();
       return;
@@ -18,7 +18,6 @@ function onChange(
     const key = keyOf(change.object);
     if (key !== undefined) ctx.enqueue(key);
   });
-  ctx.signal.addEventListener('abort', off, { once: true });
 }
 
 /** The cluster that controls an owned object (its controller owner reference). */
@@ -29,16 +28,23 @@ function ownerKey(o: ObjectView): string | undefined {
 
 /**
  * A change of a PostgresCluster, of an object it owns or of one of its pods reconciles that cluster;
- * a PostgresCluster added or removed also wakes the pass that lists the keys.
+ * a PostgresCluster or a pod changed also wakes the agent's own pass, which lists the keys and publishes
+ * the members (their roles and Patroni addresses) that the view and the actions use. The subscriptions end
+ * with the agent's signal, through one abort listener for all of them.
  */
 export function watchOperator(deps: OperatorDeps, ctx: WatchContext<OperatorMemory>): void {
-  onChange(deps.clusters, ctx, (o) => {
-    ctx.wake();
-    return clusterKey(o);
-  });
-  for (const kind of OWNED_KINDS) onChange(deps.owned[kind], ctx, ownerKey);
-  onChange(deps.pods, ctx, (o) => {
-    const scope = o.metadata?.labels?.[SCOPE_LABEL];
-    return scope === undefined ? undefined : `${o.metadata?.namespace ?? ''}/${scope}`;
-  });
+  const offs = [
+    onChange(deps.clusters, ctx, (o) => {
+      ctx.wake();
+      return clusterKey(o);
+    }),
+    ...OWNED_KINDS.map((kind) => onChange(deps.owned[kind], ctx, ownerKey)),
+    onChange(deps.pods, ctx, (o) => {
+      // the Clusters view and the actions read the members from the agent's own pass
+      ctx.wake();
+      const scope = o.metadata?.labels?.[SCOPE_LABEL];
+      return scope === undefined ? undefined : `${o.metadata?.namespace ?? ''}/${scope}`;
+    }),
+  ];
+  ctx.signal.addEventListener('abort', () => offs.forEach((off) => off()), { once: true });
 }

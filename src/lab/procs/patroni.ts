@@ -49,6 +49,8 @@ export interface PatroniCluster {
 export async function startPatroniCluster(options: {
   etcdEndpoint: string;
   members?: number;
+  /** The members' names (default `patroni0`, `patroni1`, ...), e.g. the pod names they stand behind. */
+  names?: readonly string[];
   timing?: PatroniTiming;
   synchronous?: boolean;
 }): Promise<PatroniCluster> {
@@ -59,7 +61,7 @@ export async function startPatroniCluster(options: {
   const count = options.members ?? 3;
   const configs: { name: string; pgPort: number; apiPort: number; dataDir: string; file: string }[] = [];
   for (let i = 0; i < count; i++) {
-    const name = `patroni${i}`;
+    const name = options.names?.[i] ?? `patroni${i}`;
     const [pgPort, apiPort] = [await freePort(), await freePort()];
     const home = subdir(dir, name, runAs);
     const dataDir = join(home, 'data');

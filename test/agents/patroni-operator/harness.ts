@@ -20,7 +20,10 @@ export type RunningOperator = RunningAgent<
   Awaited<ReturnType<typeof patroniOperatorAgent.connect>>,
   OperatorState,
   OperatorMemory
->;
+> & {
+  /** The agent's own signal (its context's), for counting what listens on it. */
+  readonly signal: AbortSignal;
+};
 
 /** Applies the generated CRD manifest (the file in the repository) and waits until it is Established. */
 export async function installCrd(admin: KubeClient): Promise<void> {
@@ -44,7 +47,15 @@ export async function startOperator(
 ): Promise<RunningOperator> {
   const config = operatorConfigSchema.parse({ kubeconfig: cluster.plane.kubeconfigPath, namespace, instance });
   const lease = adminKube(cluster);
-  const running = await startAgent(patroniOperatorAgent, config, {
+  let signal: AbortSignal | undefined;
+  const definition: typeof patroniOperatorAgent = {
+    ...patroniOperatorAgent,
+    connect: (c, ctx) => {
+      signal = ctx.signal;
+      return patroniOperatorAgent.connect(c, ctx);
+    },
+  };
+  const running = await startAgent(definition, config, {
     leaderElector: lease.leaderElectorFactory({
       namespace,
       timings: { leaseDurationSeconds: 4, renewDeadlineMs: 3000, retryPeriodMs: 500 },
@@ -54,6 +65,7 @@ export async function startOperator(
   const close = running.close;
   return {
     ...running,
+    signal: signal!,
     close: async () => {
       await close();
       await lease.close();

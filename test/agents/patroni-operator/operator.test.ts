@@ -1,4 +1,5 @@
 import { CoreV1Api, EventsV1Api } from '@kubernetes/client-node';
+import { getEventListeners } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KUBE_RESOURCES, type KubeClient, type KubeObject } from '../../../src/agents/adapters/kube.js';
 import { POSTGRES_CLUSTERS } from '../../../src/agents/patroni-operator/deps.js';
@@ -166,6 +167,33 @@ describe('patroni-operator on a real control plane', () => {
       postgresql: { parameters: { max_connections: '200' } },
     });
     expect(await eventReasons('alpha')).toContain('Updating');
+  }, 120_000);
+
+  it("keeps the same abort listeners on the agent's signal over many reconcile passes and spec edits", async () => {
+    const key = `${namespace}/alpha`;
+    const listeners = (): number => getEventListeners(leader.signal, 'abort').length;
+    const before = listeners();
+    // one per informer registry holder and one for the watch subscriptions, not one per informer
+    expect(before).toBeLessThanOrEqual(4);
+    const decided = (from: number): number =>
+      leader.store.journal.since(from).events.filter((e) => e.kind === 'decided' && e.fields?.key === key).length;
+    for (let pass = 0; pass < 60; pass++) {
+      const from = leader.store.journal.lastSeq;
+      leader.enqueue(key);
+      await eventually(`reconcile pass ${pass} of alpha`, () => Promise.resolve(decided(from) > 0), 20_000);
+    }
+    for (const maxConnections of ['201', '202', '203']) {
+      const generation = (
+        await createCluster(
+          admin,
+          namespace,
+          'alpha',
+          clusterSpec({ postgresqlParams: { max_connections: maxConnections } }),
+        )
+      ).metadata?.generation;
+      await waitPhase('alpha', 'Running', (st) => st.observedGeneration === generation);
+    }
+    expect(listeners()).toBe(before);
   }, 120_000);
 
   it('scales through the scale subresource (kubectl scale pgc/alpha --replicas=4)', async () => {
