@@ -8,7 +8,6 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-fund --no-audit
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-COPY scripts/bundle.js ./scripts/bundle.js
 RUN npm run build
 
 FROM node:20-bookworm-slim AS deps

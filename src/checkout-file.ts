@@ -3,8 +3,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
- * A file of the checkout or package this module runs from (src/, dist/ or a chunk of the bundle in
- * dist/): the nearest `relative` above it, so no caller depends on how deep its own file sits.
+ * A file of the checkout or package this module runs from (src/ or dist/): the
+ * nearest `relative` above it, so no caller depends on how deep its own file sits.
  */
 export function checkoutFile(relative: string): string | undefined {
   let dir = dirname(fileURLToPath(import.meta.url));
