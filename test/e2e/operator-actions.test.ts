@@ -113,6 +113,8 @@ describe("the console's operator keys against real Patroni (built CLI in tmux, r
     };
     const select = async (member: string): Promise<void> => {
       t.keys('g');
+      // g is read before the first j: otherwise g and j land together and the screen need not change
+      await t.waitFor('the first member selected', (s) => memberSelected(s, key, MEMBERS[0]!), 10_000);
       for (let i = 0; i < MEMBERS.length && !memberSelected(t.screen(), key, member); i++) {
         const from = t.last;
         t.keys('j');
