@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+import { readFileSync } from 'node:fs';
 import { afterEach } from 'vitest';
 import { startWriteProbe, type Attempt, type WriteProbe } from '../../src/lab/workload/write-probe.js';
 import type { HistoryEntry } from '../../src/agents/failover/types.js';
@@ -12,7 +13,8 @@ import {
 export function failoverClusters(): (options?: FailoverClusterOptions) => Promise<FailoverCluster> {
   const started: FailoverCluster[] = [];
   const probes: WriteProbe[] = [];
-  afterEach(async () => {
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state === 'fail') for (const c of started) printDaemonLogs(c);
     await Promise.all(probes.splice(0).map((p) => p.stop()));
     await Promise.all(started.splice(0).map((c) => c.stop()));
   });
@@ -21,6 +23,20 @@ export function failoverClusters(): (options?: FailoverClusterOptions) => Promis
     started.push(cluster);
     return cluster;
   };
+}
+
+/** A failed test prints the tail of each daemon's log: the CI log then shows what the daemons decided. */
+function printDaemonLogs(cluster: FailoverCluster, lines = 60): void {
+  for (const m of cluster.members) {
+    let text: string;
+    try {
+      text = readFileSync(m.logFile, 'utf8');
+    } catch {
+      continue;
+    }
+    const tail = text.trimEnd().split('\n').slice(-lines).join('\n');
+    process.stderr.write(`--- last ${lines} lines of ${m.name}'s daemon log ---\n${tail}\n`);
+  }
 }
 
 export function probeOf(cluster: FailoverCluster): WriteProbe {

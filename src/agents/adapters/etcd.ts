@@ -98,7 +98,7 @@ export class EtcdSession {
   /** All keys under the prefix, keyed by their path below it; marks etcd (un)reachable. */
   async readAll(): Promise<Map<string, EtcdEntry> | null> {
     try {
-      const res = await this.ns.getAll().exec();
+      const res = await this.askedFairly(() => this.ns.getAll().exec());
       const out = new Map<string, EtcdEntry>();
       for (const kv of res.kvs) {
         const key = kv.key.toString();
@@ -249,6 +249,21 @@ export class EtcdSession {
     this.elected = false;
     this.state.lastError = error instanceof Error ? error.message : String(error);
     this.options.onChange();
+  }
+
+  /**
+   * A call that failed after more than twice its deadline did not fail on its merits: this process
+   * (or its machine) stalled meanwhile (SIGSTOP, a paused VM, a starved CPU) and the deadline ran out
+   * with the answer unread. It is asked once more, so a stall is not reported as an etcd outage.
+   */
+  private async askedFairly<T>(call: () => Promise<T>): Promise<T> {
+    const started = Date.now();
+    try {
+      return await call();
+    } catch (error) {
+      if (Date.now() - started < 2 * this.options.callTimeoutMs) throw error;
+      return call();
+    }
   }
 
   private async guard<T>(promise: Promise<T>): Promise<T> {
