@@ -1,3 +1,4 @@
+import { sameData } from './same-data.js';
 import { Journal, type JournalInput, type JournalSlice, type JournalEvent } from './journal.js';
 import {
   initialHealth,
@@ -47,7 +48,7 @@ export class AgentStore<S = unknown> implements AgentReader<S> {
   /** Replaces the snapshot when something really changed; returns whether it did. */
   update(patch: SnapshotPatch<S>): boolean {
     const changed = (Object.keys(patch) as (keyof SnapshotPatch<S>)[]).some(
-      (key) => patch[key] !== undefined && !sameJson(patch[key], this.snapshot[key]),
+      (key) => patch[key] !== undefined && !sameData(patch[key], this.snapshot[key]),
     );
     if (!changed) return false;
     const defined = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
@@ -83,9 +84,4 @@ export class AgentStore<S = unknown> implements AgentReader<S> {
   private notify(): void {
     for (const listener of this.listeners) listener();
   }
-}
-
-function sameJson(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  return JSON.stringify(a) === JSON.stringify(b);
 }

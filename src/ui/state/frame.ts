@@ -1,3 +1,4 @@
+import { sameData } from '../../agents/kernel/same-data.js';
 import type { BannerLine, Column, TableRow } from '../module.js';
 import type { ConsoleState } from './console-state.js';
 import type { Screen, ScreenTable } from './screen.js';
@@ -63,7 +64,7 @@ function sameTable(a: ScreenTable, b: ScreenTable): boolean {
 }
 
 function sameColumn(a: Column, b: Column): boolean {
-  return a === b || JSON.stringify(a) === JSON.stringify(b);
+  return sameData(a, b);
 }
 
 function sameRow(a: TableRow, b: TableRow): boolean {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { sameData } from '../../../src/agents/kernel/same-data.js';
 import { AgentStore } from '../../../src/agents/kernel/store.js';
 
 describe('store', () => {
@@ -15,6 +16,24 @@ describe('store', () => {
     expect(store.update({ state: { n: 2 } })).toBe(true);
     expect(store.getSnapshot()).toMatchObject({ version: 2, state: { n: 2 }, summary: 'one', updatedAt: 7 });
     expect(notified).toBe(2);
+  });
+
+  it('compares states by value, key order aside, and finds a change deep inside', () => {
+    const pods = (phase: string) => [
+      { name: 'p0', labels: { a: '1' } },
+      { name: 'p1', phase },
+    ];
+    expect(sameData({ pods: pods('Running'), n: 1 }, { n: 1, pods: pods('Running') })).toBe(true);
+    expect(sameData({ pods: pods('Running') }, { pods: pods('Pending') })).toBe(false);
+    expect(sameData({ pods: pods('Running') }, { pods: [...pods('Running'), { name: 'p2' }] })).toBe(false);
+    expect(sameData({ a: undefined }, { b: undefined })).toBe(false);
+    expect(sameData({ a: [1, 2] }, { a: { 0: 1, 1: 2 } })).toBe(false);
+    expect(sameData([null], [{}])).toBe(false);
+    expect(sameData({ a: null }, { a: null })).toBe(true);
+    const store = new AgentStore<{ pods: unknown[] }>('a');
+    expect(store.update({ state: { pods: pods('Running') } })).toBe(true);
+    expect(store.update({ state: { pods: pods('Running') } })).toBe(false);
+    expect(store.update({ state: { pods: pods('Failed') } })).toBe(true);
   });
 
   it('keeps snapshots immutable and replaces them rather than mutating', () => {
