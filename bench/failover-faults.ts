@@ -61,12 +61,28 @@ function rows(
   return out;
 }
 
-async function measure(system: FaultSystem, reps: number, notes: string[]): Promise<Map<FaultName, Row>> {
+/** The comma-separated values of `--NAME=a,b`, or null when the flag is not given. */
+function listFlag(args: readonly string[], name: string): string[] | null {
+  const flag = args.find((a) => a.startsWith(`--${name}=`));
+  return flag === undefined
+    ? null
+    : flag
+        .slice(name.length + 3)
+        .split(',')
+        .filter(Boolean);
+}
+
+async function measure(
+  system: FaultSystem,
+  faults: readonly FaultName[],
+  reps: number,
+  notes: string[],
+): Promise<Map<FaultName, Row>> {
   const probe = system.probe();
   const episodes = new Map<FaultName, Episode[]>();
   try {
     let primary = await system.healthy();
-    for (const fault of FAULTS) {
+    for (const fault of faults) {
       const why = unsupported(system, fault);
       if (why !== null) {
         notes.push(`${system.name}: ${fault} not run: ${why}`);
@@ -101,30 +117,44 @@ function cell(row: Row | undefined): string {
 }
 
 /** Faults down, systems across; each cell `RTO median s / longest write gap s / lost/acked / avoidable failovers`. */
-function matrix(results: Record<string, Map<FaultName, Row>>): string {
+function matrix(results: Record<string, Map<FaultName, Row>>, faults: readonly FaultName[]): string {
   const names = Object.keys(results);
   return [
     `| fault | ${names.join(' | ')} |`,
     `|---|${names.map(() => '---|').join('')}`,
-    ...FAULTS.map((f) => `| ${f} | ${names.map((n) => cell(results[n]!.get(f))).join(' | ')} |`),
+    ...faults.map((f) => `| ${f} | ${names.map((n) => cell(results[n]!.get(f))).join(' | ')} |`),
   ].join('\n');
 }
 
+/**
+ * `--systems=pgdeck,defaults,aggressive` and `--faults=kill,double-fault` run a part of the matrix
+ * (every system and every fault without them).
+ */
 export async function run(options: BenchOptions): Promise<BenchResult> {
   const result = newResult('failover-faults');
   const reps = options.quick ? 1 : 3;
+  const systems = listFlag(options.args, 'systems');
+  const wanted = listFlag(options.args, 'faults');
+  const unknown = [
+    ...(systems ?? []).filter((s) => !(s in PEERS)),
+    ...(wanted ?? []).filter((f) => !FAULTS.includes(f as FaultName)),
+  ];
+  if (unknown.length > 0) throw new Error(`unknown system or fault: ${unknown.join(', ')}`);
+  const faults = FAULTS.filter((f) => wanted === null || wanted.includes(f));
   const etcd = await startEtcd();
   const results: Record<string, Map<FaultName, Row>> = {};
-  const starts: [string, () => Promise<FaultSystem>][] = [
-    [PEERS.pgdeck, () => pgdeckSystem(etcd)],
-    [PEERS.defaults, () => patroniSystem(etcd, PEERS.defaults, patroniDefaults)],
-    [PEERS.aggressive, () => patroniSystem(etcd, PEERS.aggressive, AGGRESSIVE)],
+  const starts: [keyof typeof PEERS, () => Promise<FaultSystem>][] = [
+    ['pgdeck', () => pgdeckSystem(etcd)],
+    ['defaults', () => patroniSystem(etcd, PEERS.defaults, patroniDefaults)],
+    ['aggressive', () => patroniSystem(etcd, PEERS.aggressive, AGGRESSIVE)],
   ];
   try {
-    for (const [name, start] of starts) {
+    for (const [key, start] of starts) {
+      if (systems !== null && !systems.includes(key)) continue;
+      const name = PEERS[key];
       const system = await start();
       try {
-        results[name] = await measure(system, reps, result.notes);
+        results[name] = await measure(system, faults, reps, result.notes);
       } catch (error) {
         result.notes.push(`${name}: stopped early: ${(error as Error).message}`);
       } finally {
@@ -140,7 +170,7 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
       for (const [metric, value] of Object.entries(row)) target[`${fault.replaceAll('-', '_')}_${metric}`] = value;
   }
   process.stdout.write(
-    `\n### fault matrix (RTO median s / longest write gap s / lost/acked / avoidable failovers)\n\n${matrix(results)}\n`,
+    `\n### fault matrix (RTO median s / longest write gap s / lost/acked / avoidable failovers)\n\n${matrix(results, faults)}\n`,
   );
   result.notes.push(
     `each fault ${reps}× per system, synchronous mode everywhere; RTO: fault to the first write acknowledged by another server (crash during switchover: by any server; switchover: the write gap; cut-off: to the new primary's first committed write, from pgdeck's flight recorder)`,

@@ -162,6 +162,23 @@ export class PgLink {
     };
   }
 
+  /**
+   * A standby's own view of its stream (pg_stat_wal_receiver): whether it streams, and how far its
+   * replay is behind the sender's end of WAL as the sender last reported it (null when unknown).
+   */
+  async receiverLag(): Promise<{ streaming: boolean; lagBytes: number | null }> {
+    const res = await this.query<{ status: string | null; sender_end: string | null; replayed: string | null }>(
+      `SELECT (SELECT status FROM pg_stat_wal_receiver) AS status, (SELECT (latest_end_lsn - '0/0'::pg_lsn)::text FROM pg_stat_wal_receiver) AS sender_end, (pg_last_wal_replay_lsn() - '0/0'::pg_lsn)::text AS replayed`,
+    );
+    const row = res.rows[0];
+    const end = lsn(row?.sender_end ?? null);
+    const replayed = lsn(row?.replayed ?? null);
+    return {
+      streaming: row?.status === 'streaming',
+      lagBytes: end === null || replayed === null ? null : Math.max(0, end - replayed),
+    };
+  }
+
   /** pg_current_wal_lsn on a primary (where writes end now); null on a server in recovery. */
   async currentWalLsn(): Promise<number | null> {
     const res = await this.query<{ lsn: string | null }>(

@@ -107,7 +107,9 @@ async function syncStandbysFirst(deps: FailoverDeps, ctx: Ctx, names: readonly s
   const wanted = deps.pg.setSyncStandbys(names);
   const deadline = Date.now() + syncReloadTimeoutMs;
   for (;;) {
-    const res = await retrying(() => deps.local.query<{ ssn: string }>('SHOW synchronous_standby_names AS ssn'));
+    const res = await retrying(() =>
+      deps.local.query<{ ssn: string }>(`SELECT current_setting('synchronous_standby_names') AS ssn`),
+    );
     if (res.rows[0]?.ssn === wanted) break;
     if (Date.now() > deadline)
       throw new PgdeckError('timeout', `synchronous_standby_names did not become ${wanted} before the promotion`);

@@ -62,6 +62,19 @@ export function lagBehind(primaryLsn: number | null, replayedLsn: number | null)
   return primaryLsn === null || replayedLsn === null ? null : Math.max(0, primaryLsn - replayedLsn);
 }
 
+/**
+ * With etcd unreachable a replica knows no primary; it answers from its own server instead (as
+ * Patroni answers from the local postgres): streaming when its WAL receiver streams, with the lag
+ * behind the sender's last reported end of WAL. Its published view otherwise.
+ */
+async function withoutEtcd(deps: FailoverDeps, s: Self): Promise<Self> {
+  if (s.me.role !== 'replica') return s;
+  const own = await deps.local.receiverLag().catch(() => null);
+  if (own === null) return s;
+  const state = own.streaming ? 'streaming' : s.me.state === 'streaming' ? 'running' : s.me.state;
+  return { ...s, me: { ...s.me, state, lagBytes: own.lagBytes } };
+}
+
 function roleRoute(
   path: string,
   check: RoleCheck,
@@ -81,10 +94,14 @@ function roleRoute(
           status: 400,
           body: { error: { code: 'invalid-argument', message: `lag: expected bytes, got "${raw}"`, field: 'lag' } },
         };
-      const live = maxLag === null ? s : { ...s, me: { ...s.me, lagBytes: await liveLag(deps, s) } };
+      const live = !s.state.etcdReachable
+        ? await withoutEtcd(deps, s)
+        : maxLag === null
+          ? s
+          : { ...s, me: { ...s.me, lagBytes: await liveLag(deps, s) } };
       return {
         status: check(live, maxLag) ? 200 : 503,
-        body: { role: s.me.role, state: s.me.state, primary: s.state.primary, lagBytes: live.me.lagBytes },
+        body: { role: s.me.role, state: live.me.state, primary: s.state.primary, lagBytes: live.me.lagBytes },
       };
     },
   };

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { PgdeckError } from '../../agents/kernel/errors.js';
@@ -11,6 +11,8 @@ import type { RunAs } from '../../agents/failover/pg-tools.js';
 export interface Daemon {
   readonly pid: number;
   readonly logFile: string;
+  /** Where this start's output begins in `logFile` (the file is appended to across restarts). */
+  readonly logOffset: number;
   readonly exited: Promise<number | null>;
   signal(sig: NodeJS.Signals): void;
   /** SIGTERM, then SIGKILL after `graceMs`; resolves once the process is gone. */
@@ -31,6 +33,7 @@ export interface DaemonSpec {
 export function startDaemon(spec: DaemonSpec): Daemon {
   const logFile = join(spec.dir.path, `${spec.name}.log`);
   const fd = openSync(logFile, 'a');
+  const logOffset = statSync(logFile).size;
   let child: ChildProcess;
   try {
     child = spawn(spec.command, spec.args, {
@@ -61,6 +64,7 @@ export function startDaemon(spec: DaemonSpec): Daemon {
   return {
     pid,
     logFile,
+    logOffset,
     exited,
     signal: (sig) => {
       if (isAlive(pid)) process.kill(pid, sig);
@@ -84,6 +88,8 @@ const exitEventGraceMs = 1000;
 export interface WaitWatch {
   /** Its last lines are quoted when the wait times out. */
   readonly logFile?: string;
+  /** Only lines from this byte offset on are quoted (a restarted daemon's own, not its predecessor's). */
+  readonly logFrom?: number;
   /** Fail at once, quoting its log, when one of these exits (a port taken meanwhile, a bad flag). */
   readonly processes?: readonly { readonly name: string; readonly daemon: Daemon }[];
   readonly signal?: AbortSignal;
@@ -104,20 +110,23 @@ export async function waitUntil(
     if (dead !== undefined)
       throw new PgdeckError(
         'unavailable',
-        `${dead.name} exited while waiting for ${what}; last log lines:\n${logTail(dead.daemon.logFile, 8)}`,
+        `${dead.name} exited while waiting for ${what}; last log lines:\n${logTail(dead.daemon.logFile, 8, dead.daemon.logOffset)}`,
       );
     if (await probe().catch(() => false)) return;
     if (Date.now() > deadline) {
-      const tail = watch.logFile === undefined ? '' : `; last log lines:\n${logTail(watch.logFile, 8)}`;
+      const tail =
+        watch.logFile === undefined ? '' : `; last log lines:\n${logTail(watch.logFile, 8, watch.logFrom ?? 0)}`;
       throw new PgdeckError('timeout', `${what} was not ready after ${timeoutMs} ms${tail}`);
     }
     await delay(watch.intervalMs ?? 50);
   }
 }
 
-export function logTail(file: string, lines: number): string {
+/** The last `lines` lines of `file` written after byte offset `from`. */
+export function logTail(file: string, lines: number, from = 0): string {
   try {
-    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+    const text = readFileSync(file).subarray(from).toString('utf8').trimEnd();
+    return text === '' ? '(nothing logged yet)' : text.split('\n').slice(-lines).join('\n');
   } catch {
     return '(no log)';
   }

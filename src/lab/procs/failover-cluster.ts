@@ -185,7 +185,7 @@ export async function startFailoverCluster(options: FailoverClusterOptions = {})
           `failover daemon ${name}`,
           async () => (await getJson(`${apiUrl}/health`)).status === 200,
           options.startTimeoutMs ?? 30_000,
-          { logFile: d.logFile, processes: [{ name: `daemon ${name}`, daemon: d }] },
+          { logFile: d.logFile, logFrom: d.logOffset, processes: [{ name: `daemon ${name}`, daemon: d }] },
         );
       },
       pgUrl: (database = 'postgres') => `postgresql://postgres@${host}:${pgPort}/${database}`,

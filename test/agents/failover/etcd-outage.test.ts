@@ -65,6 +65,43 @@ describe('failover agent while etcd is away (real PostgreSQL and etcd, 3 nodes o
   );
 
   it(
+    "/replica?lag= answers from the replica's own server while etcd is down: 200 while it streams, 503 once its primary is gone",
+    async () => {
+      const cluster = await start({ ttlSeconds: 2 });
+      const primary = await cluster.waitHealthy();
+      const replica = cluster.members.find((m) => m.name !== primary)!;
+      const ask = async (): Promise<{ status: number; lagBytes: number | null }> => {
+        const res = await fetch(`${replica.apiUrl}/replica?lag=1048576`, { signal: AbortSignal.timeout(1000) });
+        return { status: res.status, lagBytes: ((await res.json()) as { lagBytes: number | null }).lagBytes };
+      };
+      expect((await ask()).status).toBe(200);
+      cluster.etcd.kill('SIGKILL');
+      await until(
+        `${replica.name} publishing that etcd is unreachable`,
+        async () => ((await state(cluster, replica.name)).state as { etcdReachable: boolean }).etcdReachable === false,
+        15_000,
+        100,
+      );
+      const during = await ask();
+      expect(during.status).toBe(200);
+      expect(during.lagBytes).toBeGreaterThanOrEqual(0);
+      expect(during.lagBytes).toBeLessThanOrEqual(1048576);
+      cluster.member(primary).killNode();
+      const after = await until(
+        `${replica.name}'s /replica 503 with its primary gone`,
+        async () => {
+          const a = await ask();
+          return a.status === 503 ? a : null;
+        },
+        15_000,
+        100,
+      );
+      expect(after.status).toBe(503);
+    },
+    T,
+  );
+
+  it(
     '/primary is 200 until the fence point, then 503 once the primary fences itself (etcd and the peer daemons gone)',
     async () => {
       const ttlSeconds = 6;

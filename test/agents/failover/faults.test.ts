@@ -120,6 +120,43 @@ describe('failover agent under faults (real PostgreSQL and etcd, 3 nodes on loop
   );
 
   it(
+    'a leading daemon that restarts beside a dead primary fails over: the leader (a standby) killed, the primary node killed, the leader started again at once',
+    async () => {
+      const cluster = await start({ synchronous: true });
+      const primary = await cluster.waitHealthy();
+      await syncStandby(cluster, primary, 2);
+      const leader = await until(
+        'a leader other than the primary',
+        async () => {
+          const name = (await seen(cluster, primary)).leader?.name;
+          return name !== undefined && name !== primary ? name : null;
+        },
+        15_000,
+        100,
+      );
+      const probe = probeOf(cluster);
+      await delay(500);
+      cluster.member(leader).killDaemon();
+      await delay(500);
+      const secondKillAt = Date.now();
+      cluster.member(primary).killNode();
+      // The fault itself: the leader's daemon is back while its old election lease may still hold.
+      await cluster.member(leader).startDaemon();
+      const next = await newPrimary(cluster, primary, 30_000);
+      const ack = await until(
+        `a write acknowledged by ${next}`,
+        async () => firstAck(probe.attempts, cluster.member(next).pgPort, secondKillAt),
+        10_000,
+      );
+      expect(next).not.toBe(primary);
+      expect(ack.end - secondKillAt).toBeLessThan(15_000);
+      await probe.stop();
+      expect(lostWrites(probe.attempts, await survivingSeqs(cluster, next))).toEqual([]);
+    },
+    T,
+  );
+
+  it(
     'a primary that crashes during a switchover is treated as a crash: kill -9 of its postgres 50 ms after the request',
     async () => {
       const cluster = await start({ synchronous: true });
