@@ -50,6 +50,12 @@ describe('pgdeck CLI: user mistakes exit 2 with one line each', () => {
     ]);
   });
 
+  it('--patroni-api-annotation=maybe says it expected true or false', () => {
+    expectErrorLines(pgdeck(['--agent', 'patroni-operator', '--patroni-api-annotation=maybe']), [
+      'pgdeck: config: agents.patroni-operator.patroniApiAnnotation (--patroni-api-annotation): expected true or false, got "maybe"',
+    ]);
+  });
+
   it('with --agent failover, a flag of another agent names its owner', () => {
     expectErrorLines(pgdeck(['--agent', 'failover', '--node', 'pg0', '--data-dir', '/d', '--redis-host', 'r']), [
       'pgdeck: --redis-host is a flag of the autoscaler agent, not of failover',

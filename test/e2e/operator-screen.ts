@@ -50,7 +50,11 @@ export interface OperatorDaemon {
 }
 
 /** Starts `pgdeck --agent patroni-operator` over the control plane, watching `namespace`; resolves once healthy. */
-export async function startOperatorDaemon(kube: KubeTestCluster, namespace: string): Promise<OperatorDaemon> {
+export async function startOperatorDaemon(
+  kube: KubeTestCluster,
+  namespace: string,
+  extraArgs: readonly string[] = [],
+): Promise<OperatorDaemon> {
   expect(existsSync(join(root, 'dist', 'main.js')), 'dist/main.js is missing: run `npm run build` first').toBe(true);
   const token = randomBytes(24).toString('hex');
   const dir = createServiceDir('e2e-operator');
@@ -64,6 +68,7 @@ export async function startOperatorDaemon(kube: KubeTestCluster, namespace: stri
       join(root, 'dist', 'main.js'),
       ...['--agent', 'patroni-operator', '--listen', `127.0.0.1:${port}`],
       ...['--kubeconfig', kubeconfig, '--watch-namespace', namespace, '--operator-instance', 'operator-0'],
+      ...extraArgs,
     ],
     dir,
     env: { ...process.env, PGDECK_TOKEN: token, KUBECONFIG: kubeconfig, PGDECK_NAMESPACE: namespace },

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { PgdeckError, type ErrorKind } from '../kernel/errors.js';
+import { Batcher } from './citus-batch.js';
 
 /** Where the coordinator is: one or more `host:port` candidates, the first read-write one is used. */
 export interface CitusTarget {
@@ -43,6 +44,25 @@ const NODES_SQL = `SELECT n.nodeid, n.groupid, n.nodename, n.nodeport, n.isactiv
   (SELECT count(*) FROM pg_dist_placement p WHERE p.groupid = n.groupid)::int AS shards
   FROM pg_dist_node n`;
 
+/** The host and port a node is registered under. */
+interface NodeAddress {
+  readonly host: string;
+  readonly port: number;
+}
+const addressKey = (host: string, port: number): string => `${host}:${port}`;
+/** The addresses of a batch as the two array parameters of `unnest($1::text[], $2::int[])`. */
+const arrays = (items: readonly NodeAddress[]): [string[], number[]] => [
+  items.map((a) => a.host),
+  items.map((a) => a.port),
+];
+const UNNEST = 'unnest($1::text[], $2::int[]) AS q(h, p)';
+/** The membership functions called per node without a result the agent reads (the extra arguments fixed). */
+const MEMBERSHIP = {
+  activate: { fn: 'citus_activate_node', extra: '' },
+  disable: { fn: 'citus_disable_node', extra: ', synchronous => true' },
+  remove: { fn: 'citus_remove_node', extra: '' },
+} as const;
+
 function kindOf(code: string | undefined, message: string): ErrorKind {
   if (code === undefined) return /timeout|timed out/i.test(message) ? 'timeout' : 'unavailable';
   if (code === '57014') return 'timeout';
@@ -77,8 +97,76 @@ export class CitusCoordinator {
   private current: string | undefined;
   /** The end of the last call queued: one statement at a time on the one connection, in call order. */
   private tail: Promise<unknown> = Promise.resolve();
+  private sent = 0;
+  private readonly schedule = (run: () => Promise<void>): void => {
+    const next = this.tail.then(run);
+    this.tail = next.catch(() => undefined);
+  };
+  private readonly fatal = (error: unknown): boolean =>
+    error instanceof CitusError && (error.kind === 'unavailable' || error.kind === 'timeout');
+  private readonly byAddress = new Batcher<NodeAddress, DistNode | undefined>(this.schedule, {
+    one: async (a) =>
+      (
+        await this.send<DistNode>('read pg_dist_node', `${NODES_SQL} WHERE n.nodename = $1 AND n.nodeport = $2`, [
+          a.host,
+          a.port,
+        ])
+      ).rows[0],
+    many: async (items) => {
+      const sql = `${NODES_SQL} JOIN ${UNNEST} ON n.nodename = q.h AND n.nodeport = q.p`;
+      const rows = (await this.send<DistNode>('read pg_dist_node', sql, arrays(items))).rows;
+      const found = new Map(rows.map((r) => [addressKey(r.nodename, r.nodeport), r]));
+      return items.map((a) => found.get(addressKey(a.host, a.port)));
+    },
+    fatal: this.fatal,
+  });
+  private readonly byId = new Batcher<number, DistNode | undefined>(this.schedule, {
+    one: async (id) =>
+      (await this.send<DistNode>('read pg_dist_node', `${NODES_SQL} WHERE n.nodeid = $1`, [id])).rows[0],
+    many: async (ids) => {
+      const sql = `${NODES_SQL} WHERE n.nodeid = ANY($1::int[])`;
+      const found = new Map(
+        (await this.send<DistNode>('read pg_dist_node', sql, [ids])).rows.map((r) => [r.nodeid, r]),
+      );
+      return ids.map((id) => found.get(id));
+    },
+    fatal: this.fatal,
+  });
+  private readonly adds = new Batcher<NodeAddress, number>(this.schedule, {
+    one: async (a) =>
+      (
+        await this.send<{ id: number }>(
+          `citus_add_node ${addressKey(a.host, a.port)}`,
+          'SELECT citus_add_node($1, $2) AS id',
+          [a.host, a.port],
+        )
+      ).rows[0]!.id,
+    many: async (items) => {
+      const sql = `SELECT q.h, q.p, citus_add_node(q.h, q.p) AS id FROM ${UNNEST}`;
+      const rows = (
+        await this.send<{ h: string; p: number; id: number }>(
+          `citus_add_node of ${items.length} nodes`,
+          sql,
+          arrays(items),
+        )
+      ).rows;
+      const ids = new Map(rows.map((r) => [addressKey(r.h, r.p), r.id]));
+      return items.map((a) => ids.get(addressKey(a.host, a.port))!);
+    },
+    fatal: this.fatal,
+  });
+  private readonly membership = {
+    activate: this.membershipBatcher('activate'),
+    disable: this.membershipBatcher('disable'),
+    remove: this.membershipBatcher('remove'),
+  };
 
   constructor(private readonly target: CitusTarget) {}
+
+  /** Statements sent to the coordinator so far (a batch is one). */
+  get statements(): number {
+    return this.sent;
+  }
 
   /** `host:port` of the coordinator in use, if connected. */
   get connectedTo(): string | undefined {
@@ -89,13 +177,13 @@ export class CitusCoordinator {
     return (await this.query<DistNode>('read pg_dist_node', `${NODES_SQL} ORDER BY n.nodeid`)).rows;
   }
 
-  async node(host: string, port: number): Promise<DistNode | undefined> {
-    const sql = `${NODES_SQL} WHERE n.nodename = $1 AND n.nodeport = $2`;
-    return (await this.query<DistNode>('read pg_dist_node', sql, [host, port])).rows[0];
+  /** The row of one address; lookups made while other statements run are read in one statement. */
+  node(host: string, port: number): Promise<DistNode | undefined> {
+    return this.byAddress.call({ host, port });
   }
 
-  async nodeById(nodeid: number): Promise<DistNode | undefined> {
-    return (await this.query<DistNode>('read pg_dist_node', `${NODES_SQL} WHERE n.nodeid = $1`, [nodeid])).rows[0];
+  nodeById(nodeid: number): Promise<DistNode | undefined> {
+    return this.byId.call(nodeid);
   }
 
   /** Renames a node in place (`citus_update_node`): nodeid and groupid, and so its shards, stay. */
@@ -111,33 +199,27 @@ export class CitusCoordinator {
     await this.query('citus_set_coordinator_host', 'SELECT citus_set_coordinator_host($1, $2)', [host, port]);
   }
 
-  async addNode(host: string, port: number): Promise<number> {
-    const res = await this.query<{ id: number }>(
-      `citus_add_node ${host}:${port}`,
-      'SELECT citus_add_node($1, $2) AS id',
-      [host, port],
-    );
-    return res.rows[0]!.id;
+  /** Adds (or finds) a node; adds asked for while other statements run go in one statement, one transaction. */
+  addNode(host: string, port: number): Promise<number> {
+    return this.adds.call({ host, port });
   }
 
-  async activateNode(host: string, port: number): Promise<void> {
-    await this.query(`citus_activate_node ${host}:${port}`, 'SELECT citus_activate_node($1, $2)', [host, port]);
+  activateNode(host: string, port: number): Promise<void> {
+    return this.membership.activate.call({ host, port });
   }
 
   /** Synchronous, so the first worker can be disabled too and no out-of-sync window follows. */
-  async disableNode(host: string, port: number): Promise<void> {
-    await this.query(`citus_disable_node ${host}:${port}`, 'SELECT citus_disable_node($1, $2, synchronous => true)', [
-      host,
-      port,
-    ]);
+  disableNode(host: string, port: number): Promise<void> {
+    return this.membership.disable.call({ host, port });
   }
 
+  /** Moves every shard off the node, in its own statement (never batched: it runs for seconds). */
   async drainNode(host: string, port: number): Promise<void> {
     await this.query(`citus_drain_node ${host}:${port}`, 'SELECT citus_drain_node($1, $2)', [host, port]);
   }
 
-  async removeNode(host: string, port: number): Promise<void> {
-    await this.query(`citus_remove_node ${host}:${port}`, 'SELECT citus_remove_node($1, $2)', [host, port]);
+  removeNode(host: string, port: number): Promise<void> {
+    return this.membership.remove.call({ host, port });
   }
 
   async close(): Promise<void> {
@@ -151,14 +233,32 @@ export class CitusCoordinator {
    * Queues the statement behind the ones already sent (the keyed reconciles and the pass share this
    * connection; pg deprecates a query issued while another runs, and Citus serializes membership anyway).
    */
+  private membershipBatcher(call: keyof typeof MEMBERSHIP): Batcher<NodeAddress, void> {
+    const { fn, extra } = MEMBERSHIP[call];
+    return new Batcher<NodeAddress, void>(this.schedule, {
+      one: async (a) => {
+        await this.send(`${fn} ${addressKey(a.host, a.port)}`, `SELECT ${fn}($1, $2${extra})`, [a.host, a.port]);
+      },
+      many: async (items) => {
+        await this.send(
+          `${fn} of ${items.length} nodes`,
+          `SELECT ${fn}(q.h, q.p${extra}) FROM ${UNNEST}`,
+          arrays(items),
+        );
+        return items.map(() => undefined);
+      },
+      fatal: this.fatal,
+    });
+  }
+
   private query<R extends pg.QueryResultRow>(
     what: string,
     sql: string,
     params: readonly unknown[] = [],
   ): Promise<pg.QueryResult<R>> {
-    const run = this.tail.then(() => this.send<R>(what, sql, params));
-    this.tail = run.catch(() => undefined);
-    return run;
+    return new Promise<pg.QueryResult<R>>((resolve, reject) =>
+      this.schedule(() => this.send<R>(what, sql, params).then(resolve, reject)),
+    );
   }
 
   private async send<R extends pg.QueryResultRow>(
@@ -167,6 +267,7 @@ export class CitusCoordinator {
     params: readonly unknown[],
   ): Promise<pg.QueryResult<R>> {
     const client = await this.connect();
+    this.sent += 1;
     try {
       return await client.query<R>({ text: sql, values: [...params] });
     } catch (error) {

@@ -11,6 +11,7 @@ export const operatorConfigSchema = z.strictObject({
   pgbouncerImage: z.string().min(1).default('bitnami/pgbouncer:1.24.1'),
   exporterImage: z.string().min(1).default('quay.io/prometheuscommunity/postgres-exporter:v0.17.1'),
   failedAfterAttempts: z.number().int().min(1).max(100).default(5),
+  patroniApiAnnotation: z.boolean().default(false),
 }) satisfies z.ZodType<OperatorConfig, unknown>;
 
 export const operatorCliOptions: readonly CliOption[] = [
@@ -44,4 +45,11 @@ export const operatorCliOptions: readonly CliOption[] = [
   },
   { flag: 'pgbouncer-image', key: 'pgbouncerImage', type: 'string', describe: 'pgbouncer image' },
   { flag: 'exporter-image', key: 'exporterImage', type: 'string', describe: 'postgres exporter image' },
+  {
+    flag: 'patroni-api-annotation',
+    key: 'patroniApiAnnotation',
+    type: 'boolean',
+    describe:
+      "let a pod's pgdeck.io/patroni-api annotation (host:port) name its Patroni REST API (default: pod IP:8008)",
+  },
 ];

@@ -40,6 +40,8 @@ export interface OperatorDeps {
   readonly clusters: KubeInformer<ObjectView>;
   readonly owned: Readonly<Record<OwnedKind, KubeInformer<ObjectView>>>;
   readonly pods: KubeInformer<ObjectView>;
+  /** `patroniApiAnnotation` of the config: whether pods may name their Patroni REST API. */
+  readonly patroniApiAnnotation: boolean;
 }
 
 /** Starts the shared informers (PostgresClusters, each owned kind and the pods, by the managed-by label). */
@@ -64,6 +66,7 @@ export function connectOperator(config: OperatorConfig, ctx: AgentContext): Prom
     clusters: informer(POSTGRES_CLUSTERS),
     owned,
     pods: informer(KUBE_RESOURCES.pods, MANAGED_SELECTOR),
+    patroniApiAnnotation: config.patroniApiAnnotation,
   });
 }
 

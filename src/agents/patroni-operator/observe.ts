@@ -25,24 +25,26 @@ function splitKey(key: string): [string, string] {
 const PATRONI_PORT = 8008;
 /**
  * A pod annotation naming its Patroni REST API as `host:port`, for pods whose Patroni does not listen on
- * the pod IP (the lab's pods on simulated nodes, each backed by a real Patroni on loopback).
+ * the pod IP (kwok pods, each backed by a real Patroni on loopback). Read only when the config allows it.
  */
 export const PATRONI_API_ANNOTATION = 'pgdeck.io/patroni-api';
 const HOST_PORT = /^[A-Za-z0-9.-]+:\d{1,5}$/;
 
-function apiOf(pod: ObjectView, ip: string | undefined): string | undefined {
-  const annotated = pod.metadata?.annotations?.[PATRONI_API_ANNOTATION];
+/** Where a pod's Patroni REST API answers: the pod IP on 8008, or its annotation when `allowAnnotation`. */
+export function patroniApiOf(pod: ObjectView, allowAnnotation: boolean): string | undefined {
+  const annotated = allowAnnotation ? pod.metadata?.annotations?.[PATRONI_API_ANNOTATION] : undefined;
   if (annotated !== undefined && HOST_PORT.test(annotated)) return annotated;
+  const ip = (pod.status as { podIP?: string } | undefined)?.podIP;
   return ip === undefined ? undefined : `${ip}:${PATRONI_PORT}`;
 }
 
-function member(pod: ObjectView): MemberView {
+function member(pod: ObjectView, allowAnnotation: boolean): MemberView {
   const role = pod.metadata?.labels?.[ROLE_LABEL];
   const status = pod.status as { podIP?: string; conditions?: readonly { type: string; status: string }[] } | undefined;
   const ready =
     pod.metadata?.deletionTimestamp === undefined &&
     (status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
-  const api = apiOf(pod, status?.podIP);
+  const api = patroniApiOf(pod, allowAnnotation);
   return {
     name: pod.metadata?.name ?? '',
     role: role === 'master' || role === 'replica' ? role : 'unknown',
@@ -58,7 +60,7 @@ export function membersOf(deps: OperatorDeps, namespace: string, name: string): 
     .list()
     .filter((p) => p.metadata?.namespace === namespace && p.metadata.labels?.[SCOPE_LABEL] === name)
     .filter((p) => p.metadata?.labels?.application === 'spilo')
-    .map(member)
+    .map((p) => member(p, deps.patroniApiAnnotation))
     .sort((a, b) => a.name.localeCompare(b.name));
 }
 

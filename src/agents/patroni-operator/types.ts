@@ -139,7 +139,7 @@ export interface MemberView {
   readonly role: 'master' | 'replica' | 'unknown';
   readonly ready: boolean;
   readonly ip?: string;
-  /** Where its Patroni REST API answers (`host:port`): the `pgdeck.io/patroni-api` annotation, else the pod IP on 8008. */
+  /** Where its Patroni REST API answers (`host:port`): the pod IP on 8008, or the `pgdeck.io/patroni-api` annotation when allowed. */
   readonly api?: string;
 }
 
@@ -210,6 +210,11 @@ export interface OperatorConfig {
   readonly exporterImage: string;
   /** After this many failed reconciles in a row, the phase is Failed (retries go on, slower). */
   readonly failedAfterAttempts: number;
+  /**
+   * Whether a pod's `pgdeck.io/patroni-api` annotation may name where its Patroni REST API answers. Off by
+   * default: whoever can annotate pods could otherwise point the operator's REST calls anywhere.
+   */
+  readonly patroniApiAnnotation: boolean;
 }
 
 /** The part of the config `decide` reads. */

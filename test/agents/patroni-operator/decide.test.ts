@@ -273,8 +273,13 @@ describe('checkSpec', () => {
     [{ ...spec, version: 'x' }, 'spec.version x is not supported'],
     [{ ...spec, storage: { size: 'big' } }, 'spec.storage.size must be a quantity such as 10Gi, got "big"'],
     [{ ...spec, backup: { destination: 's3://b', schedule: 'daily' } }, 'spec.backup.schedule must be a cron line'],
+    [{ ...spec, tls: { secretName: 'My_Cert' } }, 'spec.tls.secretName must name a Secret'],
+    [{ ...spec, tls: { secretName: 'a..b' } }, 'spec.tls.secretName must name a Secret'],
   ])('%j: %s', (raw, words) => {
     expect(problems(raw).join('; ')).toContain(words);
+  });
+  it('accepts a TLS Secret name with dots', () => {
+    expect(problems({ ...spec, tls: { secretName: 'db.example-tls' } })).toEqual([]);
   });
   it('refuses a shrink below the current size, accepts a growth', () => {
     expect(problems({ ...spec, storage: { size: '1G' } }, '1Gi').join()).toContain('cannot shrink');

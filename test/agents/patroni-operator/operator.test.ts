@@ -3,6 +3,7 @@ import { getEventListeners } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KUBE_RESOURCES, type KubeClient, type KubeObject } from '../../../src/agents/adapters/kube.js';
 import { POSTGRES_CLUSTERS } from '../../../src/agents/patroni-operator/deps.js';
+import { membersOf, PATRONI_API_ANNOTATION } from '../../../src/agents/patroni-operator/observe.js';
 import { adminKube, eventually, orNotFound, withKube } from '../../helpers/kube.js';
 import {
   clusterSpec,
@@ -113,6 +114,24 @@ describe('patroni-operator on a real control plane', () => {
     expect(status.observedGeneration).toBe(withFinalizer?.metadata?.generation);
     expect(await eventReasons('alpha')).toContain('Running');
   }, 120_000);
+
+  it('ignores the pgdeck.io/patroni-api annotation while patroniApiAnnotation is off (the default)', async () => {
+    expect(leader.config.patroniApiAnnotation).toBe(false);
+    const elsewhere = '127.0.0.1:1';
+    await admin.objects('test-annotator').apply(KUBE_RESOURCES.pods, {
+      metadata: { name: 'alpha-1', namespace, annotations: { [PATRONI_API_ANNOTATION]: elsewhere } },
+    });
+    const ip = await eventually("the annotation in the operator's pod cache", () => {
+      const pod = leader.deps.pods.get('alpha-1', namespace);
+      const seen = pod?.metadata?.annotations?.[PATRONI_API_ANNOTATION] === elsewhere;
+      return Promise.resolve(seen ? (pod?.status as { podIP?: string } | undefined)?.podIP : undefined);
+    });
+    const api = (allow: boolean): string | undefined =>
+      membersOf({ ...leader.deps, patroniApiAnnotation: allow }, namespace, 'alpha').find((m) => m.name === 'alpha-1')
+        ?.api;
+    expect(api(leader.deps.patroniApiAnnotation)).toBe(`${ip}:8008`);
+    expect(api(true)).toBe(elsewhere);
+  }, 60_000);
 
   it('a steady-state reconcile issues zero write requests', async () => {
     const key = `${namespace}/alpha`;

@@ -66,11 +66,15 @@ export function spiloEnv(ref: ClusterRef, spec: PostgresClusterSpec): readonly R
   ];
 }
 
+const METRICS_PORT = 9187;
+/** Where Prometheus's pod discovery finds the exporter (the `prometheus.io/*` convention). */
+const SCRAPE_ANNOTATIONS = { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(METRICS_PORT) };
+
 function exporter(ref: ClusterRef, images: Images): Record<string, unknown> {
   return {
     name: 'exporter',
     image: images.exporter,
-    ports: [{ name: 'metrics', containerPort: 9187, protocol: 'TCP' }],
+    ports: [{ name: 'metrics', containerPort: METRICS_PORT, protocol: 'TCP' }],
     env: [
       { name: 'DATA_SOURCE_URI', value: 'localhost:5432/postgres?sslmode=disable' },
       { name: 'DATA_SOURCE_USER', value: 'postgres' },
@@ -109,7 +113,10 @@ export function statefulSet(ref: ClusterRef, spec: PostgresClusterSpec, images: 
       podManagementPolicy: 'Parallel',
       selector: { matchLabels: podSelector(ref) },
       template: {
-        metadata: { labels: standardLabels(ref, 'database') },
+        metadata: {
+          labels: standardLabels(ref, 'database'),
+          ...(spec.metrics.enabled ? { annotations: SCRAPE_ANNOTATIONS } : {}),
+        },
         spec: {
           serviceAccountName: n.account,
           terminationGracePeriodSeconds: 30,

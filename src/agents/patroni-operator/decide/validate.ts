@@ -4,6 +4,8 @@ import type { PoolMode, PostgresClusterSpec, ReclaimPolicy } from '../types.js';
 export const SUPPORTED_VERSIONS: readonly number[] = [13, 14, 15, 16, 17];
 const POOL_MODES: readonly PoolMode[] = ['session', 'transaction', 'statement'];
 const RECLAIM: readonly ReclaimPolicy[] = ['Retain', 'Delete'];
+/** A Kubernetes object name (DNS-1123 subdomain). */
+const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const UNITS: Readonly<Record<string, number>> = {
   '': 1,
   k: 1e3,
@@ -75,9 +77,14 @@ export function checkSpec(raw: unknown, currentStorage?: string): SpecCheck {
       .split(/\s+/).length !== 5
   )
     problems.push(`spec.backup.schedule must be a cron line of 5 fields, got "${String(backupRaw.schedule)}"`);
+  const tls = obj(s.tls);
+  const tlsName = tls.secretName ?? '';
+  if (tlsName !== '' && (typeof tlsName !== 'string' || !DNS_SUBDOMAIN.test(tlsName)))
+    problems.push(
+      `spec.tls.secretName must name a Secret (lowercase letters, digits, '-' and '.'), got "${String(tlsName)}"`,
+    );
   if (problems.length > 0) return { kind: 'invalid', problems };
   const resources = obj(s.resources);
-  const tls = obj(s.tls);
   return {
     kind: 'valid',
     spec: {
