@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { pgRunAs } from '../../src/agents/failover/pg-tools.js';
 import { netnsUnavailable } from '../../src/lab/procs/netns.js';
-import { isAlive } from '../../src/lab/procs/service-dir.js';
+import { isAlive, sweepOrphans } from '../../src/lab/procs/service-dir.js';
 import type { ChaosReport } from '../../src/lab/stack/chaos.js';
 import type { LabState } from '../../src/lab/stack/state.js';
 import { until } from '../helpers/failover.js';
@@ -128,5 +128,27 @@ describe('pgdeck lab up --netns: each node in its own network namespace, so a pa
       expect(existsSync(dir)).toBe(false);
     },
     300_000,
+  );
+
+  it.skipIf(unavailable !== null)(
+    `a crashed owner's namespaces, veths and bridge are swept with its service dir${unavailable === null ? '' : ` (skipped: ${unavailable})`}`,
+    async () => {
+      const script =
+        "import('./src/lab/procs/netns.ts').then((m) => { console.log(m.createBridge(2).name); setInterval(() => {}, 1000); })";
+      const child = spawn(process.execPath, ['--import', 'tsx', '-e', script], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      const name = await new Promise<string>((resolve) =>
+        child.stdout.once('data', (d: Buffer) => resolve(d.toString().trim())),
+      );
+      const tag = /^brpg([0-9a-f]{4})$/.exec(name)?.[1];
+      expect(tag).toBeDefined();
+      expect(networkOf(tag!)).toHaveLength(5);
+      child.kill('SIGKILL');
+      await new Promise((resolve) => child.once('exit', resolve));
+      expect(sweepOrphans()).toBeGreaterThan(0);
+      expect(networkOf(tag!)).toEqual([]);
+    },
+    60_000,
   );
 });
