@@ -143,6 +143,11 @@ async function main(argv: readonly string[]): Promise<number> {
           .option('synchronous', { type: 'boolean', default: false, describe: 'synchronous replication' })
           .option('citus-workers', { type: 'number', default: 2, describe: 'Citus workers (0: none)' })
           .option('kube', { type: 'boolean', default: true, describe: 'the Kubernetes parts (--no-kube: without)' })
+          .option('netns', {
+            type: 'boolean',
+            default: false,
+            describe: 'each failover node in its own network namespace, so `chaos partition` cuts it (root, iproute2)',
+          })
           .option('node', { type: 'string', describe: 'the node a chaos action hits (default: the primary)' })
           .option('lines', { type: 'number', default: 40, describe: 'log lines per file' })
           .option('seconds', { type: 'number', default: 10, describe: 'how long `load` writes' })

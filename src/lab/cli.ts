@@ -6,6 +6,7 @@ import { PgdeckError } from '../agents/kernel/errors.js';
 import type { AgentHandle } from '../agents/kernel/snapshot.js';
 import { labHandle } from './console-handle.js';
 import { labLauncher, type LabLauncher } from './launcher.js';
+import { netnsUnavailable } from './procs/netns.js';
 import { isAlive, sweepOrphans } from './procs/service-dir.js';
 import { parseChaosAction, type ChaosReport } from './stack/chaos.js';
 import { callControl } from './stack/control.js';
@@ -114,6 +115,8 @@ async function up(args: LabArgs): Promise<LabState> {
     );
     return running;
   }
+  const noNetns = args.options.netns ? netnsUnavailable() : null;
+  if (noNetns !== null) throw new PgdeckError('invalid-argument', `lab: --netns ${noNetns}`);
   clean(dir);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const log = openSync(join(dir, SUPERVISOR_LOG), 'a');
@@ -134,6 +137,7 @@ async function up(args: LabArgs): Promise<LabState> {
       String(o.etcdMembers),
       ...(o.synchronous ? ['--synchronous'] : []),
       ...(o.kube === 'off' ? ['--no-kube'] : []),
+      ...(o.netns ? ['--netns'] : []),
     ],
     { detached: true, stdio: ['ignore', log, log] },
   );
@@ -275,6 +279,7 @@ export function labArgs(args: Record<string, unknown>, write: (text: string) => 
       synchronous: args.synchronous === true,
       citusWorkers: integer('citus-workers', args.citusWorkers, 0, 8),
       kube: args.kube === false ? 'off' : 'auto',
+      netns: args.netns === true,
       command: daemonCommand(),
     },
     output: args.output === 'json' ? 'json' : 'table',

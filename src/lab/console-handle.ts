@@ -20,6 +20,8 @@ const what: Readonly<Record<ChaosAction, string>> = {
   'kill-postgres': "kill -9 of a node's server only (default: the primary)",
   freeze: "SIGSTOP of a node's daemon and server (default: the primary) until thaw",
   thaw: 'SIGCONT of the frozen node',
+  partition: "cut a node's link to the bridge (default: the primary; a lab up with --netns) until heal",
+  heal: "bring the cut node's link up again",
   'restart-etcd': 'stop etcd and start it again on its data',
   'restart-redis': 'stop Redis and start it again on its append-only file',
   'restart-apiserver': 'kill the kube-apiserver and start it again',
@@ -29,7 +31,7 @@ const actions: readonly ActionInfo[] = CHAOS_ACTIONS.map((a) => ({
   name: `chaos-${a}`,
   description: what[a],
   dangerous: true,
-  args: a === 'thaw' || a.startsWith('restart') ? '{}' : '{"node"?: "pgN"}',
+  args: a === 'thaw' || a === 'heal' || a.startsWith('restart') ? '{}' : '{"node"?: "pgN"}',
 }));
 
 const chaosOf = (name: string): ChaosAction => parseChaosAction(name.replace(/^chaos-/, ''));

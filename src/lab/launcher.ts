@@ -1,3 +1,4 @@
+import type { Launcher, LaunchOutcome } from '../agents/kernel/launcher.js';
 import type { ActionPreview, AgentHandle } from '../agents/kernel/snapshot.js';
 import { attachAgent } from '../agents/wire/attach.js';
 import { labHandle } from './console-handle.js';
@@ -14,20 +15,8 @@ export interface LabLauncherOptions {
   readonly journalCapacity?: number;
 }
 
-export type LabLaunchOutcome =
-  | { readonly kind: 'attached'; readonly message: string; readonly sources: readonly AgentHandle[] }
-  | { readonly kind: 'failed'; readonly message: string };
-
-/** The console's `L` outside lab mode, shaped as the console's launchers are (main hands it in). */
-export interface LabLauncher {
-  readonly id: string;
-  readonly keys: readonly string[];
-  readonly label: string;
-  readonly description: string;
-  readonly hint: string;
-  readonly views: readonly string[];
-  preview(): Promise<ActionPreview>;
-  launch(progress: (line: string) => void): Promise<LabLaunchOutcome>;
+/** The console's `L` outside lab mode, a launcher of the lab's handles (main hands it in). */
+export interface LabLauncher extends Launcher<AgentHandle> {
   /** Closes what it attached. */
   close(): Promise<void>;
 }
@@ -84,7 +73,7 @@ export function labLauncher(options: LabLauncherOptions): LabLauncher {
       ...(refused === undefined ? {} : { reason: refused }),
     });
   };
-  const launch = async (progress: (line: string) => void): Promise<LabLaunchOutcome> => {
+  const launch = async (progress: (line: string) => void): Promise<LaunchOutcome<AgentHandle>> => {
     if (busy || attached) return { kind: 'failed', message: busy ? 'the lab is being set up' : 'attached already' };
     busy = true;
     try {

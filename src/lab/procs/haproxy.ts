@@ -9,6 +9,8 @@ import { createServiceDir } from './service-dir.js';
 /** A PostgreSQL server behind the proxy, health-checked over its daemon's HTTP API. */
 export interface ProxyBackend {
   readonly name: string;
+  /** Where PostgreSQL and its daemon's API listen (default 127.0.0.1; a namespace's address with `--netns`). */
+  readonly host?: string;
   readonly port: number;
   readonly checkPort: number;
 }

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import {
   chownSync,
   mkdirSync,
@@ -18,6 +19,9 @@ import { join } from 'node:path';
  * so a crashed test leaves no orphans behind.
  */
 const PREFIX = 'pgdeck-svc-';
+
+/** In a service dir of network namespaces: `{namespaces, links}` to delete with it. */
+export const NETWORK_FILE = 'network.json';
 
 export interface ServiceDir {
   readonly path: string;
@@ -129,6 +133,7 @@ export function sweepOrphans(root = tmpdir()): number {
       // A recorded daemon may have started servers of its own (a postgres): whatever runs inside goes too.
       for (const pid of new Set([...recorded, ...processesInside(path)]))
         if (runsInside(pid, path)) process.kill(pid, 'SIGKILL');
+      releaseNetwork(path);
       rmSync(path, { recursive: true, force: true });
       swept++;
     } catch {
@@ -136,4 +141,17 @@ export function sweepOrphans(root = tmpdir()): number {
     }
   }
   return swept;
+}
+
+/** Deletes the network namespaces and links a service dir's NETWORK_FILE names (none: nothing to do). */
+export function releaseNetwork(path: string): void {
+  let network: { namespaces?: unknown; links?: unknown };
+  try {
+    network = JSON.parse(readFileSync(join(path, NETWORK_FILE), 'utf8')) as typeof network;
+  } catch {
+    return;
+  }
+  const names = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+  for (const ns of names(network.namespaces)) spawnSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
+  for (const link of names(network.links)) spawnSync('ip', ['link', 'del', link], { stdio: 'ignore' });
 }

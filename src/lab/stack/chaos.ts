@@ -4,13 +4,15 @@ import type { HistoryEntry } from '../../agents/failover/types.js';
 import type { FailoverCluster, FailoverMember } from '../procs/failover-cluster.js';
 import { probeSeqs, resetProbeTable } from '../workload/probe-table.js';
 import { lostWrites, startWriteProbe, unavailabilityWindow, type Attempt } from '../workload/write-probe.js';
-import type { Stack } from './stack.js';
+import { nodeOf, type Stack } from './stack.js';
 
 export const CHAOS_ACTIONS = [
   'kill-node',
   'kill-postgres',
   'freeze',
   'thaw',
+  'partition',
+  'heal',
   'restart-etcd',
   'restart-redis',
   'restart-apiserver',
@@ -53,7 +55,12 @@ const RECOVERY_TIMEOUT_MS = 30_000;
 export async function runChaos(stack: Stack, action: ChaosAction, node: string | undefined): Promise<ChaosReport> {
   const cluster = need(stack.failover, 'the failover cluster');
   const proxy = need(stack.haproxy, 'haproxy');
-  const target = await pickTarget(cluster, stack.frozen, action, node);
+  if ((action === 'partition' || action === 'heal') && stack.network === undefined)
+    throw new PgdeckError(
+      'invalid-argument',
+      `chaos ${action} needs a lab whose nodes run in network namespaces: \`pgdeck lab up --netns\` (as root)`,
+    );
+  const target = await pickTarget(cluster, stack, action, node);
   await resetProbeTable(proxy.writePort);
   const probe = startWriteProbe('127.0.0.1', String(proxy.writePort));
   await waitFor(() => probe.attempts.filter((a) => a.ok).length >= 10, 15_000, 'the write probe to start');
@@ -97,12 +104,12 @@ function need<T>(part: T | undefined, what: string): T {
 const targetOf = (action: ChaosAction): string =>
   action === 'restart-etcd' ? 'etcd' : action === 'restart-redis' ? 'redis' : 'kube-apiserver';
 
-const nodeActions: readonly ChaosAction[] = ['kill-node', 'kill-postgres', 'freeze', 'thaw'];
+const nodeActions: readonly ChaosAction[] = ['kill-node', 'kill-postgres', 'freeze', 'thaw', 'partition', 'heal'];
 
-/** A node drill hits `node`, or the primary when none is named (`thaw`: the frozen one). */
+/** A node drill hits `node`, or the primary when none is named (`thaw`: the frozen one; `heal`: the cut one). */
 async function pickTarget(
   cluster: FailoverCluster,
-  frozen: ReadonlySet<string>,
+  stack: Stack,
   action: ChaosAction,
   node: string | undefined,
 ): Promise<FailoverMember | undefined> {
@@ -116,14 +123,19 @@ async function pickTarget(
       );
     return m;
   }
-  if (action === 'thaw') {
-    const stopped = cluster.members.find((m) => frozen.has(m.name));
-    if (stopped === undefined) throw new PgdeckError('invalid-argument', 'no node is frozen; `chaos freeze` one first');
-    return stopped;
-  }
+  if (action === 'thaw') return undoing(cluster, stack.frozen, 'frozen', 'freeze');
+  if (action === 'heal') return undoing(cluster, stack.partitioned, 'partitioned', 'partition');
   const primary = await cluster.primary();
   if (primary === null) throw new PgdeckError('unavailable', 'the cluster has no primary right now; try again');
   return cluster.member(primary);
+}
+
+/** The node an earlier drill left frozen or cut off. */
+function undoing(cluster: FailoverCluster, hit: ReadonlySet<string>, state: string, drill: string): FailoverMember {
+  const found = cluster.members.find((m) => hit.has(m.name));
+  if (found === undefined)
+    throw new PgdeckError('invalid-argument', `no node is ${state}; \`chaos ${drill}\` one first`);
+  return found;
 }
 
 async function inject(stack: Stack, action: ChaosAction, target: FailoverMember | undefined): Promise<string> {
@@ -142,6 +154,14 @@ async function inject(stack: Stack, action: ChaosAction, target: FailoverMember 
       target!.killNode('SIGCONT');
       stack.frozen.delete(target!.name);
       return `SIGCONT of ${target!.name}`;
+    case 'partition':
+      nodeOf(stack, target!.name)!.cut();
+      stack.partitioned.add(target!.name);
+      return `${target!.name}'s link to the bridge cut: it reaches nothing, nothing reaches it (heal with \`chaos heal\`)`;
+    case 'heal':
+      nodeOf(stack, target!.name)!.heal();
+      stack.partitioned.delete(target!.name);
+      return `${target!.name}'s link to the bridge up again`;
     case 'restart-etcd': {
       const etcd = need(stack.etcd, 'etcd');
       const member = await etcd.restart();
@@ -164,7 +184,7 @@ async function inject(stack: Stack, action: ChaosAction, target: FailoverMember 
 /** Brings a killed node back (its daemon restarts its server) and waits for a healthy cluster; null on timeout. */
 async function heal(stack: Stack, action: ChaosAction, target: FailoverMember | undefined): Promise<number | null> {
   const cluster = stack.failover!;
-  if (action === 'freeze') return null;
+  if (action === 'freeze' || action === 'partition') return null;
   if (action === 'kill-node' && target !== undefined) await target.startDaemon();
   try {
     await cluster.waitHealthy(60_000);

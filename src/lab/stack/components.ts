@@ -7,6 +7,7 @@ import { startEtcd, type EtcdServer } from '../procs/etcd.js';
 import { startFailoverCluster, type FailoverCluster } from '../procs/failover-cluster.js';
 import { startHaproxy, type HaproxyServer } from '../procs/haproxy.js';
 import { kubeBinaries } from '../procs/kube-binaries.js';
+import type { NetnsBridge } from '../procs/netns.js';
 import { startKubeControlPlane, type KubeControlPlane } from '../procs/kube-control-plane.js';
 import { startRedis, type RedisServer } from '../procs/redis.js';
 import { PgdeckError } from '../../agents/kernel/errors.js';
@@ -21,7 +22,7 @@ export function publishEtcd(etcd: EtcdServer): Published {
   return { detail, endpoints: { url: etcd.endpoint }, logs: etcd.logFiles };
 }
 
-export function publishFailover(cluster: FailoverCluster, options: LabOptions): Published {
+export function publishFailover(cluster: FailoverCluster, options: LabOptions, network?: NetnsBridge): Published {
   const endpoints: Record<string, string> = {};
   const logs: Record<string, string> = {};
   for (const m of cluster.members) {
@@ -30,7 +31,8 @@ export function publishFailover(cluster: FailoverCluster, options: LabOptions): 
     logs[m.name] = m.logFile;
   }
   const mode = options.synchronous ? 'synchronous' : 'asynchronous';
-  return { detail: `${cluster.members.length} members, ${mode} replication`, endpoints, logs };
+  const placed = network === undefined ? '' : `, each in its own network namespace on bridge ${network.name}`;
+  return { detail: `${cluster.members.length} members, ${mode} replication${placed}`, endpoints, logs };
 }
 
 export function publishHaproxy(proxy: HaproxyServer): Published {
@@ -65,22 +67,37 @@ export function publishKube(kube: KubeControlPlane): Published {
   };
 }
 
-export const startLabEtcd = (options: LabOptions): Promise<EtcdServer> => startEtcd({ members: options.etcdMembers });
+/** With a network, etcd's clients reach it at the host's address on the bridge. */
+export const startLabEtcd = (options: LabOptions, network?: NetnsBridge): Promise<EtcdServer> =>
+  startEtcd({ members: options.etcdMembers, clientHost: network?.hostAddress });
 
 export const startLabRedis = (): Promise<RedisServer> => startRedis({ persistent: true });
 
-export function startLabFailover(etcd: EtcdServer, options: LabOptions): Promise<FailoverCluster> {
+/** With a network, node `i` runs in namespace `i`, at its address there, its servers trusting the bridge. */
+export function startLabFailover(
+  etcd: EtcdServer,
+  options: LabOptions,
+  network?: NetnsBridge,
+): Promise<FailoverCluster> {
   return startFailoverCluster({
     etcd,
     members: options.nodes,
     synchronous: options.synchronous,
     cluster: 'lab',
     command: options.command,
+    ...(network === undefined
+      ? {}
+      : {
+          pgParameters: { hba_file: `'${network.hbaFile}'` },
+          placement: (i: number) => ({ host: network.nodes[i]!.address, wrap: network.nodes[i]!.wrap }),
+        }),
   });
 }
 
 export function startLabHaproxy(cluster: FailoverCluster): Promise<HaproxyServer> {
-  return startHaproxy(cluster.members.map((m) => ({ name: m.name, port: m.pgPort, checkPort: m.apiPort })));
+  return startHaproxy(
+    cluster.members.map((m) => ({ name: m.name, host: m.host, port: m.pgPort, checkPort: m.apiPort })),
+  );
 }
 
 /** The coordinator with its workers registered, real Citus when installed, else the stand-in. */

@@ -10,6 +10,8 @@ export interface LabOptions {
   readonly citusWorkers: number;
   /** `auto`: the Kubernetes parts start when the control-plane binaries exist, or after a background build. */
   readonly kube: 'auto' | 'off';
+  /** Each failover node (its postgres and daemon) in its own network namespace on a bridge (root, `ip netns`). */
+  readonly netns: boolean;
   /** The command that runs a pgdeck daemon (`node dist/main.js`). */
   readonly command: readonly string[];
 }

@@ -22,6 +22,7 @@ import {
 import { serveControl } from './control.js';
 import type { KubeAgentName } from './agents.js';
 import { labAgentNames, startKubeParts } from './kube-parts.js';
+import { createBridge, type NetnsBridge } from '../procs/netns.js';
 import { freePort } from '../procs/ports.js';
 import type { LabOptions } from './options.js';
 import { stopStack, type Stack } from './stack.js';
@@ -41,7 +42,7 @@ import {
  * socket (state, chaos, stop) and stops everything on SIGTERM or `lab down`.
  */
 export async function runSupervisor(options: LabOptions): Promise<number> {
-  const stack: Stack = { frozen: new Set() };
+  const stack: Stack = { frozen: new Set(), partitioned: new Set() };
   const abort = new AbortController();
   const names = ['etcd', 'failover', 'haproxy', 'redis', ...(options.citusWorkers > 0 ? ['citus'] : []), 'kube'];
   const agentNames = labAgentNames(options);
@@ -122,12 +123,14 @@ export async function runSupervisor(options: LabOptions): Promise<number> {
   try {
     await Promise.all([
       (async () => {
-        stack.etcd = await step('etcd', () => startLabEtcd(options), publishEtcd);
+        if (options.netns) stack.network = labNetwork(options.nodes, set);
+        const network = stack.network;
+        stack.etcd = await step('etcd', () => startLabEtcd(options, network), publishEtcd);
         const etcd = stack.etcd;
         stack.failover = await step(
           'failover',
-          () => startLabFailover(etcd, options),
-          (c) => publishFailover(c, options),
+          () => startLabFailover(etcd, options, network),
+          (c) => publishFailover(c, options, network),
         );
         state = { ...state, token: stack.failover.token };
         const cluster = stack.failover;
@@ -156,6 +159,17 @@ export async function runSupervisor(options: LabOptions): Promise<number> {
   );
   await closed;
   return 0;
+}
+
+/** The bridge and namespaces of `--netns`; when they cannot be made, the failover cluster failed with the reason. */
+function labNetwork(nodes: number, set: (name: string, phase: ComponentPhase, detail: string) => void): NetnsBridge {
+  try {
+    return createBridge(nodes);
+  } catch (error) {
+    const why = error instanceof Error ? error.message.split('\n')[0]! : String(error);
+    set('failover', 'failed', `--netns: the network namespaces could not be made: ${why}`);
+    throw error;
+  }
 }
 
 function component(name: string, phase: ComponentPhase, detail: string): ComponentState {

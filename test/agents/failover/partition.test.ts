@@ -4,7 +4,7 @@ import { startEtcd } from '../../../src/lab/procs/etcd.js';
 import { startFailoverCluster, type FailoverCluster } from '../../../src/lab/procs/failover-cluster.js';
 import { lostWrites, startWriteProbe, type WriteProbe } from '../../../src/lab/workload/write-probe.js';
 import { newPrimary, state, until } from '../../helpers/failover.js';
-import { createBridge, netnsUnavailable } from '../../helpers/netns.js';
+import { createBridge, netnsUnavailable } from '../../../src/lab/procs/netns.js';
 import { startWritableSampler, type WritableSampler } from '../../helpers/writable-sampler.js';
 
 const T = 240_000;

@@ -1,10 +1,10 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createServiceDir, NETWORK_FILE, releaseNetwork } from './service-dir.js';
 
-/** One node's network namespace: its own address on the test bridge, reachable from the host through it. */
+/** One node's network namespace: its own address on the bridge, reachable from the host through it. */
 export interface NetnsNode {
   readonly namespace: string;
   readonly address: string;
@@ -16,15 +16,18 @@ export interface NetnsNode {
 }
 
 export interface NetnsBridge {
+  /** The bridge's link name on the host. */
+  readonly name: string;
   /** The host's own address on the bridge (where etcd listens). */
   readonly hostAddress: string;
   readonly nodes: readonly NetnsNode[];
-  /** A pg_hba.conf (trust, test harness only) for the bridge's network and loopback, readable by postgres. */
+  /** A pg_hba.conf (trust: a lab or a test only) for the bridge's network and loopback, readable by postgres. */
   readonly hbaFile: string;
+  /** Deletes the namespaces (with their veth pairs) and the bridge. */
   remove(): void;
 }
 
-/** Why partition tests cannot run here (not root, no iproute2), or null when they can. */
+/** Why network namespaces cannot be made here (not root, no iproute2), or null when they can. */
 export function netnsUnavailable(): string | null {
   if (process.getuid?.() !== 0) return 'needs root to create network namespaces';
   const probe = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' });
@@ -34,20 +37,33 @@ export function netnsUnavailable(): string | null {
 
 const ip = (...args: string[]): void => void execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
 
-/** A bridge on the host and `count` namespaces, each joined to it by a veth pair, on a random 10.213.X.0/24. */
+/** A 10.213.X.0/24 no address on this host is in yet (parallel labs and tests each get their own). */
+function freeSubnet(): string {
+  const used = spawnSync('ip', ['-o', '-4', 'addr', 'show'], { encoding: 'utf8' }).stdout ?? '';
+  for (let tries = 0; tries < 32; tries++) {
+    const subnet = `10.213.${randomBytes(1)[0]!}`;
+    if (!used.includes(` ${subnet}.`)) return subnet;
+  }
+  return `10.213.${randomBytes(1)[0]!}`;
+}
+
+/**
+ * A bridge on the host and `count` namespaces, each joined to it by a veth pair, on a free
+ * 10.213.X.0/24. Its service dir names the links, so a crashed owner's network is swept too.
+ */
 export function createBridge(count: number): NetnsBridge {
   const tag = randomBytes(2).toString('hex');
-  const subnet = `10.213.${randomBytes(1)[0]!}`;
+  const subnet = freeSubnet();
   const bridge = `brpg${tag}`;
-  const namespaces: string[] = [];
+  const namespaces = Array.from({ length: count }, (_, i) => `pgdeck-${tag}-${i}`);
+  const dir = createServiceDir('netns');
+  chmodSync(dir.path, 0o755);
+  writeFileSync(join(dir.path, NETWORK_FILE), JSON.stringify({ namespaces, links: [bridge] }));
   const remove = (): void => {
-    for (const ns of namespaces) spawnSync('ip', ['netns', 'del', ns]);
-    spawnSync('ip', ['link', 'del', bridge]);
-    rmSync(dir, { recursive: true, force: true });
+    releaseNetwork(dir.path);
+    dir.remove();
   };
-  const dir = mkdtempSync(join(tmpdir(), 'pgdeck-netns-'));
-  chmodSync(dir, 0o755);
-  const hbaFile = join(dir, 'pg_hba.conf');
+  const hbaFile = join(dir.path, 'pg_hba.conf');
   writeFileSync(
     hbaFile,
     [
@@ -63,12 +79,10 @@ export function createBridge(count: number): NetnsBridge {
     ip('link', 'add', bridge, 'type', 'bridge');
     ip('addr', 'add', `${subnet}.1/24`, 'dev', bridge);
     ip('link', 'set', bridge, 'up');
-    const nodes = Array.from({ length: count }, (_, i): NetnsNode => {
-      const namespace = `pgdeck-${tag}-${i}`;
+    const nodes = namespaces.map((namespace, i): NetnsNode => {
       const [outside, inside] = [`vh${tag}${i}`, `vn${tag}${i}`];
       const address = `${subnet}.${i + 2}`;
       ip('netns', 'add', namespace);
-      namespaces.push(namespace);
       ip('link', 'add', outside, 'type', 'veth', 'peer', 'name', inside);
       ip('link', 'set', inside, 'netns', namespace);
       ip('link', 'set', outside, 'master', bridge, 'up');
@@ -83,7 +97,7 @@ export function createBridge(count: number): NetnsBridge {
         heal: () => ip('link', 'set', outside, 'up'),
       };
     });
-    return { hostAddress: `${subnet}.1`, nodes, hbaFile, remove };
+    return { name: bridge, hostAddress: `${subnet}.1`, nodes, hbaFile, remove };
   } catch (error) {
     remove();
     throw error;
