@@ -330,7 +330,9 @@ async function runUi(
   const { attachAgent } = await import('./agents/wire/attach.js');
   const { startUi, CONSOLE_EVENT_CAPACITY } = await import('./ui/start.js');
   const launcher =
-    options.launcher === true ? (await import('./lab/cli.js')).consoleLabLauncher(CONSOLE_EVENT_CAPACITY) : undefined;
+    options.launcher === true
+      ? (await import('./lab/launcher.js')).consoleLabLauncher(CONSOLE_EVENT_CAPACITY)
+      : undefined;
   // The console keeps the newest CONSOLE_EVENT_CAPACITY events of all sources, so no mirror needs more.
   const attached = [...config.global.attach, ...urls].map((url) =>
     attachAgent(url, {
