@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import type { CliOption } from './agents/kernel/agent.js';
 import { PgdeckError } from './agents/kernel/errors.js';
+import { yaml } from './yaml-on-demand.js';
 
 /** Where a config value came from, for error messages and `config show`. */
 export type Source = `flag --${string}` | `env ${string}` | `file ${string}` | 'default';
@@ -146,7 +146,7 @@ export function readConfigFile(path: string): Record<string, unknown> {
   }
   let doc: unknown;
   try {
-    doc = parseYaml(text);
+    doc = yaml().parse(text);
   } catch (error) {
     throw new PgdeckError(
       'config',

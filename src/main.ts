@@ -5,12 +5,10 @@ import { hideBin } from 'yargs/helpers';
 import type { SendInput } from './agents/autoscaler/send.js';
 import type { AgentHandle } from './agents/kernel/snapshot.js';
 import { AGENT_SETTINGS } from './agents/settings.js';
-import { parseArgPairs, runAction } from './cli/action.js';
-import { renderConfig } from './cli/config-show.js';
 import { OVERLAYS, parseOverlay, type DeployVerb } from './cli/deploy-objects.js';
 import { UsageError, errorLines, exitCodeFor } from './cli/exit.js';
 import { addAgentOptions, packageVersion, yargsOptions } from './cli/flags.js';
-import { renderHaproxyConfig, type FailoverMemberConfig } from './cli/failover-haproxy.js';
+import type { FailoverMemberConfig } from './cli/failover-haproxy.js';
 import { fetchStatus, outputFormats, parseOutputFormat, renderStatus, statusFailures } from './cli/status.js';
 import { GLOBAL_OPTIONS } from './config-sources.js';
 import { loadConfig, type LoadedConfig } from './config.js';
@@ -123,7 +121,8 @@ async function main(argv: readonly string[]): Promise<number> {
             .option('output', { alias: 'o', choices: ['yaml', 'json'] as const, default: 'yaml' as const }),
           AGENT_SETTINGS,
         ),
-      (args) => {
+      async (args) => {
+        const { renderConfig } = await import('./cli/config-show.js');
         write(renderConfig(load(args), args.output));
       },
     )
@@ -180,6 +179,7 @@ async function main(argv: readonly string[]): Promise<number> {
           .option('preview', { type: 'boolean', default: false, describe: 'only show what would happen' }),
       async (args) => {
         const config = load(args);
+        const { parseArgPairs, runAction } = await import('./cli/action.js');
         const { output, ok } = await runAction(
           String(args.url),
           String(args.name),
@@ -236,8 +236,9 @@ async function main(argv: readonly string[]): Promise<number> {
           .option('write-port', { type: 'string', default: '5000', describe: 'port routed to the primary' })
           .option('read-port', { type: 'string', default: '5001', describe: 'port balanced over the replicas' })
           .option('bind', { type: 'string', default: '127.0.0.1', describe: 'address both ports bind' }),
-      (args) => {
+      async (args) => {
         const config = load(args);
+        const { renderHaproxyConfig } = await import('./cli/failover-haproxy.js');
         const own = config.agents.failover as FailoverMemberConfig | undefined;
         const members = args.member as string[];
         write(
@@ -335,7 +336,9 @@ async function runUi(
   const { attachAgent } = await import('./agents/wire/attach.js');
   const { startUi, CONSOLE_EVENT_CAPACITY } = await import('./ui/start.js');
   const launcher =
-    options.launcher === true ? (await import('./lab/cli.js')).consoleLabLauncher(CONSOLE_EVENT_CAPACITY) : undefined;
+    options.launcher === true
+      ? (await import('./lab/launcher.js')).consoleLabLauncher(CONSOLE_EVENT_CAPACITY)
+      : undefined;
   // The console keeps the newest CONSOLE_EVENT_CAPACITY events of all sources, so no mirror needs more.
   const attached = [...config.global.attach, ...urls].map((url) =>
     attachAgent(url, {

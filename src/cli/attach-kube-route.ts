@@ -62,3 +62,19 @@ export function confirmPortForward(
     reason: `service ${service}: ${route.why}; port-forward to pod ${route.pod}:${route.port}: ${describeProbe(probe)}`,
   };
 }
+
+/** What the console shows as the source of an agent reached by `route` (its URL is a local relay). */
+export function describeRoute(namespace: string, service: string, route: AttachRoute): string {
+  switch (route.kind) {
+    case 'service-proxy':
+      return `service proxy ${namespace}/${service}:api`;
+    case 'port-forward':
+      return `port-forward ${namespace}/${route.pod}:${route.port}`;
+    case 'unreachable':
+      return `service proxy ${namespace}/${service}:api (no answer yet)`;
+    default: {
+      const never: never = route;
+      return never;
+    }
+  }
+}

@@ -6,6 +6,7 @@ import { headers, paths } from '../agents/wire/protocol.js';
 import {
   chooseRoute,
   confirmPortForward,
+  describeRoute,
   type AttachRoute,
   type RouteProbe,
   type ServicePod,
@@ -33,7 +34,10 @@ export interface KubeAgentService {
   readonly component: string;
 }
 
-/** An attached agent, and how it is reached (`unreachable`: through the proxy, retrying, not live). */
+/**
+ * An attached agent, and how it is reached (`unreachable`: through the proxy, retrying, not live);
+ * its source shows the route (`service proxy ns/svc:api`), not the local relay's URL.
+ */
 export interface KubeAttachedAgent extends AgentHandle {
   readonly route: AttachRoute['kind'];
 }
@@ -100,8 +104,9 @@ export async function attachKubeAgents(options: AttachKubeOptions): Promise<Kube
       await Promise.all(routed.map((r) => r.relay.close()));
       throw new PgdeckError('unavailable', `attach --kube: no agent reachable: ${reasons.join('; ')}`);
     }
-    return routed.map(({ relay, route }) => {
-      const handle = attachAgent(relay.url, { token });
+    return routed.map(({ relay, route }, i) => {
+      const via = describeRoute(namespace, services[i]!.service, route);
+      const handle = attachAgent(relay.url, { token, via });
       return {
         get name() {
           return handle.name;

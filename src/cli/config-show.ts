@@ -1,6 +1,6 @@
-import { stringify } from 'yaml';
 import { MASK, redact } from '../agents/kernel/redact.js';
 import type { LoadedConfig } from '../config.js';
+import { yaml } from '../yaml-on-demand.js';
 
 /**
  * The effective configuration, section by section (global, then each running agent), with secrets
@@ -17,7 +17,7 @@ export function renderConfig(config: LoadedConfig, format: 'yaml' | 'json'): str
   );
   const sources = Object.fromEntries([...config.sources.entries()].sort(([a], [b]) => a.localeCompare(b)));
   const doc = { file: config.file ?? null, global, agents, sources };
-  return format === 'json' ? JSON.stringify(doc, null, 2) : stringify(doc);
+  return format === 'json' ? JSON.stringify(doc, null, 2) : yaml().stringify(doc);
 }
 
 /** Masks keys named like secrets, and the keys whose options are declared secret. */

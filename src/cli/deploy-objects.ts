@@ -1,10 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
 import type { KubeObject } from '../agents/adapters/kube.js';
 import { kustomizeBuild } from '../agents/adapters/kubectl.js';
 import { postgresClusterCrd } from '../agents/patroni-operator/crd.js';
 import { checkoutFile } from '../checkout-file.js';
+import { yaml } from '../yaml-on-demand.js';
 import { UsageError } from './exit.js';
 
 export const OVERLAYS = ['lab', 'stage', 'prod'] as const;
@@ -58,7 +58,7 @@ function readManifest(file: string): string {
 /** Multi-document YAML into objects; each needs apiVersion, kind and metadata.name. */
 export function parseObjects(text: string, where: string): KubeObject[] {
   const objects: KubeObject[] = [];
-  for (const [index, doc] of parseAllDocuments(text).entries()) {
+  for (const [index, doc] of yaml().parseAllDocuments(text).entries()) {
     if (doc.errors.length > 0)
       throw new UsageError(`--file: ${where}, document ${index + 1}: ${doc.errors[0]!.message.split('\n')[0]}`);
     const value: unknown = doc.toJS();

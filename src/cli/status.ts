@@ -1,9 +1,9 @@
-import { stringify } from 'yaml';
 import type { AgentSnapshot, SourceInfo } from '../agents/kernel/snapshot.js';
 import { describeFailure } from '../agents/wire/attach-errors.js';
 import { requestJson } from '../agents/wire/attach-http.js';
 import { paths } from '../agents/wire/protocol.js';
 import { formatLsn } from '../ui/format.js';
+import { yaml } from '../yaml-on-demand.js';
 import { UsageError } from './exit.js';
 import { formatTable } from './format-table.js';
 
@@ -66,7 +66,7 @@ export function renderStatus(entries: readonly StatusEntry[], format: OutputForm
     case 'json':
       return JSON.stringify(objects, null, 2);
     case 'yaml':
-      return stringify(objects);
+      return yaml().stringify(objects);
     case 'table':
       return renderTable(entries);
     default: {

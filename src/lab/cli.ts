@@ -5,7 +5,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { PgdeckError } from '../agents/kernel/errors.js';
 import type { AgentHandle } from '../agents/kernel/snapshot.js';
 import { labHandle } from './console-handle.js';
-import { labLauncher, type LabLauncher } from './launcher.js';
+import { daemonCommand } from './launcher.js';
 import { netnsUnavailable } from './procs/netns.js';
 import { isAlive, sweepOrphans } from './procs/service-dir.js';
 import { parseChaosAction, type ChaosReport } from './stack/chaos.js';
@@ -205,16 +205,6 @@ export async function labForConsole(): Promise<{
   const state = await up(args);
   return { urls: daemonUrls(state), token: state.token, handle: labHandle(args.options.dir) };
 }
-
-/**
- * The console's `L` outside lab mode (agents in-process or attached): the lab of the default dir,
- * set up when none runs, then attached. Not a source until then.
- */
-export function consoleLabLauncher(journalCapacity: number): LabLauncher {
-  return labLauncher({ dir: defaultLabDir(), command: daemonCommand(), journalCapacity });
-}
-
-const daemonCommand = (): string[] => [process.execPath, ...process.execArgv, process.argv[1]!];
 
 /** Stops the supervisor (which stops everything it started) and removes the lab's files. */
 async function down(dir: string, write: (text: string) => void): Promise<number> {

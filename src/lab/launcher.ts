@@ -1,9 +1,8 @@
 import type { Launcher, LaunchOutcome } from '../agents/kernel/launcher.js';
 import type { ActionPreview, AgentHandle } from '../agents/kernel/snapshot.js';
 import { attachAgent } from '../agents/wire/attach.js';
-import { labHandle } from './console-handle.js';
 import { runLabSetup, setupCommand } from './lab-setup.js';
-import { daemonUrls, runningLab, type LabState } from './stack/state.js';
+import { daemonUrls, defaultLabDir, runningLab, type LabState } from './stack/state.js';
 
 export interface LabLauncherOptions {
   readonly dir: string;
@@ -33,7 +32,9 @@ export function labLauncher(options: LabLauncherOptions): LabLauncher {
   let busy = false;
   let attached = false;
   const opened: AgentHandle[] = [];
-  const attach = (state: LabState): AgentHandle[] => {
+  // The lab's own source (chaos over the lab's control socket, with its SQL probes) loads only when it joins.
+  const attach = async (state: LabState): Promise<AgentHandle[]> => {
+    const { labHandle } = await import('./console-handle.js');
     const handles = [
       labHandle(dir),
       ...daemonUrls(state).map((url) =>
@@ -78,7 +79,8 @@ export function labLauncher(options: LabLauncherOptions): LabLauncher {
     busy = true;
     try {
       const found = runningLab(dir);
-      if (found !== null) return { kind: 'attached', message: `attached to the lab in ${dir}`, sources: attach(found) };
+      if (found !== null)
+        return { kind: 'attached', message: `attached to the lab in ${dir}`, sources: await attach(found) };
       const setup = setupCommand(options.command, dir, options.args);
       progress(`running ${setup.via === 'nix develop' ? 'nix develop -c ' : ''}pgdeck lab up`);
       const outcome = await runLabSetup(setup, (event) => {
@@ -88,7 +90,7 @@ export function labLauncher(options: LabLauncherOptions): LabLauncher {
       const state = runningLab(dir);
       if (!outcome.ok || state === null)
         return { kind: 'failed', message: outcome.ok ? `no lab runs in ${dir} after lab up` : outcome.message };
-      return { kind: 'attached', message: `${outcome.message}; attached (:lab)`, sources: attach(state) };
+      return { kind: 'attached', message: `${outcome.message}; attached (:lab)`, sources: await attach(state) };
     } finally {
       busy = false;
     }
@@ -107,6 +109,18 @@ export function labLauncher(options: LabLauncherOptions): LabLauncher {
     },
   };
 }
+
+/**
+ * The console's `L` outside lab mode (agents in-process or attached): the lab of the default dir,
+ * set up when none runs, then attached. Not a source until then. Main loads this module, not the
+ * lab's CLI, so that the console's start does not load the lab's stack and its client libraries.
+ */
+export function consoleLabLauncher(journalCapacity: number): LabLauncher {
+  return labLauncher({ dir: defaultLabDir(), command: daemonCommand(), journalCapacity });
+}
+
+/** How to run this pgdeck again: the running node, its flags and script. */
+export const daemonCommand = (): string[] => [process.execPath, ...process.execArgv, process.argv[1]!];
 
 /** One line of a progress event of `lab up -o json`. */
 export function progressMessage(event: Record<string, unknown>): string | undefined {

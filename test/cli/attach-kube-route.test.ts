@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { chooseRoute, confirmPortForward, describeProbe, type RouteProbe } from '../../src/cli/attach-kube-route.js';
+import {
+  chooseRoute,
+  confirmPortForward,
+  describeProbe,
+  describeRoute,
+  type AttachRoute,
+  type RouteProbe,
+} from '../../src/cli/attach-kube-route.js';
 
 const pods = [
   { pod: 'pgdeck-autoscaler-7c9-a', port: 8008 },
@@ -67,5 +74,23 @@ describe('confirmPortForward', () => {
         'service pgdeck-autoscaler: the service proxy: 503: error trying to reach service: dial tcp 10.244.0.7:8008: i/o timeout; port-forward to pod pgdeck-autoscaler-7c9-a:8008: Unexpected server response: 400',
     });
     expect(describeProbe(probe)).toBe('Unexpected server response: 400');
+  });
+});
+
+describe('describeRoute', () => {
+  it.each<[string, AttachRoute, string]>([
+    ['the service proxy', { kind: 'service-proxy' }, 'service proxy pgdeck/pgdeck-autoscaler:api'],
+    [
+      'a port-forward names the pod and port',
+      { kind: 'port-forward', pod: 'pgdeck-autoscaler-7c9-a', port: 8008, why: 'the service proxy: 503' },
+      'port-forward pgdeck/pgdeck-autoscaler-7c9-a:8008',
+    ],
+    [
+      'an unreachable Service is retried through the proxy',
+      { kind: 'unreachable', reason: 'service pgdeck-autoscaler: no Pod' },
+      'service proxy pgdeck/pgdeck-autoscaler:api (no answer yet)',
+    ],
+  ])('%s', (_name, route, shown) => {
+    expect(describeRoute('pgdeck', 'pgdeck-autoscaler', route)).toBe(shown);
   });
 });

@@ -1,26 +1,15 @@
 import { CoreV1Api } from '@kubernetes/client-node';
-import { KUBE_RESOURCES } from '../../src/agents/adapters/kube.js';
 import { spawnSync } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
-import { networkInterfaces } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgdeckError } from '../../src/agents/kernel/errors.js';
 import type { AgentHandle } from '../../src/agents/kernel/snapshot.js';
 import { attachKubeAgents } from '../../src/cli/attach-kube.js';
-import { adminKube, withKube } from '../helpers/kube.js';
+import { createTokenSecret, localAddress, registerAgentService } from '../helpers/kube-agent-service.js';
+import { withKube } from '../helpers/kube.js';
 import { serveCounter, TOKEN, type ServedCounter } from '../helpers/served-counter.js';
 import { waitFor } from '../helpers/wait-for.js';
 import type { CounterState } from '../fixtures/counter-agent.js';
-
-/**
- * Endpoints refuse loopback addresses, and the API server proxies to no loopback address: the agent
- * listens on this machine's own non-loopback address, behind a selector-less Service with Endpoints.
- */
-function localAddress(): string {
-  for (const list of Object.values(networkInterfaces()))
-    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
-  throw new Error('no non-loopback IPv4 address on this machine');
-}
 
 const cluster = withKube({ nodes: 1 });
 let agent: ServedCounter;
@@ -34,60 +23,30 @@ beforeAll(async () => {
   const address = localAddress();
   agent = await serveCounter({ target: 3 }, { token: TOKEN, host: address });
   namespace = await cluster().namespace('attach');
-  const core = cluster().kubeConfig.makeApiClient(CoreV1Api);
-  const labels = { 'app.kubernetes.io/part-of': 'pgdeck', 'app.kubernetes.io/component': 'counter' };
-  await core.createNamespacedService({
-    namespace,
-    body: { metadata: { name: 'pgdeck-counter', labels }, spec: { ports: [{ name: 'api', port: 8008 }] } },
-  });
-  // the service proxy only follows an address whose targetRef is a Pod with that IP: a Pod no
-  // scheduler takes, with the agent's address as its status
-  const pod = await core.createNamespacedPod({
-    namespace,
-    body: {
-      metadata: { name: 'pgdeck-counter-0', labels },
-      spec: { schedulerName: 'nobody', containers: [{ name: 'agent', image: 'pgdeck:test' }] },
-    },
-  });
-  const admin = adminKube(cluster());
-  await admin
-    .objects('test')
-    .patchStatus(
-      KUBE_RESOURCES.pods,
-      namespace,
-      'pgdeck-counter-0',
-      { podIP: address, podIPs: [{ ip: address }] },
-      { resourceVersion: pod.metadata?.resourceVersion ?? '' },
-    );
-  await admin.close();
-  await core.createNamespacedEndpoints({
-    namespace,
-    body: {
-      metadata: { name: 'pgdeck-counter', labels },
-      subsets: [
-        {
-          addresses: [{ ip: address, targetRef: { kind: 'Pod', namespace, name: 'pgdeck-counter-0' } }],
-          ports: [{ name: 'api', port: agent.server.port }],
-        },
-      ],
-    },
+  await registerAgentService(cluster(), namespace, {
+    name: 'pgdeck-counter',
+    component: 'counter',
+    ip: address,
+    port: agent.server.port,
   });
   // labelled, but no `api` port: not an agent
-  await core.createNamespacedService({
-    namespace,
-    body: { metadata: { name: 'pgdeck-metrics', labels }, spec: { ports: [{ name: 'metrics', port: 9090 }] } },
-  });
-  await core.createNamespacedSecret({
-    namespace,
-    body: { metadata: { name: 'pgdeck-api-token' }, stringData: { token: TOKEN } },
-  });
+  const labels = { 'app.kubernetes.io/part-of': 'pgdeck', 'app.kubernetes.io/component': 'counter' };
+  await cluster()
+    .kubeConfig.makeApiClient(CoreV1Api)
+    .createNamespacedService({
+      namespace,
+      body: { metadata: { name: 'pgdeck-metrics', labels }, spec: { ports: [{ name: 'metrics', port: 9090 }] } },
+    });
+  await createTokenSecret(cluster(), namespace, TOKEN);
   brokenNamespace = await cluster().namespace('attach-broken');
   closedPort = await freeClosedPort(address);
-  await registerAgent(core, brokenNamespace, 'pgdeck-broken', address, closedPort);
-  await core.createNamespacedSecret({
-    namespace: brokenNamespace,
-    body: { metadata: { name: 'pgdeck-api-token' }, stringData: { token: TOKEN } },
+  await registerAgentService(cluster(), brokenNamespace, {
+    name: 'pgdeck-broken',
+    component: 'broken',
+    ip: address,
+    port: closedPort,
   });
+  await createTokenSecret(cluster(), brokenNamespace, TOKEN);
 }, 180_000);
 
 /** A port on `host` that was free a moment ago and that nothing listens on now. */
@@ -97,45 +56,6 @@ async function freeClosedPort(host: string): Promise<number> {
   const { port } = server.address() as AddressInfo;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
-}
-
-/** A labelled Service with port `api`, a Pod no scheduler takes whose status IP is `ip`, and Endpoints to ip:port. */
-async function registerAgent(core: CoreV1Api, ns: string, name: string, ip: string, port: number): Promise<void> {
-  const labels = { 'app.kubernetes.io/part-of': 'pgdeck', 'app.kubernetes.io/component': 'broken' };
-  await core.createNamespacedService({
-    namespace: ns,
-    body: { metadata: { name, labels }, spec: { ports: [{ name: 'api', port: 8008 }] } },
-  });
-  const pod = await core.createNamespacedPod({
-    namespace: ns,
-    body: {
-      metadata: { name: `${name}-0`, labels },
-      spec: { schedulerName: 'nobody', containers: [{ name: 'agent', image: 'pgdeck:test' }] },
-    },
-  });
-  const admin = adminKube(cluster());
-  await admin
-    .objects('test')
-    .patchStatus(
-      KUBE_RESOURCES.pods,
-      ns,
-      `${name}-0`,
-      { podIP: ip, podIPs: [{ ip }] },
-      { resourceVersion: pod.metadata?.resourceVersion ?? '' },
-    );
-  await admin.close();
-  await core.createNamespacedEndpoints({
-    namespace: ns,
-    body: {
-      metadata: { name, labels },
-      subsets: [
-        {
-          addresses: [{ ip, targetRef: { kind: 'Pod', namespace: ns, name: `${name}-0` } }],
-          ports: [{ name: 'api', port }],
-        },
-      ],
-    },
-  });
 }
 
 afterAll(async () => {
@@ -151,7 +71,11 @@ describe('pgdeck attach --kube', () => {
     const [handle] = found as unknown as [AgentHandle<CounterState>];
     await waitFor(() => handle.reader.getSnapshot().state?.count === 3, 'the counter state through the proxy', 30_000);
     expect(handle.name).toBe('counter');
-    expect(handle.reader.getSnapshot().source).toMatchObject({ connected: true, stale: false });
+    expect(handle.reader.getSnapshot().source).toMatchObject({
+      connected: true,
+      stale: false,
+      via: `service proxy ${namespace}/pgdeck-counter:api`,
+    });
   });
 
   it('sends actions with the token from the Secret, and the change streams back', async () => {

@@ -62,7 +62,7 @@ describe("the console's operator keys against real Patroni (built CLI in tmux, r
     patroni = cluster;
     await createVolumes(admin, `pv-e2e-keys-${process.pid}`, MEMBERS.length);
     // kwok pod IPs cannot be reached: each pod names its real Patroni on loopback by the annotation
-    operator = await startOperatorDaemon(kube(), namespace, ['--patroni-api-annotation']);
+    operator = await startOperatorDaemon(kube(), namespace, { extraArgs: ['--patroni-api-annotation'] });
     term = attachConsole(operator);
   }, 300_000);
 

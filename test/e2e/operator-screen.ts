@@ -49,24 +49,27 @@ export interface OperatorDaemon {
   readonly token: string;
 }
 
-/** Starts `pgdeck --agent patroni-operator` over the control plane, watching `namespace`; resolves once healthy. */
+/**
+ * Starts `pgdeck --agent patroni-operator` over the control plane, watching `namespace`, listening on
+ * `host` (loopback unless given) with `extraArgs` after its own; resolves once healthy.
+ */
 export async function startOperatorDaemon(
   kube: KubeTestCluster,
   namespace: string,
-  extraArgs: readonly string[] = [],
+  { host = '127.0.0.1', extraArgs = [] }: { readonly host?: string; readonly extraArgs?: readonly string[] } = {},
 ): Promise<OperatorDaemon> {
   expect(existsSync(join(root, 'dist', 'main.js')), 'dist/main.js is missing: run `npm run build` first').toBe(true);
   const token = randomBytes(24).toString('hex');
   const dir = createServiceDir('e2e-operator');
   const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
+  const url = `http://${host}:${port}`;
   const kubeconfig = kube.plane.kubeconfigPath;
   const daemon = startDaemon({
     name: 'patroni-operator',
     command: process.execPath,
     args: [
       join(root, 'dist', 'main.js'),
-      ...['--agent', 'patroni-operator', '--listen', `127.0.0.1:${port}`],
+      ...['--agent', 'patroni-operator', '--listen', `${host}:${port}`],
       ...['--kubeconfig', kubeconfig, '--watch-namespace', namespace, '--operator-instance', 'operator-0'],
       ...extraArgs,
     ],

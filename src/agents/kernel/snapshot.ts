@@ -30,6 +30,8 @@ export interface ActionInfo {
 export interface SourceInfo {
   readonly mode: 'in-process' | 'attached';
   readonly url?: string;
+  /** How an attached source is reached when `url` is a local relay: `service proxy ns/svc:api`. */
+  readonly via?: string;
   readonly connected: boolean;
   /** The state shown is the last one known, not live (attached source reconnecting). */
   readonly stale: boolean;

@@ -18,8 +18,9 @@ export class MirrorReader<S> implements AgentReader<S> {
     private readonly fallbackName: string,
     url: string,
     private readonly journalCapacity: number,
+    via?: string,
   ) {
-    this.source = { mode: 'attached', url, connected: false, stale: true };
+    this.source = { mode: 'attached', url, ...(via === undefined ? {} : { via }), connected: false, stale: true };
     this.store = this.newStore(fallbackName);
     this.unsubscribeStore = this.store.subscribe(() => this.notify());
   }
@@ -68,7 +69,7 @@ export class MirrorReader<S> implements AgentReader<S> {
     this.store.journal.mirror(event);
   }
 
-  setSource(patch: Partial<Omit<SourceInfo, 'mode' | 'url'>>): void {
+  setSource(patch: Partial<Omit<SourceInfo, 'mode' | 'url' | 'via'>>): void {
     const next: SourceInfo = { ...this.source, ...patch };
     if (next.lastError === undefined) delete (next as { lastError?: string }).lastError;
     this.source = next;

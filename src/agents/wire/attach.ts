@@ -42,6 +42,8 @@ export interface AttachOptions {
   readonly idleTimeoutMs?: number;
   readonly requestTimeoutMs?: number;
   readonly journalCapacity?: number;
+  /** The route to the agent when `url` is a local relay (`service proxy ns/svc:api`): the console shows it. */
+  readonly via?: string;
 }
 
 export interface AttachedHandle<S = unknown> extends AgentHandle<S> {
@@ -58,7 +60,7 @@ export interface AttachedHandle<S = unknown> extends AgentHandle<S> {
  */
 export function attachAgent<S = unknown>(url: string, opts: AttachOptions = {}): AttachedHandle<S> {
   const base = url.replace(/\/+$/, '');
-  const reader = new MirrorReader<S>(nameFromUrl(base), base, opts.journalCapacity ?? 5000);
+  const reader = new MirrorReader<S>(nameFromUrl(base), base, opts.journalCapacity ?? 5000, opts.via);
   const abort = new AbortController();
   const onOuter = (): void => abort.abort();
   opts.signal?.addEventListener('abort', onOuter, { once: true });

@@ -84,7 +84,7 @@ export function sourceView(id: string, snapshot: AgentSnapshot, canAct: boolean,
     live,
     status,
     why,
-    where: attached ? (source.url ?? 'attached') : 'in-process',
+    where: attached ? (source.via ?? source.url ?? 'attached') : 'in-process',
     canAct,
     offersLogs,
   };
