@@ -203,7 +203,7 @@ function memberConfig(m: {
       initdb: [
         { encoding: 'UTF8' },
         'data-checksums',
-        ...(m.walSegmentSizeMb === undefined ? [] : [{ 'wal-segsize': m.walSegmentSizeMb }]),
+        ...(m.walSegmentSizeMb === undefined ? [] : [{ 'wal-segsize': String(m.walSegmentSizeMb) }]),
       ],
     },
     postgresql: {
