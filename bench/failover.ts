@@ -18,7 +18,9 @@ import { newResult, type BenchOptions, type BenchResult } from './report.js';
  * (defaults) in one run, same PostgreSQL (fsync on), same etcd, three members on loopback, same libpq
  * write probe (INSERT every 20 ms, multi-host, target_session_attrs=read-write). RTO = kill to the
  * first write acknowledged by another server. `--soak` adds 10 minutes (1 with --quick) of both cores
- * saturated, counting spurious failovers.
+ * saturated, counting spurious failovers. `--wal-segsize=N` bootstraps both pgdeck's and Patroni's
+ * clusters with initdb `--wal-segsize=N` (MB; PostgreSQL's 16 by default): a promotion copies and
+ * fsyncs its whole current segment onto the new timeline.
  */
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const progress = (message: string): void => void process.stderr.write(`[failover bench] ${message}\n`);
@@ -138,8 +140,15 @@ function portOf(cluster: FailoverCluster, name: string): number {
   return cluster.member(name).pgPort;
 }
 
+/** initdb's WAL segment size (MB) from `--wal-segsize=N`, given to both systems; undefined: PostgreSQL's 16. */
+function walSegmentSize(args: readonly string[]): { walSegmentSizeMb?: number } {
+  const flag = args.find((a) => a.startsWith('--wal-segsize='));
+  return flag === undefined ? {} : { walSegmentSizeMb: Number(flag.slice('--wal-segsize='.length)) };
+}
+
 async function pgdeckRun(
   etcd: EtcdServer,
+  segment: { walSegmentSizeMb?: number },
   kills: number,
   synchronous: boolean,
   cutoffs: number,
@@ -151,6 +160,7 @@ async function pgdeckRun(
     cluster: synchronous ? 'bench-sync' : 'bench',
     synchronous,
     pgParameters: { fsync: 'on' },
+    ...segment,
   });
   const out: Record<string, number> = {};
   const tag = synchronous ? 'sync_' : '';
@@ -230,6 +240,7 @@ async function pgdeckRun(
 
 async function patroniRun(
   etcd: EtcdServer,
+  segment: { walSegmentSizeMb?: number },
   kills: number,
   switchovers: number,
   notes: string[],
@@ -239,6 +250,7 @@ async function patroniRun(
     members: 3,
     timing: patroniDefaults,
     synchronous: false,
+    ...segment,
   });
   const out: Record<string, number> = {};
   const healthyLeader = async (): Promise<string> => {
@@ -337,16 +349,19 @@ async function soak(etcd: EtcdServer, ms: number, notes: string[]): Promise<Reco
 export async function run(options: BenchOptions): Promise<BenchResult> {
   const result = newResult('failover');
   const kills = options.quick ? 2 : 5;
+  const segment = walSegmentSize(options.args);
   const etcd = await startEtcd();
   try {
-    Object.assign(result.metrics, await pgdeckRun(etcd, kills, false, kills, kills, result.notes));
-    Object.assign(result.metrics, await pgdeckRun(etcd, kills, true, 0, kills, result.notes));
-    result.peers['patroni-3.0.2-defaults'] = await patroniRun(etcd, kills, kills, result.notes);
+    Object.assign(result.metrics, await pgdeckRun(etcd, segment, kills, false, kills, kills, result.notes));
+    Object.assign(result.metrics, await pgdeckRun(etcd, segment, kills, true, 0, kills, result.notes));
+    result.peers['patroni-3.0.2-defaults'] = await patroniRun(etcd, segment, kills, kills, result.notes);
     if (options.args.includes('--soak'))
       Object.assign(result.metrics, await soak(etcd, options.quick ? 60_000 : 600_000, result.notes));
   } finally {
     await etcd.stop();
   }
+  if (segment.walSegmentSizeMb !== undefined)
+    result.notes.push(`both systems bootstrapped with initdb --wal-segsize=${segment.walSegmentSizeMb} (MB)`);
   result.notes.push(
     'targets (pgdeck defaults): kill RTO median <= 1 s; cut-off RTO <= 5 s; switchover window <= 0.3 s; 0 lost acknowledged writes in synchronous mode; 0 spurious failovers in the soak',
   );

@@ -58,6 +58,17 @@ describe('config errors: one line each, naming the key', () => {
     ]);
   });
 
+  it('walSegmentSizeMb must be a power of 2 from 1 to 1024; a valid one is kept', () => {
+    const file = yamlFile('agents:\n  failover:\n    walSegmentSizeMb: 3\n');
+    expect(
+      configErrorLines(() => loadConfig({ flags: failover, env: {}, configFile: file, definitions: AGENTS })),
+    ).toEqual([`config: agents.failover.walSegmentSizeMb (file ${file}): a power of 2 from 1 to 1024 (MB), got 3`]);
+    const good = yamlFile('agents:\n  failover:\n    walSegmentSizeMb: 1\n');
+    expect(loadConfig({ flags: failover, env: {}, configFile: good, definitions: AGENTS })).toMatchObject({
+      agents: { failover: { walSegmentSizeMb: 1 } },
+    });
+  });
+
   it('settings that left the global section say whose section they belong to', () => {
     const file = yamlFile('redis:\n  port: 6380\ncitus:\n  host: c\n');
     expect(configErrorLines(() => loadConfig({ flags: {}, env: {}, configFile: file, definitions }))).toEqual([

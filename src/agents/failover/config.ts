@@ -52,6 +52,11 @@ export const failoverConfigSchema = z.strictObject({
     .default(''),
   noFailover: z.boolean().default(false),
   pgParameters: z.record(z.string(), z.string()).default({}),
+  walSegmentSizeMb: z
+    .number()
+    .int()
+    .refine((n) => n >= 1 && n <= 1024 && (n & (n - 1)) === 0, 'a power of 2 from 1 to 1024 (MB)')
+    .optional(),
   initial: dynamicConfigSchema.strict().default(dynamicConfigSchema.parse({})),
   probeTimeoutMs: z.number().int().min(50).max(30_000).default(500),
   onStop: z.enum(['stop', 'leave']).default('stop'),

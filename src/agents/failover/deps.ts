@@ -79,6 +79,7 @@ export async function connectFailover(config: FailoverConfig, ctx: AgentContext)
     port: config.pgPort,
     user: config.pgUser,
     parameters: config.pgParameters,
+    ...(config.walSegmentSizeMb === undefined ? {} : { walSegmentSizeMb: config.walSegmentSizeMb }),
     onExit: wake,
   });
   await pg.init();

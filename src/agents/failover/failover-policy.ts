@@ -71,6 +71,12 @@ interface ChooseInput {
   readonly requested: string | null;
   /** Switchover: candidates must be streaming (the exact LSN is awaited later). */
   readonly planned: boolean;
+  /**
+   * Switchover: the deciding leader. Among eligible candidates it wins whatever its LSN (the
+   * promotion waits for the exact shutdown LSN anyway), since it promotes in the pass that writes
+   * the record instead of one etcd round trip and a pass of another daemon later.
+   */
+  readonly leader?: string;
 }
 
 /** Picks the replica with the highest LSN within the lag budget (and, in synchronous mode, in the sync set). */
@@ -132,7 +138,8 @@ export function chooseCandidate(input: ChooseInput): Choice {
   const eligible = records
     .filter((r) => r.eligible)
     .sort((a, b) => (b.lsn ?? 0) - (a.lsn ?? 0) || a.name.localeCompare(b.name));
-  const winner = eligible[0];
+  const leads = input.planned && input.requested === null && eligible.some((r) => r.name === input.leader);
+  const winner = leads ? eligible.find((r) => r.name === input.leader) : eligible[0];
   if (winner === undefined) {
     return {
       winner: null,
@@ -146,15 +153,21 @@ export function chooseCandidate(input: ChooseInput): Choice {
     return refuse(
       `synchronous standby ${ahead.join(', ')} (its daemon is gone) holds WAL that ${winner.name} has not received`,
     );
-  const runnerUp = eligible[1];
+  const runnerUp = eligible.find((r) => r.name !== winner.name);
   const reason =
     input.requested !== null
       ? `requested by a person`
-      : runnerUp === undefined
-        ? 'only eligible candidate'
-        : `highest LSN (${runnerUp.name} is ${mib((winner.lsn ?? 0) - (runnerUp.lsn ?? 0))} behind)`;
+      : leads
+        ? 'the leader: it promotes in the pass that writes the record (the exact LSN is awaited)'
+        : runnerUp === undefined
+          ? 'only eligible candidate'
+          : `highest LSN (${runnerUp.name} is ${mib((winner.lsn ?? 0) - (runnerUp.lsn ?? 0))} behind)`;
   const candidates = records.map((r) =>
-    r.name === winner.name ? { ...r, reason } : r.eligible ? { ...r, reason: `lower LSN than ${winner.name}` } : r,
+    r.name === winner.name
+      ? { ...r, reason }
+      : r.eligible
+        ? { ...r, reason: leads ? `not the leader (${winner.name} is)` : `lower LSN than ${winner.name}` }
+        : r,
   );
   const lost =
     config.synchronousMode && syncSet.includes(winner.name)

@@ -14,6 +14,8 @@ export interface PostgresControlOptions {
   readonly user: string;
   /** Extra postgresql.conf parameters (fsync, shared_buffers, ...). */
   readonly parameters: Readonly<Record<string, string>>;
+  /** initdb's `--wal-segsize` in MB (PostgreSQL's default, 16, when unset). */
+  readonly walSegmentSizeMb?: number;
   /** Called when the postmaster this daemon started exits. */
   readonly onExit: () => void;
 }
@@ -109,6 +111,7 @@ export class PostgresControl {
       'UTF8',
       '--no-sync',
       '--no-instructions',
+      ...(this.o.walSegmentSizeMb === undefined ? [] : [`--wal-segsize=${this.o.walSegmentSizeMb}`]),
     ]);
     this.includeConf();
   }

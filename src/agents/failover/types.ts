@@ -146,6 +146,11 @@ export interface FailoverConfig {
   readonly noFailover: boolean;
   /** Extra postgresql.conf parameters, `name=value`. */
   readonly pgParameters: Readonly<Record<string, string>>;
+  /**
+   * initdb's `--wal-segsize` (MB) when this daemon bootstraps the cluster; PostgreSQL's 16 MB when
+   * unset. A promotion copies and fsyncs its whole current segment onto the new timeline.
+   */
+  readonly walSegmentSizeMb?: number;
   /** Written to etcd by the daemon that bootstraps the cluster; etcd's copy wins afterwards. */
   readonly initial: DynamicConfig;
   /** Per-query and connect timeout towards servers and peers. */

@@ -55,6 +55,8 @@ export interface FailoverClusterOptions {
   /** How to run pgdeck: default the built `dist/main.js` beside this module's tree, else tsx on src/main.ts. */
   readonly command?: readonly string[];
   readonly pgParameters?: Readonly<Record<string, string>>;
+  /** initdb's `--wal-segsize` (MB) for the bootstrap (the agent's `walSegmentSizeMb`). */
+  readonly walSegmentSizeMb?: number;
   readonly startTimeoutMs?: number;
   /** An etcd to use instead of starting one. */
   readonly etcd?: EtcdServer;
@@ -110,7 +112,8 @@ export async function startFailoverCluster(options: FailoverClusterOptions = {})
     const apiUrl = `http://${host}:${apiPort}`;
     const params = { fsync: 'off', shared_buffers: "'32MB'", max_connections: '60', ...options.pgParameters };
     const configFile = join(home, 'pgdeck.json');
-    writeFileSync(configFile, JSON.stringify({ agents: { failover: { pgParameters: params } } }));
+    const segment = options.walSegmentSizeMb === undefined ? {} : { walSegmentSizeMb: options.walSegmentSizeMb };
+    writeFileSync(configFile, JSON.stringify({ agents: { failover: { pgParameters: params, ...segment } } }));
     const args = [
       ...argv.slice(1),
       '--agent',

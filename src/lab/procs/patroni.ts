@@ -53,6 +53,8 @@ export async function startPatroniCluster(options: {
   names?: readonly string[];
   timing?: PatroniTiming;
   synchronous?: boolean;
+  /** initdb's `--wal-segsize` (MB) for the bootstrap (PostgreSQL's 16 when unset). */
+  walSegmentSizeMb?: number;
 }): Promise<PatroniCluster> {
   const runAs = await pgRunAs();
   const dir = createServiceDir('patroni', runAs);
@@ -79,6 +81,7 @@ export async function startPatroniCluster(options: {
           etcd: options.etcdEndpoint,
           timing,
           synchronous: options.synchronous ?? false,
+          walSegmentSizeMb: options.walSegmentSizeMb,
         }),
       ),
     );
@@ -169,6 +172,7 @@ function memberConfig(m: {
   etcd: string;
   timing: PatroniTiming;
   synchronous: boolean;
+  walSegmentSizeMb?: number | undefined;
 }): object {
   return {
     scope: m.scope,
@@ -196,7 +200,11 @@ function memberConfig(m: {
           },
         },
       },
-      initdb: [{ encoding: 'UTF8' }, 'data-checksums'],
+      initdb: [
+        { encoding: 'UTF8' },
+        'data-checksums',
+        ...(m.walSegmentSizeMb === undefined ? [] : [{ 'wal-segsize': String(m.walSegmentSizeMb) }]),
+      ],
     },
     postgresql: {
       listen: `127.0.0.1:${m.pgPort}`,

@@ -36,6 +36,39 @@ describe('decideFailover: switchover', () => {
     expect(set.history?.signal).toMatch(/alice/);
   });
 
+  describe('with no member requested', () => {
+    const open: SwitchoverRequest = { ...request, to: null };
+    // pg2 has received more than pg1, the deciding leader
+    const ahead = peers({ pg2: { receivedLsn: 49_500 } });
+
+    it('picks the leader (pg1) over a replica with a higher LSN: it promotes in the pass that writes the record', () => {
+      const d = decide(observed({ cluster: { switchover: open }, peers: ahead }));
+
+      const set = single(d, 'set-primary');
+      expect(set.record.demoting?.to).toBe('pg1');
+      expect(set.history?.newPrimary).toBe('pg1');
+      expect(set.history?.reason).toMatch(/the leader/);
+      expect(set.history?.candidates.find((c) => c.name === 'pg2')?.reason).toMatch(/not the leader/);
+    });
+
+    it('picks the highest LSN when the leader is not eligible', () => {
+      const d = decide(
+        observed({
+          cluster: { switchover: open, members: reports({ pg1: { noFailover: true } }) },
+          peers: ahead,
+        }),
+      );
+
+      expect(single(d, 'set-primary').record.demoting?.to).toBe('pg2');
+    });
+
+    it('picks the highest LSN in a manual failover (not a switchover)', () => {
+      const d = decide(observed({ cluster: { switchover: { ...open, kind: 'manual-failover' } }, peers: ahead }));
+
+      expect(single(d, 'set-primary').record.demoting?.to).toBe('pg2');
+    });
+  });
+
   describe('once pg0 has demoted', () => {
     const demoting = primaryRecord({
       generation: GENERATION + 1,

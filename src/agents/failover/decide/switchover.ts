@@ -24,6 +24,7 @@ function begin(
   req: SwitchoverRequest,
   dyn: DynamicConfig,
   now: number,
+  me: string,
 ): readonly Step[] {
   const choice = chooseCandidate({
     cluster,
@@ -32,6 +33,7 @@ function begin(
     config: dyn,
     requested: req.to,
     planned: req.kind === 'switchover',
+    leader: me,
   });
   const requested = `${req.kind} requested by ${req.by}`;
   // A demotion takes the next generation, the promotion after it the one beyond.
@@ -182,5 +184,5 @@ export function switchover(
       actions: [{ kind: 'clear-switchover', history: null }],
       summary: `dropping ${req.kind} request ${req.id}: ${req.from} is no longer the primary`,
     });
-  return begin(o, cluster, record, req, dyn, now);
+  return begin(o, cluster, record, req, dyn, now, me);
 }
