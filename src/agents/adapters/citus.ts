@@ -63,6 +63,9 @@ const MEMBERSHIP = {
   remove: { fn: 'citus_remove_node', extra: '' },
 } as const;
 
+/** A failure after which the connection is dropped (and a batch is not retried call by call on it). */
+const connectionLost = (kind: ErrorKind): boolean => kind === 'unavailable' || kind === 'timeout';
+
 function kindOf(code: string | undefined, message: string): ErrorKind {
   if (code === undefined) return /timeout|timed out/i.test(message) ? 'timeout' : 'unavailable';
   if (code === '57014') return 'timeout';
@@ -102,8 +105,7 @@ export class CitusCoordinator {
     const next = this.tail.then(run);
     this.tail = next.catch(() => undefined);
   };
-  private readonly fatal = (error: unknown): boolean =>
-    error instanceof CitusError && (error.kind === 'unavailable' || error.kind === 'timeout');
+  private readonly fatal = (error: unknown): boolean => error instanceof CitusError && connectionLost(error.kind);
   private readonly byAddress = new Batcher<NodeAddress, DistNode | undefined>(this.schedule, {
     one: async (a) =>
       (
@@ -229,10 +231,6 @@ export class CitusCoordinator {
     await client?.end().catch(() => undefined);
   }
 
-  /**
-   * Queues the statement behind the ones already sent (the keyed reconciles and the pass share this
-   * connection; pg deprecates a query issued while another runs, and Citus serializes membership anyway).
-   */
   private membershipBatcher(call: keyof typeof MEMBERSHIP): Batcher<NodeAddress, void> {
     const { fn, extra } = MEMBERSHIP[call];
     return new Batcher<NodeAddress, void>(this.schedule, {
@@ -251,6 +249,10 @@ export class CitusCoordinator {
     });
   }
 
+  /**
+   * Queues the statement behind the ones already sent (the keyed reconciles and the pass share this
+   * connection; pg deprecates a query issued while another runs, and Citus serializes membership anyway).
+   */
   private query<R extends pg.QueryResultRow>(
     what: string,
     sql: string,
@@ -272,7 +274,7 @@ export class CitusCoordinator {
       return await client.query<R>({ text: sql, values: [...params] });
     } catch (error) {
       const failure = citusError(error, what);
-      if (failure.kind === 'unavailable' || failure.kind === 'timeout') this.drop(client);
+      if (connectionLost(failure.kind)) this.drop(client);
       throw failure;
     }
   }

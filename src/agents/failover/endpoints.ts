@@ -75,6 +75,13 @@ async function withoutEtcd(deps: FailoverDeps, s: Self): Promise<Self> {
   return { ...s, me: { ...s.me, state, lagBytes: own.lagBytes } };
 }
 
+/** The view a role check answers from: its own server's without etcd, the primary's live lag when asked. */
+async function liveSelf(deps: FailoverDeps, s: Self, lagAsked: boolean): Promise<Self> {
+  if (!s.state.etcdReachable) return withoutEtcd(deps, s);
+  if (!lagAsked) return s;
+  return { ...s, me: { ...s.me, lagBytes: await liveLag(deps, s) } };
+}
+
 function roleRoute(
   path: string,
   check: RoleCheck,
@@ -94,11 +101,7 @@ function roleRoute(
           status: 400,
           body: { error: { code: 'invalid-argument', message: `lag: expected bytes, got "${raw}"`, field: 'lag' } },
         };
-      const live = !s.state.etcdReachable
-        ? await withoutEtcd(deps, s)
-        : maxLag === null
-          ? s
-          : { ...s, me: { ...s.me, lagBytes: await liveLag(deps, s) } };
+      const live = await liveSelf(deps, s, maxLag !== null);
       return {
         status: check(live, maxLag) ? 200 : 503,
         body: { role: s.me.role, state: live.me.state, primary: s.state.primary, lagBytes: live.me.lagBytes },
