@@ -18,6 +18,13 @@ import type {
   WorkerObserved,
 } from './types.js';
 
+/**
+ * Worker keys reconciled at once. A key mostly waits for the one coordinator connection, where the calls
+ * made meanwhile go out as one statement, so this bounds a batch: a burst of pods Ready at once costs a
+ * few statements, not one per four pods.
+ */
+const WORKER_CONCURRENCY = 64;
+
 const workers: KeyedReconciler<
   CitusSyncConfig,
   CitusSyncDeps,
@@ -34,6 +41,7 @@ const workers: KeyedReconciler<
   },
   act: actWorker,
   errorPolicy: workerErrorPolicy,
+  concurrency: WORKER_CONCURRENCY,
 };
 
 /** A pod event reconciles the addresses it had and has at once, and refreshes the published state. */

@@ -165,17 +165,40 @@ CREATE FUNCTION citus.standin_connection_timeout_ms() RETURNS integer LANGUAGE s
   FROM coalesce(nullif(current_setting('citus.node_connection_timeout', true), ''), '30s') AS v;
 $$;
 
--- Opens a dblink connection to the node and returns its name; a failure raises Citus's 08006 error,
--- with libpq's message minus its "connection to server at ..." prefix (Citus prints its own).
+-- The session's connection to a node, one per (host, port, role), kept open between calls as
+-- Citus caches its connections to the workers (citus.max_cached_conns_per_worker).
+CREATE FUNCTION citus.standin_connection_name(host text, port integer) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+  SELECT format('citus_standin_%s_%s', port, md5(host || '/' || current_user));
+$$;
+
+-- Whether the session's cached connection to the node answers a query now.
+CREATE FUNCTION citus.standin_cached_alive(conn text) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+  IF NOT conn = ANY (coalesce(citus.dblink_get_connections(), '{}')) THEN
+    RETURN false;
+  END IF;
+  PERFORM * FROM citus.dblink(conn, 'SELECT 1') AS t(one integer);
+  RETURN true;
+EXCEPTION WHEN OTHERS THEN
+  RETURN false;
+END $$;
+
+-- A working connection to the node and its name: the cached one while it answers, else a new one; a
+-- failure raises Citus's 08006 error, with libpq's message minus its "connection to server at ..."
+-- prefix (Citus prints its own).
 CREATE FUNCTION citus.standin_connect(host text, port integer) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE
-  conn text := format('citus_standin_%s_%s', port, md5(host));
-  timeout_ms integer := citus.standin_connection_timeout_ms();
+  conn text := citus.standin_connection_name(host, port);
+  timeout_ms integer;
   detail text;
 BEGIN
+  IF citus.standin_cached_alive(conn) THEN
+    RETURN conn;
+  END IF;
   IF conn = ANY (coalesce(citus.dblink_get_connections(), '{}')) THEN
     PERFORM citus.dblink_disconnect(conn);
   END IF;
+  timeout_ms := citus.standin_connection_timeout_ms();
   FOR attempt IN 1..2 LOOP
     BEGIN
       PERFORM citus.dblink_connect(conn, format(
@@ -205,37 +228,64 @@ END $$;
 -- worker. That remote write is not undone by a ROLLBACK here (Citus would use 2PC).
 CREATE FUNCTION citus.standin_join_node(host text, port integer, group_id integer) RETURNS void
 LANGUAGE plpgsql AS $$
-DECLARE
-  conn text := citus.standin_connect(host, port);
 BEGIN
-  IF (SELECT has FROM citus.dblink(conn, 'SELECT to_regclass(''citus.pg_dist_local_group'') IS NOT NULL')
-      AS t(has boolean)) THEN
-    PERFORM citus.dblink_exec(conn, format('UPDATE citus.pg_dist_local_group SET groupid = %s', group_id));
-  END IF;
-  PERFORM citus.dblink_disconnect(conn);
+  PERFORM citus.dblink_exec(citus.standin_connect(host, port), format($join$DO $do$ BEGIN
+    IF to_regclass('citus.pg_dist_local_group') IS NOT NULL THEN
+      UPDATE citus.pg_dist_local_group SET groupid = %s;
+    END IF; END $do$ $join$, group_id));
 END $$;
 
--- Citus writes every membership change to the metadata workers too, in the same 2PC transaction: it
--- refuses while one of them is out of sync and fails when one cannot be reached (08006 naming it).
--- The stand-in checks both, connecting to each, but keeps the rows on the coordinator only.
+-- The answer to a ping sent on a cached connection: true when it came, false when the connection failed.
+CREATE FUNCTION citus.standin_ping_answered(conn text) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM * FROM citus.dblink_get_result(conn) AS t(one integer);
+  PERFORM * FROM citus.dblink_get_result(conn) AS t(one integer);
+  RETURN true;
+EXCEPTION WHEN OTHERS THEN
+  RETURN false;
+END $$;
+
+-- Citus writes every membership change to the metadata workers too, in the same 2PC transaction, over
+-- its cached connections, sent to all of them at once: it refuses while one of them is out of sync and
+-- fails when one cannot be reached (08006 naming it). The stand-in checks both, pinging every cached
+-- connection at once and connecting where there is none or it failed, once per node per transaction
+-- (the nodes checked are kept in a transaction-local setting), and keeps the rows on the coordinator only.
 CREATE FUNCTION citus.standin_push_metadata(except_nodeid integer DEFAULT NULL) RETURNS void
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET client_min_messages = warning AS $$
 DECLARE
-  n record;
+  checked integer[] := coalesce(nullif(current_setting('citus_standin.pushed', true), ''), '{}')::integer[];
+  open text[] := coalesce(citus.dblink_get_connections(), '{}');
+  ids integer[];
+  hosts text[];
+  ports integer[];
+  conns text[];
+  pinged text[] := '{}';
 BEGIN
   PERFORM citus.standin_error_if_out_of_sync(except_nodeid);
-  FOR n IN SELECT nodename, nodeport FROM citus.standin_node
-      WHERE isactive AND noderole = 'primary' AND groupid <> 0 AND hasmetadata AND nodeid IS DISTINCT FROM except_nodeid
-      ORDER BY nodeid LOOP
-    PERFORM citus.dblink_disconnect(citus.standin_connect(n.nodename, n.nodeport));
+  SELECT coalesce(array_agg(nodeid ORDER BY nodeid), '{}'), array_agg(nodename ORDER BY nodeid),
+    array_agg(nodeport ORDER BY nodeid), array_agg(citus.standin_connection_name(nodename, nodeport) ORDER BY nodeid)
+  INTO ids, hosts, ports, conns
+  FROM citus.standin_node
+  WHERE isactive AND noderole = 'primary' AND groupid <> 0 AND hasmetadata AND nodeid IS DISTINCT FROM except_nodeid
+    AND NOT nodeid = ANY (checked);
+  FOR i IN 1..cardinality(ids) LOOP
+    IF conns[i] = ANY (open) AND citus.dblink_send_query(conns[i], 'SELECT 1') = 1 THEN
+      pinged := pinged || conns[i];
+    END IF;
   END LOOP;
+  FOR i IN 1..cardinality(ids) LOOP
+    IF NOT (conns[i] = ANY (pinged) AND citus.standin_ping_answered(conns[i])) THEN
+      PERFORM citus.standin_connect(hosts[i], ports[i]);
+    END IF;
+  END LOOP;
+  PERFORM set_config('citus_standin.pushed', (checked || ids)::text, true);
 END $$;
 
 -- Whether the node accepts a connection now (for the sync state, so callable by every role).
 CREATE FUNCTION citus.standin_reachable(host text, port integer) RETURNS boolean
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = citus, pg_catalog AS $$
 BEGIN
-  PERFORM citus.dblink_disconnect(citus.standin_connect(host, port));
+  PERFORM citus.standin_connect(host, port);
   RETURN true;
 EXCEPTION WHEN connection_failure THEN
   RETURN false;

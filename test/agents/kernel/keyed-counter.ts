@@ -25,6 +25,8 @@ export interface KeyedWorld {
   idleRequeueMs: number | undefined;
   errorPolicy: ((key: string, error: unknown, attempts: number) => ErrorVerdict) | undefined;
   holder: () => string | null;
+  /** The reconciler's own concurrency (read when the agent is built); undefined: the kernel's default. */
+  concurrency: number | undefined;
 }
 
 export function keyedWorld(keys: number, target: number, prefix = 'key'): KeyedWorld {
@@ -41,6 +43,7 @@ export function keyedWorld(keys: number, target: number, prefix = 'key'): KeyedW
     idleRequeueMs: undefined,
     errorPolicy: undefined,
     holder: () => null,
+    concurrency: undefined,
   };
 }
 
@@ -88,6 +91,7 @@ function reconciler(
       if (counter.value === counter.target) world.convergedAt.set(key, Date.now());
     },
     errorPolicy: (key, error, attempts) => world.errorPolicy?.(key, error, attempts) ?? { kind: 'backoff' },
+    ...(world.concurrency === undefined ? {} : { concurrency: world.concurrency }),
   };
 }
 

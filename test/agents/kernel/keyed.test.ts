@@ -149,6 +149,26 @@ describe('keyed reconcile', () => {
     expect(world.attempts.get('k-000')).toHaveLength(3);
   });
 
+  it("runs as many keys at once as the reconciler declares, unless the runtime's options say otherwise", async () => {
+    for (const [declared, given, expected] of [
+      [16, undefined, 16],
+      [16, 3, 3],
+      [undefined, undefined, 4],
+    ] as const) {
+      const world = keyedWorld(40, 1);
+      world.concurrency = declared;
+      const hold = gate();
+      for (const key of world.counters.keys()) world.hold.set(key, hold.promise);
+      const agent = await start(world, given === undefined ? {} : { keyed: { concurrency: given } });
+      await waitFor(() => world.attempts.size >= expected, `${expected} held reconciles`);
+      // the runner starts every reconcile a free slot allows in one go, and all of them are held
+      expect(world.attempts.size).toBe(expected);
+      hold.open();
+      await waitFor(() => world.convergedAt.size === 40, 'the 40 keys to converge');
+      await agent.close();
+    }
+  });
+
   it('journals a repeated summary of a key at debug level, a changed one at info', async () => {
     const world = keyedWorld(1, 2, 'k');
     world.idleRequeueMs = 5;
