@@ -68,7 +68,7 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
     `ready_to_active: the pod's Ready status write sent -> row isactive, after a not-ready write (not_ready_to_disabled); ${citus.rounds} round(s) per pod: citus_activate_node / citus_disable_node`,
     `burst: ${citus.burst} (real Citus) / ${standin.burst} (stand-in) pods Ready at once -> all active; deleted_to_disabled: the pod's delete sent -> row inactive`,
     `steady: ${citus.steadyS} s with nothing changing, requests the agent's client sent, per minute (a watch counts once, when opened); the Lease renewals go through the elector's own client, counted apart`,
-    'every membership change connects to every active metadata worker (Citus 2PC; the stand-in connects as Citus does), so a change costs more the more workers are active',
+    'every membership change reaches every active metadata worker (Citus: 2PC over its cached connections; the stand-in: a ping on its kept connection to each, all in flight at once, once per node per transaction), so a change costs more the more workers are active',
     'the 20 s scan peer is modeled: each real-Citus ready sample plus a uniform wait for the next scan',
   );
   return result;
