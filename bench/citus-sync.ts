@@ -51,6 +51,7 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
       const { metrics, ready } = await measureCitusSync(mode, sizes[mode], plane);
       const label = mode === 'citus' ? 'real_citus' : 'standin';
       for (const [k, v] of Object.entries(metrics)) result.metrics[`${label}_${k}`] = v;
+      process.stderr.write(`citus-sync ${label} done: ${JSON.stringify(metrics)}\n`);
       if (mode === 'citus' || sample.length === 0) sample = ready;
     }
     const scanned = sample.map((l, i) => ((i * 7919) % SCAN_MS) + l);
