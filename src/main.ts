@@ -334,7 +334,8 @@ async function runUi(
   options: { readonly launcher?: boolean } = {},
 ): Promise<number> {
   const { attachAgent } = await import('./agents/wire/attach.js');
-  const { startUi, CONSOLE_EVENT_CAPACITY } = await import('./ui/start.js');
+  const { loadConsoleModule } = await import('./cli/console-load.js');
+  const { startUi, CONSOLE_EVENT_CAPACITY } = await loadConsoleModule();
   const launcher =
     options.launcher === true
       ? (await import('./lab/launcher.js')).consoleLabLauncher(CONSOLE_EVENT_CAPACITY)

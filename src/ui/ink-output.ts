@@ -1,6 +1,5 @@
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
 import { ansiCodesToString, diffAnsiCodes, type AnsiCode } from '@alcalzone/ansi-tokenize';
+import { loadInkOutputModule } from './ink-output-module.js';
 
 /**
  * A faster `get()` for Ink 6.8's Output (build/output.js), the same frame out. Ink builds every frame
@@ -124,10 +123,7 @@ export interface InkOutputClass {
 
 /** Ink's Output class, the module instance Ink itself renders with (the file Ink imports). */
 export async function inkOutputClass(): Promise<InkOutputClass> {
-  const index = createRequire(import.meta.url).resolve('ink');
-  const module = (await import(pathToFileURL(index.replace(/index\.js$/, 'output.js')).href)) as {
-    default: InkOutputClass;
-  };
+  const module = (await loadInkOutputModule()) as { default: InkOutputClass };
   return module.default;
 }
 
