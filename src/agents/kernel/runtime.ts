@@ -128,7 +128,11 @@ export async function startAgent<C, D, O, A extends { readonly kind: string }, P
       gate,
       contexts,
       loop: loopOptions,
-      options: { ...defaultKeyedOptions, ...options.keyed },
+      options: {
+        ...defaultKeyedOptions,
+        ...(reconciler.concurrency === undefined ? {} : { concurrency: reconciler.concurrency }),
+        ...options.keyed,
+      },
     });
   const keyed = runner;
   const loop = new AgentLoop({

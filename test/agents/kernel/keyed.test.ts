@@ -149,6 +149,26 @@ describe('keyed reconcile', () => {
     expect(world.attempts.get('k-000')).toHaveLength(3);
   });
 
+  it.each([
+    { own: 3, option: undefined, expected: 3 },
+    { own: 3, option: 5, expected: 5 },
+  ])('runs as many keys at once as the reconciler asks ($own), a keyed start option ($option) winning', async (c) => {
+    const world = keyedWorld(8, 1, 'k');
+    world.concurrency = c.own;
+    const hold = gate();
+    for (const key of world.counters.keys()) world.hold.set(key, hold.promise);
+    const agent = await start(world, {
+      loop: { resyncMs: 60_000 },
+      ...(c.option === undefined ? {} : { keyed: { concurrency: c.option } }),
+    });
+    await waitFor(() => world.attempts.size === c.expected, `${c.expected} reconciles to start`);
+    hold.open();
+    await waitFor(() => world.convergedAt.size === 8, 'every key to converge');
+    // the first ones held their slots until the gate opened: the others started only as slots freed
+    expect(world.maxActive).toBe(c.expected);
+    expect(agent.store.getSnapshot().reconciles).toMatchObject({ total: 8 });
+  });
+
   it('journals a repeated summary of a key at debug level, a changed one at info', async () => {
     const world = keyedWorld(1, 2, 'k');
     world.idleRequeueMs = 5;
