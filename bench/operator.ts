@@ -22,7 +22,7 @@ import { newResult, type BenchOptions, type BenchResult } from './report.js';
  * nodes) are all Running within 30 s; creating one costs one write per owned object plus its status
  * updates; a steady state writes nothing and costs the API server only watches. The bench stands in
  * for Patroni: it labels each Ready pod's role. The operator runs as `pgdeck --agent patroni-operator`
- * does (the kernel's defaults: keyed concurrency 4, the Lease gate with its default timings).
+ * does (its own reconcile concurrency, OPERATOR_RECONCILE_CONCURRENCY; the Lease gate with its default timings).
  */
 const NAMESPACE = 'bench-operator';
 const MEMBERS = 3;

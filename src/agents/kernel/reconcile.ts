@@ -35,7 +35,10 @@ export interface KeyedReconciler<C, D, O, M, KO, KA extends { readonly kind: str
   act(deps: D, key: string, action: KA, ctx: ActContext<M>): Promise<void>;
   /** After a failed reconcile (`attempts` counts consecutive failures, from 1); the default backs off. */
   errorPolicy?(key: string, error: unknown, attempts: number): ErrorVerdict;
-  /** Keys reconciled at once when the runtime is not told otherwise (the kernel's default otherwise). */
+  /**
+   * Keys reconciled at once, for an agent whose reconciles are long chains of requests (the kernel's
+   * default otherwise; a `keyed.concurrency` start option still wins).
+   */
   readonly concurrency?: number;
 }
 

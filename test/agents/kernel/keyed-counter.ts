@@ -25,8 +25,11 @@ export interface KeyedWorld {
   idleRequeueMs: number | undefined;
   errorPolicy: ((key: string, error: unknown, attempts: number) => ErrorVerdict) | undefined;
   holder: () => string | null;
-  /** The reconciler's own concurrency (read when the agent is built); undefined: the kernel's default. */
+  /** The reconciler's own `concurrency` (undefined: none, the kernel's default). */
   concurrency: number | undefined;
+  /** Reconciles observing or acting now, and the most there ever were at once. */
+  active: number;
+  maxActive: number;
 }
 
 export function keyedWorld(keys: number, target: number, prefix = 'key'): KeyedWorld {
@@ -44,6 +47,8 @@ export function keyedWorld(keys: number, target: number, prefix = 'key'): KeyedW
     errorPolicy: undefined,
     holder: () => null,
     concurrency: undefined,
+    active: 0,
+    maxActive: 0,
   };
 }
 
@@ -66,8 +71,14 @@ function reconciler(
     keys: (observed) => observed,
     observe: async (_deps, key) => {
       world.attempts.set(key, [...(world.attempts.get(key) ?? []), Date.now()]);
-      await world.hold.get(key);
-      await io(world);
+      world.active += 1;
+      world.maxActive = Math.max(world.maxActive, world.active);
+      try {
+        await world.hold.get(key);
+        await io(world);
+      } finally {
+        world.active -= 1;
+      }
       if (world.failing.has(key)) throw new PgdeckError('unavailable', `${key} does not answer`);
       const counter = world.counters.get(key);
       return counter === undefined ? null : { value: counter.value, target: counter.target };

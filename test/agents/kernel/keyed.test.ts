@@ -149,24 +149,25 @@ describe('keyed reconcile', () => {
     expect(world.attempts.get('k-000')).toHaveLength(3);
   });
 
-  it("runs as many keys at once as the reconciler declares, unless the runtime's options say otherwise", async () => {
-    for (const [declared, given, expected] of [
-      [16, undefined, 16],
-      [16, 3, 3],
-      [undefined, undefined, 4],
-    ] as const) {
-      const world = keyedWorld(40, 1);
-      world.concurrency = declared;
-      const hold = gate();
-      for (const key of world.counters.keys()) world.hold.set(key, hold.promise);
-      const agent = await start(world, given === undefined ? {} : { keyed: { concurrency: given } });
-      await waitFor(() => world.attempts.size >= expected, `${expected} held reconciles`);
-      // the runner starts every reconcile a free slot allows in one go, and all of them are held
-      expect(world.attempts.size).toBe(expected);
-      hold.open();
-      await waitFor(() => world.convergedAt.size === 40, 'the 40 keys to converge');
-      await agent.close();
-    }
+  it.each([
+    { own: 3, option: undefined, expected: 3 },
+    { own: 3, option: 5, expected: 5 },
+    { own: undefined, option: undefined, expected: 4 },
+  ])('runs as many keys at once as the reconciler asks ($own), a keyed start option ($option) winning', async (c) => {
+    const world = keyedWorld(8, 1, 'k');
+    world.concurrency = c.own;
+    const hold = gate();
+    for (const key of world.counters.keys()) world.hold.set(key, hold.promise);
+    const agent = await start(world, {
+      loop: { resyncMs: 60_000 },
+      ...(c.option === undefined ? {} : { keyed: { concurrency: c.option } }),
+    });
+    await waitFor(() => world.attempts.size === c.expected, `${c.expected} reconciles to start`);
+    hold.open();
+    await waitFor(() => world.convergedAt.size === 8, 'every key to converge');
+    // the first ones held their slots until the gate opened: the others started only as slots freed
+    expect(world.maxActive).toBe(c.expected);
+    expect(agent.store.getSnapshot().reconciles).toMatchObject({ total: 8 });
   });
 
   it('journals a repeated summary of a key at debug level, a changed one at info', async () => {

@@ -93,10 +93,10 @@ describe('decideCluster', () => {
       'roles/pg-patroni',
       'roleBindings/pg-patroni',
       'configMaps/pg-spilo',
+      'statefulSets/pg',
       'services/pg',
       'services/pg-repl',
       'services/pg-headless',
-      'statefulSets/pg',
       'podDisruptionBudgets/pg',
     ]);
     expect(statusIn(d.actions)?.phase).toBe('Creating');

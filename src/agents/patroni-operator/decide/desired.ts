@@ -35,8 +35,11 @@ export function desiredObjects(ref: ClusterRef, spec: PostgresClusterSpec, image
     desired('roles', role(ref)),
     desired('roleBindings', roleBinding(ref)),
     desired('configMaps', patroniConfigMap(ref, spec)),
-    ...services(ref).map((s) => desired('services', s)),
+    // as soon as what its pods read at start exists (account, RBAC, configuration; the Secret is created
+    // first): its claims then wait for the volume binder, the longest step of a cluster's creation,
+    // while the Services and the PDB are applied
     desired('statefulSets', statefulSet(ref, spec, images)),
+    ...services(ref).map((s) => desired('services', s)),
     desired('podDisruptionBudgets', disruptionBudget(ref, spec)),
     ...(bouncer === undefined || bouncerService === undefined
       ? []
