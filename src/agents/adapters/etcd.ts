@@ -198,6 +198,40 @@ export class EtcdSession {
     return res.succeeded;
   }
 
+  /**
+   * Writes `puts` and `deletes` only while `key` is still at mod revision `revision` and, with
+   * `asLeader`, this daemon still holds the leadership key. False when either changed; leadership is
+   * marked lost only when its key is gone (a changed `key` is another writer's step, not a lost election).
+   */
+  async putIfRevision(
+    key: string,
+    revision: number,
+    puts: Readonly<Record<string, string>>,
+    deletes: readonly string[],
+    asLeader: boolean,
+  ): Promise<boolean> {
+    const campaignKey = this.campaignKey;
+    if (asLeader && (campaignKey === undefined || !this.elected)) return false;
+    const ops = [
+      ...Object.entries(puts).map(([k, v]) => this.ns.put(k).value(v)),
+      ...deletes.map((k) => this.ns.delete().key(k)),
+    ];
+    const txn = this.ns.if(key, 'Mod', '==', revision);
+    const relative =
+      campaignKey === undefined
+        ? undefined
+        : campaignKey.startsWith(this.options.prefix)
+          ? campaignKey.slice(this.options.prefix.length)
+          : campaignKey;
+    if (asLeader && relative !== undefined) txn.and(relative, 'Create', '>', 0);
+    const res = await this.guard(txn.then(...ops).commit());
+    if (!res.succeeded && asLeader && relative !== undefined && !(await this.guard(this.ns.get(relative).exists()))) {
+      this.elected = false;
+      this.options.onChange();
+    }
+    return res.succeeded;
+  }
+
   /** Joins the election (etcd3's Election); `leader` turns true when this campaign is the oldest. */
   campaignFor(value: string): void {
     if (this.campaign !== undefined || this.closed) return;

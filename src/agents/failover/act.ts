@@ -1,203 +1,15 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { PgLink } from '../adapters/pg.js';
-import type { ActContext } from '../kernel/context.js';
-import { PgdeckError, errorMessage } from '../kernel/errors.js';
+import { errorMessage } from '../kernel/errors.js';
 import type { Logger } from '../kernel/logger.js';
-import type { FailoverDeps, FailoverMemory } from './deps.js';
-import type { Endpoint, FailoverAction, MemberReport, PromoteOptions } from './types.js';
+import { firstWrite, promote } from './act-promote.js';
+import { publish, republish, type FailoverActContext as Ctx } from './act-report.js';
+import { busy, follow, rejoin, start } from './act-rejoin.js';
+import type { FailoverDeps } from './deps.js';
+import type { Endpoint, FailoverAction } from './types.js';
 
-const startTimeoutMs = 120_000;
-/** How long a reload of synchronous_standby_names may take before a promotion gives up. */
-const syncReloadTimeoutMs = 5000;
 /** A demoting primary's fast shutdown turns immediate after this long. */
 const demoteStopTimeoutMs = 10_000;
-
-type Ctx = ActContext<FailoverMemory>;
-
-async function publish(deps: FailoverDeps, ctx: Ctx, report: MemberReport): Promise<void> {
-  const ttl = deps.session.ttl;
-  await deps.session.putLeased(`members/${report.name}`, JSON.stringify(report));
-  const serving = report.role === 'primary' && (report.state === 'running' || report.state === 'fenced');
-  ctx.remember({ lastReport: report, reportTtl: ttl, ...(serving ? { servedGeneration: report.generation } : {}) });
-}
-
-/** Publishes a changed report at once (before a long step or right after a promotion), not next pass. */
-async function republish(deps: FailoverDeps, ctx: Ctx, patch: Partial<MemberReport>): Promise<void> {
-  const last = ctx.memory.lastReport;
-  if (last === null) return;
-  await publish(deps, ctx, { ...last, ...patch, reportedAt: Date.now() }).catch(() => undefined);
-}
-
-async function ready(deps: FailoverDeps): Promise<boolean> {
-  await deps.local.query('SELECT 1');
-  return true;
-}
-
-async function start(deps: FailoverDeps, ctx: Ctx): Promise<void> {
-  try {
-    await deps.pg.start(() => ready(deps), startTimeoutMs);
-  } catch (error) {
-    ctx.remember({ startFailures: ctx.memory.startFailures + 1 });
-    throw error;
-  }
-  ctx.remember({ startFailures: 0 });
-}
-
-async function busy(
-  deps: FailoverDeps,
-  ctx: Ctx,
-  what: 'cloning' | 'rewinding',
-  work: () => Promise<void>,
-): Promise<void> {
-  ctx.remember({ busy: what });
-  await republish(deps, ctx, { state: what });
-  try {
-    await work();
-  } finally {
-    ctx.remember({ busy: null });
-  }
-}
-
-/** Retries a local query through a connection reset (promotion restarts the walreceiver and may drop links). */
-async function retrying<T>(work: () => Promise<T>, forMs = 5000): Promise<T> {
-  const deadline = Date.now() + forMs;
-  for (;;) {
-    try {
-      return await work();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await delay(5);
-    }
-  }
-}
-
-async function firstWrite(
-  deps: FailoverDeps,
-  ctx: Ctx,
-  generation: number,
-  began: number,
-  promotedAt: number,
-  catchUpWaitMs: number,
-): Promise<void> {
-  if ((await retrying(() => deps.local.status())).readOnly) await deps.local.unfence();
-  await retrying(() => deps.local.firstWrite());
-  const firstWriteAt = Date.now();
-  const promoted = { generation, promotedAt, firstWriteAt, catchUpWaitMs };
-  ctx.remember({ promoted, crashedGeneration: null, demoted: null });
-  ctx.log.info(
-    `primary of generation ${generation}: first write ${firstWriteAt - began} ms after the decision reached this node`,
-    { generation, catchUpWaitMs },
-  );
-  await republish(deps, ctx, {
-    role: 'primary',
-    state: 'running',
-    promoted,
-    crashedGeneration: null,
-    demoted: null,
-    generation,
-  });
-}
-
-/**
- * synchronous_standby_names in force on this standby before it is promoted: the reload reaches the
- * backends (and the checkpointer, which publishes it to them) asynchronously, so wait until a session
- * of this server reports the new value.
- */
-async function syncStandbysFirst(deps: FailoverDeps, ctx: Ctx, names: readonly string[]): Promise<void> {
-  const wanted = deps.pg.setSyncStandbys(names);
-  const deadline = Date.now() + syncReloadTimeoutMs;
-  for (;;) {
-    const res = await retrying(() =>
-      deps.local.query<{ ssn: string }>(`SELECT current_setting('synchronous_standby_names') AS ssn`),
-    );
-    if (res.rows[0]?.ssn === wanted) break;
-    if (Date.now() > deadline)
-      throw new PgdeckError('timeout', `synchronous_standby_names did not become ${wanted} before the promotion`);
-    await delay(5);
-  }
-  ctx.remember({ ssnLsn: null });
-}
-
-async function promote(deps: FailoverDeps, ctx: Ctx, generation: number, options: PromoteOptions): Promise<void> {
-  const { catchUpTimeoutMs, syncStandbys } = options;
-  const began = Date.now();
-  if (syncStandbys !== undefined) await syncStandbysFirst(deps, ctx, syncStandbys);
-  let replayed: number | null = -1;
-  for (;;) {
-    const p = await retrying(() => deps.local.positions());
-    const stalled = p.replayedLsn === replayed;
-    replayed = p.replayedLsn;
-    if (
-      p.receivedLsn === null ||
-      p.replayedLsn === null ||
-      p.replayedLsn >= p.receivedLsn ||
-      stalled ||
-      Date.now() - began >= catchUpTimeoutMs
-    )
-      break;
-    await delay(10);
-  }
-  const catchUpWaitMs = Date.now() - began;
-  deps.pg.promote();
-  const deadline = Date.now() + 60_000;
-  while ((await retrying(() => deps.local.positions())).inRecovery) {
-    if (Date.now() > deadline)
-      throw new PgdeckError('timeout', 'promotion did not finish within 60 s; see the postgres log');
-    await delay(5);
-  }
-  await firstWrite(deps, ctx, generation, began, Date.now(), catchUpWaitMs);
-}
-
-/**
- * pg_rewind takes the source's timeline from its pg_control, which a promotion updates only at its
- * first checkpoint. Before that it finds "the same timeline", rewinds nothing, and the former primary,
- * one WAL record past the fork (its shutdown checkpoint), can never stream from the new one.
- */
-async function checkpointedSource(deps: FailoverDeps, ctx: Ctx, from: Endpoint): Promise<void> {
-  const link = new PgLink({ host: from.host, port: from.port, user: deps.config.pgUser, database: 'postgres' }, 60_000);
-  try {
-    if (await link.checkpointOnCurrentTimeline()) return;
-    ctx.log.info(`${from.name} has not checkpointed since its promotion: CHECKPOINT there before pg_rewind`);
-    await link.checkpoint();
-  } finally {
-    await link.close();
-  }
-}
-
-/** A server that shut down cleanly before the fork restarts as a replica of `from` as it is. */
-async function follow(deps: FailoverDeps, ctx: Ctx, from: Endpoint): Promise<void> {
-  await deps.pg.stop('fast', 10_000);
-  deps.pg.standBy(from);
-  await start(deps, ctx);
-  ctx.remember({ crashedGeneration: null, demoted: null, promoted: null });
-}
-
-async function rejoin(deps: FailoverDeps, ctx: Ctx, from: Endpoint, forceClone: boolean): Promise<void> {
-  if (!forceClone) await checkpointedSource(deps, ctx, from);
-  await busy(deps, ctx, forceClone ? 'cloning' : 'rewinding', async () => {
-    await deps.pg.stop('fast', 10_000);
-    if (forceClone) await deps.pg.clone(from);
-    else {
-      try {
-        await deps.pg.rewind(from);
-      } catch (error) {
-        ctx.log.warn(`pg_rewind failed, re-cloning from ${from.name}: ${errorMessage(error)}`);
-        await deps.pg.clone(from);
-      }
-    }
-    try {
-      await start(deps, ctx);
-    } catch (error) {
-      ctx.log.warn(
-        `${deps.config.node} did not start after pg_rewind, re-cloning from ${from.name}: ${errorMessage(error)}`,
-      );
-      await deps.pg.stop('immediate', 5000);
-      await deps.pg.clone(from);
-      await start(deps, ctx);
-    }
-    ctx.remember({ crashedGeneration: null, demoted: null, promoted: null });
-  });
-}
 
 /**
  * A fence that holds: postgres is stopped (fast shutdown: every session ends and no transaction
@@ -242,6 +54,20 @@ async function asLeader(
 ): Promise<boolean> {
   const written = await deps.session.putAsLeader(puts, deletes);
   if (!written) log.warn('leadership lost before the write: nothing written');
+  return written;
+}
+
+/** A switchover's step from a demoting record: written only if the record is still the one decided on. */
+async function unchangedSince(
+  deps: FailoverDeps,
+  log: Logger,
+  revision: number,
+  puts: Record<string, string>,
+  deletes: readonly string[],
+  leader: boolean,
+): Promise<boolean> {
+  const written = await deps.session.putIfRevision('primary', revision, puts, deletes, leader);
+  if (!written) log.info('the primary record changed (or leadership was lost) before the write: nothing written');
   return written;
 }
 
@@ -354,7 +180,11 @@ export async function actFailover(deps: FailoverDeps, action: FailoverAction, ct
       const puts: Record<string, string> = { primary: JSON.stringify(action.record) };
       if (action.history !== null) puts[`history/${action.history.id}`] = JSON.stringify(action.history);
       if (action.resetSync) puts.sync = JSON.stringify({ primary: action.record.name, members: [] });
-      const written = await asLeader(deps, ctx.log, puts, action.clearSwitchover ? ['switchover'] : []);
+      const deletes = action.clearSwitchover ? ['switchover'] : [];
+      const written =
+        action.expectRevision === undefined
+          ? await asLeader(deps, ctx.log, puts, deletes)
+          : await unchangedSince(deps, ctx.log, action.expectRevision, puts, deletes, action.byCandidate !== true);
       if (written && action.promote !== undefined) await promote(deps, ctx, action.record.generation, action.promote);
       return;
     }

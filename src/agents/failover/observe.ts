@@ -46,9 +46,11 @@ function clusterView(entries: Map<string, EtcdEntry>, known: Readonly<Record<str
   const endpoints = { ...known };
   for (const m of members) endpoints[m.name] = { name: m.name, host: m.host, port: m.port };
   const leader = campaigns.sort((a, b) => a.createRevision - b.createRevision)[0];
+  const primary = entries.get('primary');
   return {
     initializedBy: entries.get('initialize')?.value ?? null,
-    primary: parse<PrimaryRecord>(entries.get('primary')),
+    primary: parse<PrimaryRecord>(primary),
+    ...(primary === undefined ? {} : { primaryRevision: primary.modRevision }),
     config: parse<DynamicConfig>(entries.get('config')),
     sync: parse<SyncRecord>(entries.get('sync')),
     optimeLsn: parse<{ lsn: number }>(entries.get('optime'))?.lsn ?? null,

@@ -210,7 +210,12 @@ export class PostgresControl {
   promote(): void {
     const pid = this.local().pid;
     if (pid === null) throw new PgdeckError('unavailable', 'cannot promote: postgres is not running');
-    this.writeOwned(join(this.o.dataDir, 'promote'), '');
+    try {
+      this.writeOwned(join(this.o.dataDir, 'promote'), '');
+    } catch (error) {
+      // The postmaster checks for the file on any SIGUSR1 (a walreceiver's, say) and removes it: gone before its chown, it was taken.
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
     signal(pid, 'SIGUSR1');
     this.following = null;
   }

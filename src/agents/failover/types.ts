@@ -303,6 +303,8 @@ export interface EtcdSeed {
 export interface ClusterView {
   readonly initializedBy: string | null;
   readonly primary: PrimaryRecord | null;
+  /** The primary key's etcd mod revision: a switchover's last write names it, so only one of two racing writes lands. */
+  readonly primaryRevision?: number;
   readonly config: DynamicConfig | null;
   readonly sync: SyncRecord | null;
   readonly optimeLsn: number | null;
@@ -376,6 +378,14 @@ export type FailoverAction =
        * leader that is the switchover's candidate saves a pass), never if the write was refused.
        */
       readonly promote?: PromoteOptions;
+      /** Written only while the primary key is still at this mod revision (a switchover's decision on a demoting record). */
+      readonly expectRevision?: number;
+      /**
+       * Written by the switchover's candidate, not the leader: the demoting record names it, so it takes
+       * over as soon as it holds the shutdown checkpoint (the leader's own write of the same step then finds
+       * the revision changed). Only with `expectRevision`.
+       */
+      readonly byCandidate?: true;
     }
   | { readonly kind: 'record-history'; readonly entry: HistoryEntry }
   | { readonly kind: 'clear-switchover'; readonly history: HistoryEntry | null }

@@ -14,6 +14,7 @@ import { reseedAfterWipe } from './reseed.js';
 import { outageVerdict, servesWithoutEtcd, withoutEtcd } from './self-protection.js';
 import { publishReport, selfReport } from './self-report.js';
 import type { Concern, FailoverDecision, Step } from './step.js';
+import { takeOver } from './switchover.js';
 
 /**
  * Which step's sentence (and, separately, which step's problem) describes the pass: the highest rank
@@ -44,9 +45,13 @@ export function ranked(steps: readonly Step[], key: 'summary' | 'problem'): stri
   return best?.text ?? null;
 }
 
-/** Promotion and fencing change who can acknowledge writes: they run before the report goes out, not after an etcd round trip. */
+/**
+ * Promotion and fencing change who can acknowledge writes: they run before the report goes out, not
+ * after an etcd round trip; so does a record write that promotes this daemon's server right after it.
+ */
 function urgentFirst(actions: readonly FailoverAction[]): FailoverAction[] {
-  const urgent = (a: FailoverAction): boolean => a.kind === 'promote' || a.kind === 'fence';
+  const urgent = (a: FailoverAction): boolean =>
+    a.kind === 'promote' || a.kind === 'fence' || (a.kind === 'set-primary' && a.promote !== undefined);
   return [...actions.filter(urgent), ...actions.filter((a) => !urgent(a))];
 }
 
@@ -93,6 +98,7 @@ function withEtcd(
     ...publishReport(o, cluster, report, now, dyn),
     ...convergeLocal(o, cluster, dyn, now, me),
     ...lead(o, cluster, dyn, now, me),
+    ...takeOver(o, cluster, dyn, now, me),
   ];
 }
 

@@ -9,7 +9,7 @@ import type {
 } from '../types.js';
 import { completeHistory, historyEntry } from './history.js';
 import { step, type Step } from './step.js';
-import { switchover } from './switchover.js';
+import { onRevision, switchover } from './switchover.js';
 
 /**
  * Paused, or no candidate: the primary is not replaced. A primary that reported its own crash is
@@ -124,7 +124,9 @@ function crashDuringSwitchover(
   if (!replaced.actions.some((a) => a.kind === 'set-primary')) return null;
   return {
     ...replaced,
-    actions: replaced.actions.map((a) => (a.kind === 'set-primary' ? { ...a, clearSwitchover: true } : a)),
+    actions: replaced.actions.map((a) =>
+      a.kind === 'set-primary' ? { ...a, clearSwitchover: true, ...onRevision(cluster) } : a,
+    ),
     summary: `${record.name} crashed during the switchover: ${replaced.summary ?? 'failing over'}`,
   };
 }

@@ -16,6 +16,14 @@ const demoteGraceMs = 5000;
 
 const done = (parts: Parameters<typeof step>[1]): readonly Step[] => [step('switchover', parts)];
 
+/**
+ * Every step away from a demoting record is written on the record's revision: the leader's promotion
+ * or abort and the candidate's own take-over can race, and only the first of them lands.
+ */
+export function onRevision(cluster: ClusterView): { readonly expectRevision?: number } {
+  return cluster.primaryRevision === undefined ? {} : { expectRevision: cluster.primaryRevision };
+}
+
 /** A request against the current primary: refuse it, replace a primary that is down, or start the demotion. */
 function begin(
   o: FailoverObserved,
@@ -114,6 +122,7 @@ function finish(
   const candLsn = own?.receivedLsn ?? o.peers.find((p) => p.name === to)?.receivedLsn ?? cand?.receivedLsn ?? null;
   const waited = now - demoting.startedAt;
   const demoted = old?.demoted?.generation === record.generation ? old.demoted : null;
+  const guard = onRevision(cluster);
   if (demoted !== null && candLsn !== null && candLsn > demoted.lsn)
     return done({
       actions: [
@@ -124,6 +133,7 @@ function finish(
           clearSwitchover: true,
           resetSync: dyn.synchronousMode,
           ...(own === null ? {} : { promote: promoteOptions(dyn) }),
+          ...guard,
         },
       ],
       summary: `switchover: ${to} has received ${record.name}'s shutdown checkpoint; promoting it`,
@@ -153,6 +163,7 @@ function finish(
           history: null,
           clearSwitchover: true,
           resetSync: false,
+          ...guard,
         },
         ...abort,
       ],
@@ -185,4 +196,42 @@ export function switchover(
       summary: `dropping ${req.kind} request ${req.id}: ${req.from} is no longer the primary`,
     });
   return begin(o, cluster, record, req, dyn, now, me);
+}
+
+/**
+ * The candidate's own step while another daemon leads: the demoting record names it, so once the
+ * former primary reports its clean shutdown and this standby has received past that checkpoint, it
+ * writes the promotion itself (on the record's revision: the leader's step from the same record then
+ * lands only if this one did not) and promotes in the same pass, instead of waiting for the leader's
+ * pass to write it and for a pass of its own to read it.
+ */
+export function takeOver(
+  o: FailoverObserved,
+  cluster: ClusterView,
+  dyn: DynamicConfig,
+  now: number,
+  me: string,
+): readonly Step[] {
+  const record = cluster.primary;
+  const local = o.local.status;
+  const revision = cluster.primaryRevision;
+  if (o.etcd.leader || record?.demoting?.to !== me || revision === undefined || local?.inRecovery !== true) return [];
+  const old = cluster.members.find((m) => m.name === record.name);
+  const demoted = old?.demoted?.generation === record.generation ? old.demoted : null;
+  if (demoted === null || local.receivedLsn === null || local.receivedLsn <= demoted.lsn) return [];
+  return done({
+    actions: [
+      {
+        kind: 'set-primary',
+        record: { name: me, generation: record.generation + 1, since: now, demoting: null },
+        history: null,
+        clearSwitchover: true,
+        resetSync: dyn.synchronousMode,
+        promote: promoteOptions(dyn),
+        expectRevision: revision,
+        byCandidate: true,
+      },
+    ],
+    summary: `switchover: ${me} has received ${record.name}'s shutdown checkpoint; taking over as the record's candidate`,
+  });
 }
