@@ -7,6 +7,7 @@ import type {
   MemberReport,
   PrimaryRecord,
 } from '../types.js';
+import { deposeDeadLeader } from './dead-leader.js';
 import { completeHistory, historyEntry } from './history.js';
 import { step, type Step } from './step.js';
 import { switchover } from './switchover.js';
@@ -130,7 +131,7 @@ function crashDuringSwitchover(
 }
 
 /**
- * Leadership: a daemon that does not lead campaigns. The leader keeps the flight recorder, hands
+ * Leadership: a daemon that does not lead campaigns (and deposes a leader whose daemon is gone). The leader keeps the flight recorder, hands
  * the leadership on when it is the primary's own daemon (a dead primary node then costs no
  * election), drives switchovers, and replaces a failed primary.
  */
@@ -141,7 +142,11 @@ export function lead(
   now: number,
   me: string,
 ): readonly Step[] {
-  if (!o.etcd.leader) return o.etcd.campaigning ? [] : [step('leadership', { actions: [{ kind: 'campaign' }] })];
+  if (!o.etcd.leader) {
+    if (!o.etcd.campaigning) return [step('leadership', { actions: [{ kind: 'campaign' }] })];
+    const depose = deposeDeadLeader(o, cluster, me);
+    return depose === null ? [] : [depose];
+  }
   const record = cluster.primary;
   if (record === null) return [];
   const history = completeHistory(cluster, record);
