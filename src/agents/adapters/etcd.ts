@@ -176,6 +176,14 @@ export class EtcdSession {
     return res.succeeded;
   }
 
+  /** Deletes `key` if it is still the one created at `createRevision`; true when it was deleted. */
+  async deleteIfCreated(key: string, createRevision: number): Promise<boolean> {
+    const res = await this.guard(
+      this.ns.if(key, 'Create', '==', createRevision).then(this.ns.delete().key(key)).commit(),
+    );
+    return res.succeeded;
+  }
+
   /** Writes `puts` only while this daemon still holds the leadership key (a lease-bound CAS). */
   async putAsLeader(puts: Readonly<Record<string, string>>, deletes: readonly string[] = []): Promise<boolean> {
     const key = this.campaignKey;
@@ -192,7 +200,8 @@ export class EtcdSession {
         .commit(),
     );
     if (!res.succeeded) {
-      this.elected = false;
+      // The election key is gone (deposed, or its lease lapsed): leave this campaign so the next pass joins anew.
+      await this.resign();
       this.options.onChange();
     }
     return res.succeeded;

@@ -173,6 +173,10 @@ export async function actFailover(deps: FailoverDeps, action: FailoverAction, ct
       return;
     case 'resign':
       return session.resign();
+    case 'depose-leader':
+      if (await session.deleteIfCreated(action.key, action.createRevision))
+        ctx.log.warn(`deposed leader ${action.name}: ${action.reason}`, { key: action.key });
+      return;
     case 'remote-fence':
       ctx.spawn('remote-fence', () => remoteFence(deps, ctx.log, action.member));
       return;

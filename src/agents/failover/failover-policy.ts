@@ -102,6 +102,7 @@ export function chooseCandidate(input: ChooseInput): Choice {
     if (input.requested !== null && !manual) reject(`not the requested member (${input.requested})`);
     else if (m.noFailover) reject('tagged no-failover');
     else if (peer !== undefined && peer.pg !== 'ok' && peer.pg !== 'unknown') reject(`postgres ${peer.pg}`);
+    else if (peer?.api === 'refused') reject('daemon gone (its API refuses connections): nobody would promote it');
     else if (m.role !== 'replica' || !['streaming', 'running'].includes(m.state)) reject(`${m.role} ${m.state}`);
     else if (input.planned && m.state !== 'streaming') reject('not streaming');
     else if (lsn === null) reject('LSN unknown');
@@ -116,22 +117,19 @@ export function chooseCandidate(input: ChooseInput): Choice {
     reason: why,
     bytesLost: null,
   });
-  // A sync member whose daemon is gone (no report) is still read directly: its postgres says what it holds.
+  // A sync member whose daemon is gone (no report, or its API refuses) is still read directly: its postgres says what it holds.
   const probedOnly = new Map<string, number>();
+  const reported = (n: string): boolean =>
+    peerOf.get(n)?.api !== 'refused' &&
+    reports.some((m) => m.name === n && peerOf.get(n)?.pg !== 'refused' && lsnOf(m) !== null);
   if (config.synchronousMode && input.requested === null) {
     for (const n of syncSet) {
-      if (n === oldPrimary || reports.some((m) => m.name === n && peerOf.get(n)?.pg !== 'refused' && lsnOf(m) !== null))
-        continue;
+      if (n === oldPrimary || reported(n)) continue;
       const peer = peerOf.get(n);
       if (peer?.pg === 'ok' && peer.inRecovery === true && peer.receivedLsn !== null)
         probedOnly.set(n, peer.receivedLsn);
     }
-    const missing = syncSet.filter(
-      (n) =>
-        n !== oldPrimary &&
-        !probedOnly.has(n) &&
-        !reports.some((m) => m.name === n && peerOf.get(n)?.pg !== 'refused' && lsnOf(m) !== null),
-    );
+    const missing = syncSet.filter((n) => n !== oldPrimary && !probedOnly.has(n) && !reported(n));
     if (missing.length > 0)
       return refuse(`synchronous standby ${missing.join(', ')} unreachable: it may hold the latest commits`);
   }

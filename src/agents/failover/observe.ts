@@ -59,6 +59,7 @@ function clusterView(entries: Map<string, EtcdEntry>, known: Readonly<Record<str
     members: members.sort((a, b) => a.name.localeCompare(b.name)),
     history: history.sort((a, b) => b.startedAt - a.startedAt),
     leaderName: leader?.value ?? null,
+    leaderCampaign: leader === undefined ? null : { key: leader.key, createRevision: leader.createRevision },
     campaigners: campaigns.length,
     endpoints,
   };

@@ -313,6 +313,8 @@ export interface ClusterView {
   readonly members: readonly MemberReport[];
   readonly history: readonly HistoryEntry[];
   readonly leaderName: string | null;
+  /** The leader's election key (below the cluster prefix) and its create revision, to depose it by CAS. */
+  readonly leaderCampaign: { readonly key: string; readonly createRevision: number } | null;
   readonly campaigners: number;
   /** Where every member ever reported can be reached, kept after its report expires. */
   readonly endpoints: Readonly<Record<string, Endpoint>>;
@@ -366,6 +368,13 @@ export type FailoverAction =
   | { readonly kind: 'remember-crash'; readonly generation: number }
   | { readonly kind: 'campaign' }
   | { readonly kind: 'resign' }
+  | {
+      readonly kind: 'depose-leader';
+      readonly name: string;
+      readonly key: string;
+      readonly createRevision: number;
+      readonly reason: string;
+    }
   | { readonly kind: 'remote-fence'; readonly member: Endpoint }
   | {
       readonly kind: 'set-primary';

@@ -39,6 +39,20 @@ describe('decideFailover: the leader detects a failed primary', () => {
     expect(d.events?.some((e) => e.kind === 'failover')).toBe(true);
   });
 
+  it('promotes in the same pass when the leader itself wins, and leaves another winner to its own daemon', () => {
+    const crashed = { members: reports({ pg0: crashedReport('pg0') }) };
+    const own = single(decide(observed({ cluster: crashed })), 'set-primary');
+    const other = single(
+      decide(observed({ cluster: crashed, peers: peers({ pg2: { receivedLsn: 49_500 } }) })),
+      'set-primary',
+    );
+
+    expect(own.record.name).toBe('pg1');
+    expect(own.promote).toMatchObject({ catchUpTimeoutMs: 5000 });
+    expect(other.record.name).toBe('pg2');
+    expect(other.promote).toBeUndefined();
+  });
+
   it('falls back to the stored reports when peers were not asked for positions', () => {
     const d = decide(observed({ cluster: { members: reports({ pg0: crashedReport('pg0') }) } }));
 

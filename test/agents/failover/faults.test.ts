@@ -107,14 +107,43 @@ describe('failover agent under faults (real PostgreSQL and etcd, 3 nodes on loop
       await delay(500);
       const secondKillAt = Date.now();
       cluster.member(primary).killNode();
-      // The dead leader's election lease (TTL 2 s) must run out before anyone may promote.
+      // The survivor deposes the dead leader (its API refuses) instead of waiting out its 2 s election lease.
       const next = await newPrimary(cluster, primary, 4000);
       const promotedAfterMs = Date.now() - secondKillAt;
       const survivor = cluster.members.find((m) => m.name !== primary && m.name !== leader)!.name;
       expect(next).toBe(survivor);
+      // The issue's target is 1 s; on a loaded 2-core machine (passes of 0.3-0.7 s) it took 1.9-2.2 s.
       expect(promotedAfterMs).toBeLessThan(3000);
+      expect(logOf(cluster, survivor)).toContain(`deposed leader ${leader}`);
       await probe.stop();
       expect(lostWrites(probe.attempts, await survivingSeqs(cluster, next))).toEqual([]);
+    },
+    T,
+  );
+
+  it(
+    'a frozen leading daemon is never deposed: SIGSTOP of the leader (a standby) for 1 s, within its election lease',
+    async () => {
+      const cluster = await start({ synchronous: true });
+      const primary = await cluster.waitHealthy();
+      await syncStandby(cluster, primary, 2);
+      const leader = await until(
+        'a leader other than the primary',
+        async () => {
+          const name = (await seen(cluster, primary)).leader?.name;
+          return name !== undefined && name !== primary ? name : null;
+        },
+        15_000,
+        100,
+      );
+      cluster.member(leader).killDaemon('SIGSTOP');
+      // The fault itself: the leader's API times out for 1 s (its socket stays open), shorter than its 2 s lease.
+      await delay(1000);
+      cluster.member(leader).killDaemon('SIGCONT');
+      await until(`${leader} to answer again`, async () => (await seen(cluster, leader)).leader !== null, 10_000, 50);
+      expect((await seen(cluster, primary)).leader?.name).toBe(leader);
+      for (const m of cluster.members) expect(logOf(cluster, m.name)).not.toContain('deposed leader');
+      expect((await history(cluster)).filter((h) => h.kind === 'failover')).toEqual([]);
     },
     T,
   );

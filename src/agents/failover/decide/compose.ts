@@ -48,10 +48,14 @@ export function ranked(steps: readonly Step[], key: 'summary' | 'problem'): stri
 /**
  * Promotion and fencing change who can acknowledge writes: they run before the report goes out, not
  * after an etcd round trip; so does a record write that promotes this daemon's server right after it.
+ * The filter keeps their order, so a remote fence still starts before the promotion it guards.
  */
 function urgentFirst(actions: readonly FailoverAction[]): FailoverAction[] {
   const urgent = (a: FailoverAction): boolean =>
-    a.kind === 'promote' || a.kind === 'fence' || (a.kind === 'set-primary' && a.promote !== undefined);
+    a.kind === 'promote' ||
+    a.kind === 'fence' ||
+    a.kind === 'remote-fence' ||
+    (a.kind === 'set-primary' && a.promote !== undefined);
   return [...actions.filter(urgent), ...actions.filter((a) => !urgent(a))];
 }
 

@@ -7,9 +7,11 @@ import type {
   MemberReport,
   PrimaryRecord,
 } from '../types.js';
+import { deposeDeadLeader } from './dead-leader.js';
 import { completeHistory, historyEntry } from './history.js';
 import { step, type Step } from './step.js';
 import { onRevision, switchover } from './switchover.js';
+import { promoteOptions } from './sync-standbys.js';
 
 /**
  * Paused, or no candidate: the primary is not replaced. A primary that reported its own crash is
@@ -39,13 +41,17 @@ function restartInPlace(
   });
 }
 
-/** Detects a failed primary and names the best candidate in its place (or explains why not). */
+/**
+ * Detects a failed primary and names the best candidate in its place (or explains why not). A leader
+ * that is the winner promotes in the pass that writes the record, not in its next pass.
+ */
 function failover(
   o: FailoverObserved,
   cluster: ClusterView,
   record: PrimaryRecord,
   dyn: DynamicConfig,
   now: number,
+  me: string,
 ): Step {
   const report = cluster.members.find((m) => m.name === record.name);
   const peer = o.peers.find((p) => p.name === record.name);
@@ -89,6 +95,7 @@ function failover(
         history: entry,
         clearSwitchover: false,
         resetSync: dyn.synchronousMode,
+        ...(choice.winner === me && o.local.status?.inRecovery === true ? { promote: promoteOptions(dyn) } : {}),
       },
     ],
     summary,
@@ -115,12 +122,13 @@ function crashDuringSwitchover(
   record: PrimaryRecord,
   dyn: DynamicConfig,
   now: number,
+  me: string,
 ): Step | null {
   const report = cluster.members.find((m) => m.name === record.name);
   if (report?.demoted?.generation === record.generation) return null;
   const peer = o.peers.find((p) => p.name === record.name);
   if (primaryFailure(record.name, record.generation, report, peer) === null) return null;
-  const replaced = failover(o, cluster, record, dyn, now);
+  const replaced = failover(o, cluster, record, dyn, now, me);
   if (!replaced.actions.some((a) => a.kind === 'set-primary')) return null;
   return {
     ...replaced,
@@ -132,7 +140,7 @@ function crashDuringSwitchover(
 }
 
 /**
- * Leadership: a daemon that does not lead campaigns. The leader keeps the flight recorder, hands
+ * Leadership: a daemon that does not lead campaigns (and deposes a leader whose daemon is gone). The leader keeps the flight recorder, hands
  * the leadership on when it is the primary's own daemon (a dead primary node then costs no
  * election), drives switchovers, and replaces a failed primary.
  */
@@ -143,17 +151,21 @@ export function lead(
   now: number,
   me: string,
 ): readonly Step[] {
-  if (!o.etcd.leader) return o.etcd.campaigning ? [] : [step('leadership', { actions: [{ kind: 'campaign' }] })];
+  if (!o.etcd.leader) {
+    if (!o.etcd.campaigning) return [step('leadership', { actions: [{ kind: 'campaign' }] })];
+    const depose = deposeDeadLeader(o, cluster, me);
+    return depose === null ? [] : [depose];
+  }
   const record = cluster.primary;
   if (record === null) return [];
   const history = completeHistory(cluster, record);
   if (record.name === me && cluster.campaigners > 1 && record.demoting === null && cluster.switchover === null)
     return [...history, step('leadership', { actions: [{ kind: 'resign' }] })];
   if (record.demoting !== null && !dyn.paused) {
-    const crash = crashDuringSwitchover(o, cluster, record, dyn, now);
+    const crash = crashDuringSwitchover(o, cluster, record, dyn, now, me);
     if (crash !== null) return [...history, crash];
   }
   if (cluster.switchover !== null || record.demoting !== null)
     return [...history, ...switchover(o, cluster, record, dyn, now, me)];
-  return [...history, failover(o, cluster, record, dyn, now)];
+  return [...history, failover(o, cluster, record, dyn, now, me)];
 }
