@@ -1,4 +1,4 @@
-// After tsc: dist/console.cjs, the console's path as one CommonJS bundle (see src/console-load.ts).
+// After tsc: dist/console.cjs, the console's path as one CommonJS bundle (see src/cli/console-load.ts).
 import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import process from 'node:process';
