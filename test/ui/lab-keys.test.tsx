@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { labHandle } from '../../src/lab/console-handle.js';
 import type { ChaosReport } from '../../src/lab/stack/chaos.js';
 import { serveControl } from '../../src/lab/stack/control.js';
-import type { LabState } from '../../src/lab/stack/state.js';
+import type { ComponentState, LabState } from '../../src/lab/stack/state.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { showConsole } from './console-harness.js';
 
@@ -25,7 +25,14 @@ afterEach(async () => {
   }
 });
 
-const component = (name: string) => ({ name, phase: 'ready', detail: '', endpoints: {}, logs: {}, since: '' });
+const component = (name: string): ComponentState => ({
+  name,
+  phase: 'ready',
+  detail: '',
+  endpoints: {},
+  logs: {},
+  since: '',
+});
 
 async function labConsole(netns: boolean) {
   const dir = mkdtempSync(join(tmpdir(), 'pgdeck-labkeys-'));
