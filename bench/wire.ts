@@ -8,8 +8,11 @@ import {
   loopLag,
   median,
   percentile,
+  heapOf,
+  ownLoopLag,
   rssBytes,
   sampleHealth,
+  sampleHealthApart,
   subscribers,
   type HealthSample,
   type SubscriberReport,
@@ -56,54 +59,86 @@ async function awaitRecovery(probe: WriteProbe, killAt: number, port: number): P
 
 interface Round {
   readonly rto: number;
+  /** Sampled from a process of its own (what counts). */
   readonly health: HealthSample[];
+  /** Sampled at the same time from this process, as the bench did before, beside this process's own loop lag. */
+  readonly healthInProcess: HealthSample[];
+  readonly benchLoopLagMs: number;
   readonly subscribers?: SubscriberReport;
   readonly bytesPerS?: number;
+  /** From the kill until every subscriber had its answer (a stream or a 503). */
+  readonly answeredMs?: number;
   /** CPU the leader daemon used in the 2 s after the kill. */
   readonly leaderCpuMs: number;
   /** The leader daemon's own event-loop delay from the kill to the end of the round. */
   readonly lag: { readonly maxMs: number; readonly p99Ms: number };
 }
 
+const ANSWER_TIMEOUT_MS = 60_000;
+
+async function allAnswered(
+  subs: { latest(): SubscriberReport | undefined },
+  n: number,
+  since: number,
+): Promise<number> {
+  for (const deadline = Date.now() + ANSWER_TIMEOUT_MS; (subs.latest()?.answered ?? 0) < n; await sleep(50))
+    if (Date.now() > deadline)
+      throw new Error(`${n} subscribers not all answered ${ANSWER_TIMEOUT_MS / 1000} s after the kill`);
+  return Date.now() - since;
+}
+
 /** Kills the primary (with `load` subscribers connecting to the leader at that moment); returns once healthy again. */
 async function killRound(cluster: FailoverCluster, probe: WriteProbe, primary: string, load: number): Promise<Round> {
   const leader = await leaderOf(cluster, primary);
   const subs = load > 0 ? await subscribers(cluster.member(leader).apiUrl, cluster.token, load) : undefined;
+  const apart = await sampleHealthApart(cluster.member(leader).apiUrl);
   const sampler = sampleHealth(cluster.member(leader).apiUrl);
   const pid = cluster.member(leader).daemonPid() ?? Number.NaN;
   await sleep(1000);
   await loopLag(cluster.member(leader).apiUrl);
   const killAt = Date.now();
+  const ownLag = ownLoopLag();
   const cpuBefore = cpuMs(pid);
   subs?.go();
   cluster.member(primary).killNode();
   const cpuAfter = sleep(2000).then(() => cpuMs(pid));
   const rto = await awaitRecovery(probe, killAt, cluster.member(primary).pgPort);
   const leaderCpuMs = (await cpuAfter) - cpuBefore;
+  // A round is loaded only once every subscriber has its answer: on a busy machine the (niced) child may connect late.
+  const answeredMs = subs === undefined ? undefined : await allAnswered(subs, load, killAt);
   const bytesBefore = subs?.latest()?.bytes ?? 0;
   await sleep(3000);
   const bytesPerS = subs === undefined ? undefined : (((subs.latest()?.bytes ?? 0) - bytesBefore) / 3000) * 1000;
   const lag = await loopLag(cluster.member(leader).apiUrl);
-  const health = (await sampler.stop()).filter((s) => s.at >= killAt);
+  const benchLoopLagMs = ownLag.stop();
+  const healthInProcess = (await sampler.stop()).filter((s) => s.at >= killAt);
+  const health = (await apart.stop()).filter((s) => s.at >= killAt);
   const report = await subs?.stop();
   progress(
-    `${load === 0 ? 'unloaded' : `${load} subscribers`}: leader ${leader}, RTO ${rto.toFixed(0)} ms, /health max ${Math.max(...health.map((h) => h.ms)).toFixed(1)} ms` +
-      (report === undefined ? '' : `, accepted ${report.accepted}, refused ${report.refused}`),
+    `${load === 0 ? 'unloaded' : `${load} subscribers`}: leader ${leader}, RTO ${rto.toFixed(0)} ms, /health max ${Math.max(...health.map((h) => h.ms)).toFixed(1)} ms (in-process sampler ${Math.max(...healthInProcess.map((h) => h.ms)).toFixed(1)} ms, this process's loop lag max ${benchLoopLagMs.toFixed(0)} ms)` +
+      (report === undefined
+        ? ''
+        : `, accepted ${report.accepted}, refused ${report.refused}, all answered ${answeredMs?.toFixed(0) ?? '?'} ms after the kill`),
   );
   await cluster.member(primary).startDaemon();
   return {
     rto,
     health,
+    healthInProcess,
+    benchLoopLagMs,
     leaderCpuMs,
     lag,
     ...(report === undefined ? {} : { subscribers: report }),
     ...(bytesPerS === undefined ? {} : { bytesPerS }),
+    ...(answeredMs === undefined ? {} : { answeredMs }),
   };
 }
 
 function healthMetrics(rounds: readonly Round[]): Record<string, number> {
   const all = rounds.flatMap((r) => r.health);
   const ms = all.map((h) => h.ms);
+  const inProcess = rounds.flatMap((r) => r.healthInProcess).map((h) => h.ms);
+  const worst = all.reduce((a, b) => (b.ms > a.ms ? b : a));
   return {
     rto_median_ms: median(rounds.map((r) => r.rto)),
     rto_max_ms: Math.max(...rounds.map((r) => r.rto)),
@@ -111,6 +146,14 @@ function healthMetrics(rounds: readonly Round[]): Record<string, number> {
     health_p99_ms: percentile(ms, 99),
     health_samples: all.length,
     health_failed: all.filter((h) => !h.ok).length,
+    health_worst_connect_ms: worst.connectMs ?? Number.NaN,
+    health_worst_response_ms: worst.responseMs ?? Number.NaN,
+    health_worst_prober_lag_ms: worst.selfLagMs ?? Number.NaN,
+    health_connect_max_ms: Math.max(...all.map((h) => h.connectMs ?? Number.NaN)),
+    health_prober_lag_max_ms: Math.max(...all.map((h) => h.selfLagMs ?? Number.NaN)),
+    health_inprocess_max_ms: Math.max(...inProcess),
+    health_inprocess_p99_ms: percentile(inProcess, 99),
+    bench_loop_lag_max_ms: Math.max(...rounds.map((r) => r.benchLoopLagMs)),
     leader_cpu_ms_2s: median(rounds.map((r) => r.leaderCpuMs)),
     leader_loop_lag_max_ms: Math.max(...rounds.map((r) => r.lag.maxMs)),
     leader_loop_lag_p99_ms: Math.max(...rounds.map((r) => r.lag.p99Ms)),
@@ -125,8 +168,15 @@ async function nonReaders(
   count: number,
   headers: Record<string, string>,
   limitMs: number,
-): Promise<{ dropped: number[]; kept: number; rss: { before: number; peak: number; after: number } }> {
+): Promise<{
+  dropped: number[];
+  kept: number;
+  rss: { before: number; peak: number; after: number };
+  heap: { before: Heap; peak: Heap; after: Heap; late: Heap };
+}> {
   const before = median(await rssSeries(pid, 2000));
+  const heapBefore = await heapOf(url);
+  let heapPeak = heapBefore;
   const readers: RawReader[] = await Promise.all(
     Array.from({ length: count }, () => rawNonReader(url, token, headers)),
   );
@@ -136,14 +186,25 @@ async function nonReaders(
   while (droppedAt.size < readers.length && Date.now() < deadline) {
     await sleep(100);
     peak = Math.max(peak, rssBytes(pid));
+    if (droppedAt.size === 0) heapPeak = await heapOf(url);
     const open = await establishedConnections();
     for (const r of readers) if (!droppedAt.has(r) && !open.has(r.key)) droppedAt.set(r, Date.now() - r.connectedAt);
   }
   for (const r of readers) r.close();
   await sleep(10_000);
   const after = median(await rssSeries(pid, 2000));
-  return { dropped: [...droppedAt.values()], kept: readers.length - droppedAt.size, rss: { before, peak, after } };
+  const heapAfter = await heapOf(url);
+  await sleep(20_000);
+  const heapLate = await heapOf(url);
+  return {
+    dropped: [...droppedAt.values()],
+    kept: readers.length - droppedAt.size,
+    rss: { before, peak, after },
+    heap: { before: heapBefore, peak: heapPeak, after: heapAfter, late: heapLate },
+  };
 }
+
+type Heap = Awaited<ReturnType<typeof heapOf>>;
 
 async function rssSeries(pid: number, ms: number): Promise<number[]> {
   const out: number[] = [];
@@ -183,6 +244,7 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
       reports.flatMap((r) => r.firstSnapshotMs),
       99,
     );
+    result.metrics.subscribers_all_answered_ms = median(loaded.map((r) => r.answeredMs ?? Number.NaN));
     result.metrics.stream_bytes_per_s = median(loaded.map((r) => r.bytesPerS ?? Number.NaN));
     result.notes.push(
       `RTOs (ms) unloaded: ${idle.map((r) => r.rto.toFixed(0)).join(', ')}; with ${SUBSCRIBERS} subscribers: ${loaded.map((r) => r.rto.toFixed(0)).join(', ')}`,
@@ -203,8 +265,22 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
       result.metrics[`nonreaders_${tag}_rss_before_mb`] = mb(got.rss.before);
       result.metrics[`nonreaders_${tag}_rss_peak_mb`] = mb(got.rss.peak);
       result.metrics[`nonreaders_${tag}_rss_after_mb`] = mb(got.rss.after);
+      for (const [when, heap] of Object.entries(got.heap)) {
+        result.metrics[`nonreaders_${tag}_heap_used_${when}_mb`] = mb(heap.used);
+        result.metrics[`nonreaders_${tag}_heap_total_${when}_mb`] = mb(heap.total);
+        result.metrics[`nonreaders_${tag}_external_${when}_mb`] = mb(heap.external);
+        result.metrics[`nonreaders_${tag}_rss_${when}_metrics_mb`] = mb(heap.rss);
+      }
       progress(
-        `${NON_READERS} ${tag} non-readers: ${got.dropped.length} dropped (p50 ${(median(got.dropped) / 1000).toFixed(1)} s), ${got.kept} kept past ${limit / 1000} s; RSS ${mb(got.rss.before)} -> ${mb(got.rss.peak)} -> ${mb(got.rss.after)} MB`,
+        `${NON_READERS} ${tag} non-readers: ${got.dropped.length} dropped (p50 ${(median(got.dropped) / 1000).toFixed(1)} s), ${got.kept} kept past ${limit / 1000} s; RSS ${mb(got.rss.before)} -> ${mb(got.rss.peak)} -> ${mb(got.rss.after)} MB; heap used ${Object.values(
+          got.heap,
+        )
+          .map((h) => mb(h.used))
+          .join(' -> ')} MB, heap total ${Object.values(got.heap)
+          .map((h) => mb(h.total))
+          .join(' -> ')} MB, external ${Object.values(got.heap)
+          .map((h) => mb(h.external))
+          .join(' -> ')} MB (before, first drop, 10 s after, 30 s after)`,
       );
     }
     result.notes.push(

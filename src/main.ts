@@ -147,6 +147,16 @@ async function main(argv: readonly string[]): Promise<number> {
             default: false,
             describe: 'each failover node in its own network namespace, so `chaos partition` cuts it (root, iproute2)',
           })
+          .option('kind', {
+            type: 'boolean',
+            default: false,
+            describe: '`up`/`down`: a kind cluster with manifests/overlays/lab (needs Docker and kind)',
+          })
+          .option('plan', {
+            type: 'boolean',
+            default: false,
+            describe: '`up --kind`: print what would run, run nothing',
+          })
           .option('node', { type: 'string', describe: 'the node a chaos action hits (default: the primary)' })
           .option('lines', { type: 'number', default: 40, describe: 'log lines per file' })
           .option('seconds', { type: 'number', default: 10, describe: 'how long `load` writes' })

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { dirname, join } from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
@@ -12,6 +12,11 @@ export interface HealthSample {
   readonly at: number;
   readonly ms: number;
   readonly ok: boolean;
+  /** From the prober in its own process: TCP handshake, then connect to the whole answer (ms). */
+  readonly connectMs?: number;
+  readonly responseMs?: number;
+  /** How late the prober's own 5 ms tick ran during the sample: its share of `ms`. */
+  readonly selfLagMs?: number;
 }
 
 /** One `GET /health` on a new connection (as a probe makes it), timed. */
@@ -47,6 +52,61 @@ export function sampleHealth(url: string, intervalMs = 20): { stop(): Promise<He
       await loop;
       return samples;
     },
+  };
+}
+
+const proberScript = join(dirname(fileURLToPath(import.meta.url)), 'health-prober.ts');
+
+/**
+ * The same sampling from a child process of its own (bench/lib/health-prober.ts), so that nothing this
+ * process does (the write probe, the cluster's pipes, the other sampler) delays a sample: the one
+ * that counts. Resolves once the child is sampling.
+ */
+export async function sampleHealthApart(url: string, intervalMs = 20): Promise<{ stop(): Promise<HealthSample[]> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', proberScript, url, String(intervalMs)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const lines = createInterface({ input: child.stdout });
+  let samples: HealthSample[] = [];
+  const ready = once(lines, 'line');
+  lines.on('line', (line) => {
+    if (line.startsWith('[')) samples = JSON.parse(line) as HealthSample[];
+  });
+  await ready;
+  return {
+    stop: async () => {
+      const exited = once(child, 'exit');
+      child.stdin.end();
+      await exited;
+      return samples;
+    },
+  };
+}
+
+/** The longest this process's event loop was late (ms) between `start()` and `stop()`. */
+export function ownLoopLag(): { stop(): number } {
+  const histogram = monitorEventLoopDelay({ resolution: 10 });
+  histogram.enable();
+  return {
+    stop: () => {
+      histogram.disable();
+      return histogram.max / 1e6;
+    },
+  };
+}
+
+/** The daemon's V8 heap (used, total), external memory and RSS in bytes, from its `/metrics` (prom-client's defaults). */
+export async function heapOf(url: string): Promise<{ used: number; total: number; external: number; rss: number }> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const gauge = (name: string): number => {
+    const match = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text);
+    return match === null ? Number.NaN : Number(match[1]);
+  };
+  return {
+    used: gauge('nodejs_heap_size_used_bytes'),
+    total: gauge('nodejs_heap_size_total_bytes'),
+    external: gauge('nodejs_external_memory_bytes'),
+    rss: gauge('process_resident_memory_bytes'),
   };
 }
 

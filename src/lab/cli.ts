@@ -38,6 +38,10 @@ export interface LabArgs {
   readonly seconds: number;
   /** `lab load --scale N`: pods up and down on the autoscaler's target; undefined: one when it runs. */
   readonly scale: number | undefined;
+  /** `--kind`: a kind cluster with manifests/overlays/lab instead of the local processes (up and down). */
+  readonly kind: boolean;
+  /** `--plan` (with `--kind`): print what would run, run nothing. */
+  readonly plan: boolean;
   readonly write: (text: string) => void;
 }
 
@@ -46,6 +50,7 @@ export const LAB_COMMANDS = ['up', 'down', 'status', 'env', 'logs', 'chaos', 'lo
 /** `pgdeck lab WHAT`: the exit code. */
 export async function runLab(args: LabArgs): Promise<number> {
   const dir = args.options.dir;
+  if (args.kind) return runKind(args);
   switch (args.what) {
     case 'up':
       await up(args);
@@ -93,6 +98,15 @@ export async function runLab(args: LabArgs): Promise<number> {
         `lab: unknown command ${args.what}; one of ${LAB_COMMANDS.filter((c) => c !== 'supervise').join(', ')}`,
       );
   }
+}
+
+/** `lab up|down --kind`; the other commands do not know a kind lab yet (exit 2). */
+async function runKind(args: LabArgs): Promise<number> {
+  const { kindDown, kindUp } = await import('./kind/kind-up.js');
+  if (args.what === 'up') await kindUp(args.options.dir, args.write, args.plan);
+  else if (args.what === 'down') await kindDown(args.write);
+  else throw new PgdeckError('invalid-argument', `lab ${args.what}: --kind is for up and down only`);
+  return 0;
 }
 
 /** The running lab's state, or a one-line error saying how to start one. */
@@ -277,6 +291,8 @@ export function labArgs(args: Record<string, unknown>, write: (text: string) => 
     lines: integer('lines', args.lines, 1, 10_000),
     seconds: integer('seconds', args.seconds, 1, 3600),
     scale: args.scale === undefined ? undefined : integer('scale', args.scale, 0, 8),
+    kind: args.kind === true,
+    plan: args.plan === true,
     write,
   };
 }

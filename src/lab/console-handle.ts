@@ -27,12 +27,18 @@ const what: Readonly<Record<ChaosAction, string>> = {
   'restart-apiserver': 'kill the kube-apiserver and start it again',
 };
 
-const actions: readonly ActionInfo[] = CHAOS_ACTIONS.map((a) => ({
-  name: `chaos-${a}`,
-  description: what[a],
-  dangerous: true,
-  args: a === 'thaw' || a === 'heal' || a.startsWith('restart') ? '{}' : '{"node"?: "pgN"}',
-}));
+/** The drills that need the nodes in network namespaces. */
+const NETNS_ACTIONS: readonly ChaosAction[] = ['partition', 'heal'];
+
+/** The drills a lab offers: partition and heal only when its nodes run in network namespaces. */
+export function labActions(netns: boolean): ActionInfo[] {
+  return CHAOS_ACTIONS.filter((a) => netns || !NETNS_ACTIONS.includes(a)).map((a) => ({
+    name: `chaos-${a}`,
+    description: what[a],
+    dangerous: true,
+    args: a === 'thaw' || a === 'heal' || a.startsWith('restart') ? '{}' : '{"node"?: "pgN"}',
+  }));
+}
 
 const chaosOf = (name: string): ChaosAction => parseChaosAction(name.replace(/^chaos-/, ''));
 const nodeOf = (args: unknown): string =>
@@ -53,7 +59,7 @@ export function labHandle(dir: string, pollMs = 1000): AgentHandle<LabView> {
     health: initialHealth,
     state: undefined,
     summary: 'connecting to the lab supervisor',
-    actions,
+    actions: labActions(false),
     source: { mode: 'in-process', connected: false, stale: false },
   };
   const publish = (next: Partial<AgentSnapshot<LabView>>): void => {
@@ -68,6 +74,7 @@ export function labHandle(dir: string, pollMs = 1000): AgentHandle<LabView> {
       const failed = state.components.some((c) => c.phase === 'failed');
       publish({
         state,
+        actions: labActions(state.netns === true),
         summary: `${ready} of ${state.components.length} components ready`,
         health: {
           ...initialHealth,

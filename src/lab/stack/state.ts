@@ -27,6 +27,8 @@ export interface LabState {
   /** The failover daemons' action token (the file is 0600, like a kubeconfig). */
   readonly token: string;
   readonly components: readonly ComponentState[];
+  /** Whether the failover nodes run in network namespaces (`lab up --netns`): the partition drills need it. */
+  readonly netns?: boolean;
 }
 
 export const STATE_FILE = 'lab.json';

@@ -55,6 +55,7 @@ export async function runSupervisor(options: LabOptions): Promise<number> {
     pid: process.pid,
     startedAt: new Date().toISOString(),
     token: '',
+    netns: options.netns,
     components: [
       ...names.map((name) => component(name, 'pending', '')),
       ...agentNames.map((name) => ({

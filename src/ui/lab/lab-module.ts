@@ -75,6 +75,11 @@ export const labCommands: readonly ModuleCommand[] = [
     drill: 'freeze',
   })),
   chaosKey('thaw', 'u', ['thaw'], 'thaw', 'thaw the frozen node (SIGCONT)', () => ({ drill: 'thaw' })),
+  // Offered only by a lab up with --netns: its source lists these drills only then.
+  chaosKey('partition', 'i', ['partition'], 'isolate', "cut the primary's node off the network (partition)", () => ({
+    drill: 'partition',
+  })),
+  chaosKey('heal', 'm', ['heal'], 'mend', "bring the cut node's link up again (heal)", () => ({ drill: 'heal' })),
 ];
 
 /** The lab in the console: the Lab view (components, phase, endpoint) and the chaos keys (`L` is a console launcher, from main). */
