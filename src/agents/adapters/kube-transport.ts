@@ -7,6 +7,7 @@ import {
 } from '@kubernetes/client-node';
 import { Agent as HttpsAgent } from 'node:https';
 import { PgdeckError } from '../kernel/errors.js';
+import { onAbort } from '../kernel/on-abort.js';
 import { KubeApiError, kubeConnectionError, kubeStatusError, type KubeRequestInfo } from './kube-errors.js';
 import { RequestCounter } from './kube-request-counter.js';
 import { RequestSlots } from './kube-slots.js';
@@ -82,7 +83,7 @@ export class KubeTransport {
     const controller = new AbortController();
     const abort = (): void => controller.abort();
     const timer = setTimeout(abort, timeoutMs);
-    req.signal?.addEventListener('abort', abort, { once: true });
+    const withdraw = req.signal === undefined ? undefined : onAbort(req.signal, abort);
     if (req.signal?.aborted === true) abort();
     context.setSignal(controller.signal);
     let status: number;
@@ -110,7 +111,7 @@ export class KubeTransport {
     } finally {
       if (slot) this.slots.release();
       clearTimeout(timer);
-      req.signal?.removeEventListener('abort', abort);
+      withdraw?.();
     }
     const body = parseJson(text);
     if (status >= 200 && status < 300) return body as T;

@@ -2,6 +2,7 @@ import type { StreamEntry } from '../adapters/redis.js';
 import { backoffDelay, type BackoffPolicy } from '../kernel/backoff.js';
 import type { AgentContext } from '../kernel/context.js';
 import { errorKind, errorMessage } from '../kernel/errors.js';
+import { onAbort } from '../kernel/on-abort.js';
 import type { AutoscalerDeps } from './deps.js';
 import { EntryHandler } from './entry-handler.js';
 import { parseEntry } from './events.js';
@@ -159,13 +160,13 @@ export class StreamConsumer {
         clearTimeout(timer);
         this.listeners.delete(done);
         unsubscribe();
-        signal.removeEventListener('abort', done);
+        withdraw();
         resolve();
       };
       const timer = setTimeout(done, ROOM_WAIT_MS);
       this.listeners.add(done);
       const unsubscribe = this.deps.pods.subscribe(done);
-      signal.addEventListener('abort', done, { once: true });
+      const withdraw = onAbort(signal, done);
     });
   }
 }

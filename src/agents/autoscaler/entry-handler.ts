@@ -2,6 +2,7 @@ import type { StreamEntry } from '../adapters/redis.js';
 import { backoffDelay, type BackoffPolicy } from '../kernel/backoff.js';
 import type { AgentContext } from '../kernel/context.js';
 import { errorKind, errorMessage, PgdeckError } from '../kernel/errors.js';
+import { onAbort } from '../kernel/on-abort.js';
 import { AckBatcher } from './ack-batcher.js';
 import { actOnEntry, type EntryActContext } from './act.js';
 import { decideEntry } from './decide/entry.js';
@@ -190,12 +191,12 @@ export class EntryHandler {
       const done = (): void => {
         clearTimeout(timer);
         unsubscribe();
-        signal.removeEventListener('abort', done);
+        withdraw();
         resolve();
       };
       const timer = setTimeout(done, ROOM_WAIT_MS);
       const unsubscribe = this.deps.pods.subscribe(done);
-      signal.addEventListener('abort', done, { once: true });
+      const withdraw = onAbort(signal, done);
     });
   }
 }

@@ -1,3 +1,5 @@
+import { onAbort } from './on-abort.js';
+
 /** Time as a dependency: the loop, the journal and tests all read it from here. */
 export interface Clock {
   now(): number;
@@ -12,14 +14,13 @@ export const systemClock: Clock = {
         resolve();
         return;
       }
-      const onAbort = (): void => {
-        clearTimeout(timer);
-        resolve();
-      };
       const timer = setTimeout(() => {
-        signal.removeEventListener('abort', onAbort);
+        withdraw();
         resolve();
       }, ms);
-      signal.addEventListener('abort', onAbort, { once: true });
+      const withdraw = onAbort(signal, () => {
+        clearTimeout(timer);
+        resolve();
+      });
     }),
 };

@@ -1,4 +1,5 @@
 import type { Clock } from './clock.js';
+import { onAbort } from './on-abort.js';
 
 /** The abort reason of a poked sleep: without one, every abort would build a DOMException (a stack trace). */
 const poked = 'poked';
@@ -32,12 +33,11 @@ export class Waiter {
     }
     const inner = new AbortController();
     this.release = () => inner.abort(poked);
-    const onOuter = (): void => inner.abort(poked);
-    signal.addEventListener('abort', onOuter, { once: true });
+    const withdraw = onAbort(signal, () => inner.abort(poked));
     try {
       await this.clock.sleep(ms, inner.signal);
     } finally {
-      signal.removeEventListener('abort', onOuter);
+      withdraw();
       this.release = undefined;
       this.poked = false;
     }
