@@ -142,7 +142,7 @@ async function up(args: LabArgs): Promise<LabState> {
       'lab',
       'supervise',
       '--dir',
-      dir,
+      resolve(dir),
       '--nodes',
       String(o.nodes),
       '--citus-workers',
@@ -153,7 +153,8 @@ async function up(args: LabArgs): Promise<LabState> {
       ...(o.kube === 'off' ? ['--no-kube'] : []),
       ...(o.netns ? ['--netns'] : []),
     ],
-    { detached: true, stdio: ['ignore', log, log] },
+    // in its own dir: the caller's may be gone (`lab up` from inside an empty lab dir removes it first)
+    { detached: true, stdio: ['ignore', log, log], cwd: dir },
   );
   closeSync(log);
   child.unref();

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,8 +18,14 @@ const main = join(process.cwd(), 'dist', 'main.js');
 const dir = join(mkdtempSync(join(tmpdir(), 'pgdeck-labtest-')), 'lab');
 const small = ['--nodes', '2', '--citus-workers', '1', '--synchronous'];
 
-async function lab(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [main, 'lab', ...args, '--dir', dir], { env: { ...process.env, CI: 'true' } });
+async function lab(
+  args: string[],
+  cwd = process.cwd(),
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [main, 'lab', ...args, '--dir', dir], {
+    env: { ...process.env, CI: 'true' },
+    cwd,
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -92,7 +98,10 @@ async function query(url: string, sql: string): Promise<unknown[]> {
 let first: LabState;
 
 beforeAll(async () => {
-  const up = await lab(['up', ...small, '-o', 'json']);
+  // from inside the (empty) lab dir, which `up` removes and makes again: the supervisor must not inherit
+  // a working directory that is gone
+  mkdirSync(dir);
+  const up = await lab(['up', ...small, '-o', 'json'], dir);
   expect(up.stderr).toBe('');
   expect(up.code).toBe(0);
   const events = jsonLines(up.stdout);
