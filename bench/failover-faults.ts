@@ -1,9 +1,12 @@
 import { startEtcd } from '../src/lab/procs/etcd.js';
+import { startHaproxy } from '../src/lab/procs/haproxy.js';
 import { patroniDefaults, type PatroniTiming } from '../src/lab/procs/patroni.js';
-import { lostWrites, type Attempt } from '../src/lab/workload/write-probe.js';
+import { lostWrites, startWriteProbe, unavailabilityWindow, type Attempt } from '../src/lab/workload/write-probe.js';
 import { surviving } from './failover.js';
 import { FAULTS, runEpisode, unsupported, type Episode, type FaultName } from './lib/fault-episodes.js';
 import { patroniSystem, pgdeckSystem, type FaultSystem } from './lib/fault-systems.js';
+import { doubleWritable, type WritableSample } from './lib/two-writable.js';
+import { startWritableSampler } from './lib/writable-sampler.js';
 import { newResult, type BenchOptions, type BenchResult } from './report.js';
 
 /**
@@ -12,7 +15,9 @@ import { newResult, type BenchOptions, type BenchResult } from './report.js';
  * primary's daemon frozen 8 s, the primary's node frozen, etcd frozen 10 s) runs against pgdeck's
  * daemons and against Debian's Patroni 3.0.2 twice (defaults; ttl 5, loop_wait 1, retry_timeout 2),
  * all synchronous, three members, one etcd, in one run, under the libpq write probe (INSERT every
- * 20 ms, multi-host, target_session_attrs=read-write). Each fault once with --quick, three times without.
+ * 20 ms, multi-host, target_session_attrs=read-write), a second one through haproxy's write port
+ * (`GET /primary`, inter 1s fall 2 rise 1), and a sampler asking every member every 50 ms whether it
+ * would take a write. Each fault once with --quick, three times without.
  */
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const progress = (message: string): void => void process.stderr.write(`[failover-faults] ${message}\n`);
@@ -24,34 +29,76 @@ const PEERS = {
   aggressive: 'patroni-3.0.2-ttl5-loop1-retry2',
 } as const;
 
+/** haproxy's check interval, as the issue asks (fall 2 rise 1 are haproxyConfig's). */
+const HAPROXY_CHECK_MS = 1000;
+/** The probe through haproxy numbers its writes from here on, apart from the multi-host probe's. */
+const HAPROXY_FIRST_SEQ = 1_000_000_000;
+
 type Row = Partial<
-  Record<'rto_median_s' | 'gap_max_s' | 'lost_acked_writes' | 'acked_writes' | 'avoidable_failovers', number>
+  Record<
+    | 'rto_median_s'
+    | 'gap_max_s'
+    | 'haproxy_gap_max_s'
+    | 'lost_acked_writes'
+    | 'acked_writes'
+    | 'haproxy_lost_acked_writes'
+    | 'haproxy_acked_writes'
+    | 'avoidable_failovers'
+    | 'two_writable_samples'
+    | 'two_writable_longest_ms',
+    number
+  >
 >;
+
+/** What a system's run recorded, start to end. */
+interface Recorded {
+  readonly attempts: readonly Attempt[];
+  readonly proxied: readonly Attempt[];
+  readonly samples: readonly WritableSample[];
+  readonly kept: ReadonlySet<number>;
+}
 
 function median(values: readonly number[]): number {
   const s = [...values].sort((a, b) => a - b);
   return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 }
 
-/** Each attempt belongs to the episode whose window (the end of the one before, its own end] holds its start. */
-function rows(
-  episodes: ReadonlyMap<FaultName, Episode[]>,
-  attempts: readonly Attempt[],
-  kept: ReadonlySet<number>,
-): Map<FaultName, Row> {
+/**
+ * Each attempt and each sampler round belongs to the episode whose window (the end of the one before,
+ * its own end] holds its start.
+ */
+function rows(episodes: ReadonlyMap<FaultName, Episode[]>, recorded: Recorded): Map<FaultName, Row> {
+  const { attempts, proxied, samples, kept } = recorded;
   const all = [...episodes.entries()]
     .flatMap(([fault, list]) => list.map((e) => ({ fault, e })))
     .sort((a, b) => a.e.to - b.e.to);
   const out = new Map<FaultName, Row>();
   let start = 0;
   for (const { fault, e } of all) {
-    const mine = attempts.filter((a) => a.start > start && a.start <= e.to);
+    const inWindow = (a: Attempt): boolean => a.start > start && a.start <= e.to;
+    const [mine, mineProxied] = [attempts.filter(inWindow), proxied.filter(inWindow)];
+    const two = doubleWritable(samples, start, e.to);
     start = e.to;
-    const row = out.get(fault) ?? { lost_acked_writes: 0, acked_writes: 0, avoidable_failovers: 0, gap_max_s: 0 };
+    const row = out.get(fault) ?? {
+      lost_acked_writes: 0,
+      acked_writes: 0,
+      haproxy_lost_acked_writes: 0,
+      haproxy_acked_writes: 0,
+      avoidable_failovers: 0,
+      gap_max_s: 0,
+      haproxy_gap_max_s: 0,
+      two_writable_samples: 0,
+      two_writable_longest_ms: 0,
+    };
     row.lost_acked_writes! += lostWrites(mine, kept).length;
     row.acked_writes! += mine.filter((a) => a.ok).length;
+    row.haproxy_lost_acked_writes! += lostWrites(mineProxied, kept).length;
+    row.haproxy_acked_writes! += mineProxied.filter((a) => a.ok).length;
     row.avoidable_failovers! += e.avoidable;
     row.gap_max_s = Math.max(row.gap_max_s!, e.gapMs / 1000);
+    row.haproxy_gap_max_s = Math.max(row.haproxy_gap_max_s!, unavailabilityWindow(proxied, e.from, e.to) / 1000);
+    row.two_writable_samples! += two.samples;
+    row.two_writable_longest_ms = Math.max(row.two_writable_longest_ms!, two.longestMs);
     out.set(fault, row);
   }
   for (const [fault, list] of episodes) {
@@ -78,7 +125,16 @@ async function measure(
   reps: number,
   notes: string[],
 ): Promise<Map<FaultName, Row>> {
+  const sampler = startWritableSampler(system.members.map((m) => ({ name: m, port: system.pgPort(m) })));
   const probe = system.probe();
+  const proxy = await startHaproxy(
+    system.members.map((m) => ({ name: m, port: system.pgPort(m), checkPort: system.apiPort(m) })),
+    { checkIntervalMs: HAPROXY_CHECK_MS },
+  ).catch(async (error: unknown) => {
+    await Promise.all([probe.stop(), sampler.stop()]);
+    throw error;
+  });
+  const proxied = startWriteProbe('127.0.0.1', String(proxy.writePort), 20, { firstSeq: HAPROXY_FIRST_SEQ });
   const episodes = new Map<FaultName, Episode[]>();
   try {
     let primary = await system.healthy();
@@ -98,25 +154,34 @@ async function measure(
         if (episode === null) continue;
         episodes.set(fault, [...(episodes.get(fault) ?? []), episode]);
         progress(
-          `${system.name} ${fault} ${i + 1}/${reps}: rto ${episode.rtoMs?.toFixed(0) ?? '-'} ms, gap ${episode.gapMs.toFixed(0)} ms, avoidable ${episode.avoidable}`,
+          `${system.name} ${fault} ${i + 1}/${reps}: rto ${episode.rtoMs?.toFixed(0) ?? '-'} ms, gap ${episode.gapMs.toFixed(0)} ms, through haproxy ${unavailabilityWindow(proxied.attempts, episode.from, episode.to).toFixed(0)} ms, two writable ${doubleWritable(sampler.samples, episode.from, episode.to).samples}, avoidable ${episode.avoidable}`,
         );
       }
     }
     await sleep(1000);
   } finally {
-    await probe.stop();
+    await Promise.all([probe.stop(), proxied.stop(), sampler.stop()]);
+    await proxy.stop();
   }
   const kept = await surviving(system.members.map((m) => system.pgPort(m)));
-  return rows(episodes, probe.attempts, kept);
+  const whole = doubleWritable(sampler.samples, 0, Number.POSITIVE_INFINITY);
+  notes.push(
+    `${system.name}: ${sampler.samples.length} sampler rounds over the whole run, ${whole.samples} with two writable servers (longest ${whole.longestMs} ms)`,
+  );
+  return rows(episodes, { attempts: probe.attempts, proxied: proxied.attempts, samples: sampler.samples, kept });
 }
 
 function cell(row: Row | undefined): string {
   if (row === undefined) return 'not run';
   const rto = row.rto_median_s === undefined ? '–' : row.rto_median_s.toFixed(3);
-  return `${rto} / ${row.gap_max_s!.toFixed(3)} / ${row.lost_acked_writes}/${row.acked_writes} / ${row.avoidable_failovers}`;
+  const two = `${row.two_writable_samples} (${row.two_writable_longest_ms} ms)`;
+  return `${rto} / ${row.gap_max_s!.toFixed(3)} / ${row.haproxy_gap_max_s!.toFixed(3)} / ${row.lost_acked_writes}/${row.acked_writes} / ${row.avoidable_failovers} / ${two}`;
 }
 
-/** Faults down, systems across; each cell `RTO median s / longest write gap s / lost/acked / avoidable failovers`. */
+const CELL =
+  'RTO median s / longest write gap s / through haproxy s / lost/acked / avoidable failovers / two-writable rounds (longest)';
+
+/** Faults down, systems across; each cell as CELL says. */
 function matrix(results: Record<string, Map<FaultName, Row>>, faults: readonly FaultName[]): string {
   const names = Object.keys(results);
   return [
@@ -169,13 +234,13 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
     for (const [fault, row] of faults)
       for (const [metric, value] of Object.entries(row)) target[`${fault.replaceAll('-', '_')}_${metric}`] = value;
   }
-  process.stdout.write(
-    `\n### fault matrix (RTO median s / longest write gap s / lost/acked / avoidable failovers)\n\n${matrix(results, faults)}\n`,
-  );
+  process.stdout.write(`\n### fault matrix (${CELL})\n\n${matrix(results, faults)}\n`);
   result.notes.push(
-    `each fault ${reps}× per system, synchronous mode everywhere; RTO: fault to the first write acknowledged by another server (crash during switchover: by any server; switchover: the write gap; cut-off: to the new primary's first committed write, from pgdeck's flight recorder)`,
+    `each fault ${reps}× per system, synchronous mode everywhere; RTO: fault to the first write acknowledged by another server (crash during switchover: by any server; switchover: the write gap; cut-off: by a second probe, started before the freeze, that connects only to the other members)`,
     'avoidable failovers: the primary changed after a frozen daemon (8 s) or an etcd outage (etcd SIGSTOPped 10 s)',
-    'not in this matrix yet: the partition in network namespaces (test/agents/failover/partition.test.ts), the write outage through haproxy, two writable servers sampled every 50 ms',
+    `through haproxy: the longest gap between acknowledged writes of a probe through haproxy 2.6's write port (option httpchk GET /primary on each daemon's API, inter ${HAPROXY_CHECK_MS} ms fall 2 rise 1, on-marked-down shutdown-sessions), from the fault until the cluster was healthy again; lost writes through it are haproxy_lost_acked_writes`,
+    "two-writable rounds: every 50 ms each member is asked over its own session whether it is out of recovery with default_transaction_read_only off (pgdeck's remote fence sets it; its own fence stops postgres; Patroni restarts a demoted primary as a standby); a member that does not answer the round (frozen, down) counts as not writable; longest: from the first such round to the next round without",
+    'not in this matrix yet: the partition in network namespaces (test/agents/failover/partition.test.ts)',
   );
   return result;
 }

@@ -108,7 +108,7 @@ async function awaitRecovery(probe: WriteProbe, killAt: number, port: number, ti
  * a query on the frozen server stays blocked until it resumes (the kernel keeps the socket alive), so
  * the probe cannot measure this case; the daemon's first write is a real committed transaction.
  */
-export async function firstWriteAfter(
+async function firstWriteAfter(
   cluster: FailoverCluster,
   victim: string,
   stopAt: number,

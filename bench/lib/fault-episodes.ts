@@ -31,18 +31,17 @@ export const FAULTS: readonly FaultName[] = [
 /** How long the frozen daemon stays stopped (the 8 s) and how long etcd is frozen. */
 const FREEZE_MS = 8000;
 const ETCD_OUTAGE_MS = 10_000;
+/** The cut-off's own probe numbers its writes from the episode's start in ms times this, apart from every other probe's. */
+const CUT_OFF_SEQ_PER_MS = 1000;
 
 /** Why a system cannot run a fault, or null when it can. */
 export function unsupported(system: FaultSystem, fault: FaultName): string | null {
   switch (fault) {
     case 'double-fault':
       return system.leader === undefined ? 'no leader apart from the primary' : null;
-    case 'cut-off':
-      return system.firstWriteAfter === undefined || system.signalNode === undefined
-        ? 'a probe blocked on the frozen server cannot see the new primary, and it has no flight recorder'
-        : null;
     case 'kill':
     case 'switchover':
+    case 'cut-off':
     case 'crash-during-switchover':
     case 'frozen-daemon':
     case 'etcd-outage':
@@ -128,14 +127,24 @@ export async function runEpisode(
       await sleep(FREEZE_MS);
       system.signalDaemon(primary, 'SIGCONT');
       break;
-    case 'cut-off':
-      system.signalNode?.(primary, 'SIGSTOP');
+    case 'cut-off': {
+      // The run's probe blocks in a query on the frozen server (the kernel keeps its socket alive), so
+      // a second one, started before the freeze, connects only to the others: its first write acknowledged
+      // is the cut-off's RTO. Its sequence numbers (ms since the epoch × 1000) are the episode's own.
+      const others = system.probe(
+        system.members.filter((m) => m !== primary),
+        Date.now() * CUT_OFF_SEQ_PER_MS,
+      );
+      system.signalNode(primary, 'SIGSTOP');
+      from = Date.now();
       try {
-        rtoMs = (await system.firstWriteAfter?.(primary, from)) ?? null;
+        rtoMs = await firstAck(others, from, port, 120_000);
       } finally {
-        system.signalNode?.(primary, 'SIGCONT');
+        system.signalNode(primary, 'SIGCONT');
+        await others.stop();
       }
       break;
+    }
     case 'etcd-outage':
       system.etcd.kill('SIGSTOP');
       await sleep(ETCD_OUTAGE_MS);

@@ -2,9 +2,14 @@ import type { EtcdServer } from '../../src/lab/procs/etcd.js';
 import { startFailoverCluster } from '../../src/lab/procs/failover-cluster.js';
 import { startPatroniCluster, type PatroniTiming } from '../../src/lab/procs/patroni.js';
 import { startWriteProbe, type WriteProbe } from '../../src/lab/workload/write-probe.js';
-import { firstWriteAfter, streamingReplicas } from '../failover.js';
+import { streamingReplicas } from '../failover.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** The libpq write probe over loopback servers (INSERT every 20 ms, target_session_attrs=read-write). */
+function multiHostProbe(ports: readonly number[], firstSeq: number): WriteProbe {
+  return startWriteProbe(ports.map(() => '127.0.0.1').join(','), ports.join(','), 20, { firstSeq });
+}
 
 /** What a fault needs from a cluster under test: pgdeck's daemons or Patroni, the same verbs. */
 export interface FaultSystem {
@@ -13,6 +18,8 @@ export interface FaultSystem {
   /** The cluster's etcd, shared by every system of the run (they run one after another). */
   readonly etcd: EtcdServer;
   pgPort(member: string): number;
+  /** Where the member's daemon answers `/primary` (200 on the writable primary) for haproxy's checks. */
+  apiPort(member: string): number;
   /** The writable primary once every other member streams from it. */
   healthy(): Promise<string>;
   /** The node's daemon and postgres, kill -9. */
@@ -24,11 +31,10 @@ export interface FaultSystem {
   switchover(primary: string): Promise<void>;
   /** The daemon that leads the failover decisions, when it is not the primary's own (pgdeck only). */
   leader?(primary: string): Promise<string | null>;
-  /** Signals the node's daemon and postgres together (SIGSTOP, SIGCONT: a node cut off without a reset; pgdeck only). */
-  signalNode?(member: string, sig: NodeJS.Signals): void;
-  /** Stop to the new primary's first committed write, from the system's own record (pgdeck only). */
-  firstWriteAfter?(victim: string, stopAt: number): Promise<number>;
-  probe(): WriteProbe;
+  /** Signals the node's daemon and postgres together (SIGSTOP, SIGCONT: a node cut off without a reset). */
+  signalNode(member: string, sig: NodeJS.Signals): void;
+  /** The write probe over `members` (default all), its sequence numbers from `firstSeq` + 1 on. */
+  probe(members?: readonly string[], firstSeq?: number): WriteProbe;
   stop(): Promise<void>;
 }
 
@@ -54,6 +60,7 @@ export async function pgdeckSystem(etcd: EtcdServer): Promise<FaultSystem> {
     members: cluster.members.map((m) => m.name),
     etcd,
     pgPort: (m) => cluster.member(m).pgPort,
+    apiPort: (m) => cluster.member(m).apiPort,
     healthy: () => cluster.waitHealthy(),
     killNode: (m) => cluster.member(m).killNode(),
     killPostgres: (m) => cluster.member(m).killPostgres(),
@@ -74,9 +81,11 @@ export async function pgdeckSystem(etcd: EtcdServer): Promise<FaultSystem> {
       return seen.state?.leader?.name ?? null;
     },
     signalNode: (m, sig) => cluster.member(m).killNode(sig),
-    firstWriteAfter: (victim, stopAt) => firstWriteAfter(cluster, victim, stopAt, 60_000),
-    probe: () =>
-      startWriteProbe(cluster.members.map(() => '127.0.0.1').join(','), cluster.members.map((m) => m.pgPort).join(',')),
+    probe: (members = cluster.members.map((m) => m.name), firstSeq = 0) =>
+      multiHostProbe(
+        members.map((m) => cluster.member(m).pgPort),
+        firstSeq,
+      ),
     stop: () => cluster.stop(),
   };
 }
@@ -89,6 +98,7 @@ export async function patroniSystem(etcd: EtcdServer, name: string, timing: Patr
     members: cluster.members.map((m) => m.name),
     etcd,
     pgPort: (m) => member(m).pgPort,
+    apiPort: (m) => member(m).apiPort,
     healthy: async () => {
       const deadline = Date.now() + 180_000;
       for (;;) {
@@ -102,9 +112,14 @@ export async function patroniSystem(etcd: EtcdServer, name: string, timing: Patr
     killNode: (m) => member(m).crash(),
     killPostgres: (m) => member(m).killPostgres(),
     signalDaemon: (m, sig) => member(m).signalDaemon(sig),
+    signalNode: (m, sig) => member(m).signalNode(sig),
     restart: (m) => member(m).start(),
     switchover: () => cluster.switchover(),
-    probe: () => startWriteProbe(cluster.hosts, cluster.ports),
+    probe: (members = cluster.members.map((m) => m.name), firstSeq = 0) =>
+      multiHostProbe(
+        members.map((m) => member(m).pgPort),
+        firstSeq,
+      ),
     stop: () => cluster.destroy(),
   };
 }

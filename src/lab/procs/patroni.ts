@@ -27,6 +27,8 @@ export interface PatroniMember {
   killPostgres(): void;
   /** Signals the Patroni daemon only (SIGSTOP, SIGCONT). */
   signalDaemon(sig: NodeJS.Signals): void;
+  /** Signals Patroni and the member's PostgreSQL together (SIGSTOP, SIGCONT: the node frozen). */
+  signalNode(sig: NodeJS.Signals): void;
   /** Starts Patroni again for this member (it rejoins, with pg_rewind when needed). */
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -114,6 +116,10 @@ export async function startPatroniCluster(options: {
     },
     killPostgres: () => killPostmaster(c.dataDir),
     signalDaemon: (sig) => daemons.get(c.name)?.signal(sig),
+    signalNode: (sig) => {
+      daemons.get(c.name)?.signal(sig);
+      killPostmaster(c.dataDir, sig);
+    },
     start: async () => {
       launch(c);
       await waitUntil(`Patroni ${c.name}`, () => apiRunning(c.apiPort), 60_000);
@@ -237,13 +243,13 @@ async function apiRunning(apiPort: number): Promise<boolean> {
   return (await role(apiPort)) !== null;
 }
 
-/** Kills the postmaster recorded in `postmaster.pid` with all its backends (none running: no-op). */
-function killPostmaster(dataDir: string): void {
+/** Signals the postmaster recorded in `postmaster.pid` with all its backends (none running: no-op). */
+function killPostmaster(dataDir: string, sig: NodeJS.Signals = 'SIGKILL'): void {
   let pid: number;
   try {
     pid = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
   } catch {
     return;
   }
-  if (Number.isInteger(pid) && pid > 0) killTree(pid, 'SIGKILL');
+  if (Number.isInteger(pid) && pid > 0) killTree(pid, sig);
 }
