@@ -3,7 +3,8 @@ import type { KubeClient } from '../agents/adapters/kube.js';
 import { createPromMetrics } from '../agents/adapters/prom-metrics.js';
 import type { AnyAgentDefinition } from '../agents/kernel/agent.js';
 import { startAgent } from '../agents/kernel/runtime.js';
-import { serveAgent } from '../agents/wire/serve.js';
+import { serveAgent, type AgentServer } from '../agents/wire/serve.js';
+import { PgdeckError } from '../agents/kernel/errors.js';
 import type { LoadedConfig } from '../config.js';
 
 export interface HeadlessIo {
@@ -21,25 +22,33 @@ export async function runHeadless(
   const sink = jsonLineSink(level);
   const metrics = createPromMetrics();
   const kube = await leaseClient(definition, config);
+  const [host, portText] = splitHostPort(config.global.listen);
+  let server: AgentServer | undefined;
+  // The API listens before the first pass: a peer that probes it the moment this agent leads finds it up (not ready yet).
   const agent = await startAgent(definition, config.agents[definition.name], {
     metrics,
     logSink: sink,
     ...(kube === undefined
       ? {}
       : { leaderElector: kube.leaderElectorFactory({ namespace: config.global.kube.namespace }) }),
-  });
-  const [host, portText] = splitHostPort(config.global.listen);
-  const server = await serveAgent(
-    {
-      name: agent.name,
-      reader: agent.reader,
-      control: agent.control,
-      metricsText: metrics.metricsText,
-      routes: definition.routes?.(agent.deps, () => agent.store.getSnapshot()) ?? [],
-      logSources: definition.logSources?.(agent.deps) ?? {},
+    beforeRun: async ({ store, control, deps }) => {
+      server = await serveAgent(
+        {
+          name: definition.name,
+          reader: store,
+          control,
+          metricsText: metrics.metricsText,
+          routes: definition.routes?.(deps, () => store.getSnapshot()) ?? [],
+          logSources: definition.logSources?.(deps) ?? {},
+        },
+        { host, port: Number(portText), ...(config.token === undefined ? {} : { token: config.token }) },
+      );
     },
-    { host, port: Number(portText), ...(config.token === undefined ? {} : { token: config.token }) },
-  );
+  }).catch(async (error: unknown) => {
+    await kube?.close();
+    throw error;
+  });
+  if (server === undefined) throw new PgdeckError('internal', 'the agent started without serving its API');
   sink('info', `serving ${definition.name} on ${server.url}`, { agent: definition.name, url: server.url });
   if (config.token === undefined)
     sink('warn', 'no API token: /state, /events and actions answer 401; set PGDECK_TOKEN or --token-file', {

@@ -37,4 +37,41 @@ describe('pgdeck --agent NAME (headless mode)', () => {
     expect(await running).toBe(0);
     await expect(fetch(`${base}/health`)).rejects.toThrow();
   });
+
+  it('listens before the first pass: the first observe finds its own API up, /health 200 and /ready 503', async () => {
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const firstPass: { health?: number; ready?: number; error?: string } = {};
+    let observed = false;
+    const probing: typeof counterAgent = {
+      ...counterAgent,
+      observe: async (deps, ctx) => {
+        if (!observed) {
+          observed = true;
+          try {
+            firstPass.health = (await fetch(`${base}/health`)).status;
+            firstPass.ready = (await fetch(`${base}/ready`)).status;
+          } catch (error) {
+            firstPass.error = String(error);
+          }
+        }
+        return counterAgent.observe(deps, ctx);
+      },
+    };
+    const definitions: Record<string, AnyAgentDefinition> = { counter: probing };
+    const config = loadConfig({
+      flags: { listen: `127.0.0.1:${port}`, 'log-level': 'silent' },
+      env: { PGDECK_TOKEN: TOKEN },
+      definitions,
+      agent: 'counter',
+    });
+    const signals = new EventEmitter();
+    const running = runHeadless(probing, config, { signals });
+    for (let i = 0; i < 100 && !observed; i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 100 && (await fetch(`${base}/ready`).catch(() => undefined))?.status !== 200; i++)
+      await new Promise((r) => setTimeout(r, 50));
+    signals.emit('SIGTERM');
+    expect(await running).toBe(0);
+    expect(firstPass).toEqual({ health: 200, ready: 503 });
+  });
 });

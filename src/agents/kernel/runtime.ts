@@ -10,7 +10,7 @@ import { journalLogger, type LineSink } from './logger.js';
 import { AgentLoop, defaultLoopOptions, type LoopOptions } from './loop.js';
 import { AgentMemory } from './memory.js';
 import { noMetrics, type AgentMetrics } from './metrics.js';
-import type { Actor, AgentHandle } from './snapshot.js';
+import type { Actor, AgentControl, AgentHandle } from './snapshot.js';
 import { AgentStore } from './store.js';
 import { TaskGroup } from './task-group.js';
 
@@ -24,6 +24,18 @@ export interface StartOptions {
   readonly journalCapacity?: number;
   /** Builds the elector of an agent that declares `leaderElection` (the composition root picks the backend). */
   readonly leaderElector?: LeaderElectorFactory;
+  /**
+   * Runs once the adapters are connected and before the first pass or campaign (e.g. to bring the API
+   * up first, so that a peer finds it listening the moment this agent leads); a throw stops the start.
+   */
+  readonly beforeRun?: (agent: StartingAgent<unknown, unknown>) => Promise<void>;
+}
+
+/** What an agent exposes before its loop runs: its store (health not ready yet), actions and adapters. */
+export interface StartingAgent<D, P> {
+  readonly store: AgentStore<P>;
+  readonly control: AgentControl;
+  readonly deps: D;
 }
 
 export interface RunningAgent<C, D, P, M = unknown> extends AgentHandle<P> {
@@ -157,10 +169,6 @@ export async function startAgent<C, D, O, A extends { readonly kind: string }, P
     },
     enqueue,
   };
-  definition.wakeOn?.(deps, watch);
-  const elected = leaderGate?.run(election.signal);
-  const stopped = Promise.all([loop.run(work.signal), keyed?.run(work.signal)]).then(() => undefined);
-
   const actionContext = (actor: Actor): ActionContext<C, D, P> => ({
     ...ctx,
     config,
@@ -176,6 +184,15 @@ export async function startAgent<C, D, O, A extends { readonly kind: string }, P
     context: actionContext,
     wake,
   });
+  await options.beforeRun?.({ store, control, deps }).catch(async (error: unknown) => {
+    work.abort();
+    unforward?.();
+    await definition.close(deps);
+    throw error;
+  });
+  definition.wakeOn?.(deps, watch);
+  const elected = leaderGate?.run(election.signal);
+  const stopped = Promise.all([loop.run(work.signal), keyed?.run(work.signal)]).then(() => undefined);
 
   let closing: Promise<void> | undefined;
   return {

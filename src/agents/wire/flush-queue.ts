@@ -20,6 +20,11 @@ export class FlushQueue {
     this.pending.delete(flush);
   }
 
+  /** Streams waiting for their turn. */
+  get size(): number {
+    return this.pending.size;
+  }
+
   private schedule(): void {
     if (this.scheduled || this.pending.size === 0) return;
     this.scheduled = true;

@@ -61,7 +61,19 @@ export interface AgentServer {
   readonly port: number;
   /** Identifies this run: a restarted process gets another, and attached readers start over. */
   readonly instance: string;
+  /** What the server holds for its event streams: all zero once the last one has closed. */
+  streamLoad(): StreamLoad;
   close(): Promise<void>;
+}
+
+export interface StreamLoad {
+  readonly open: number;
+  /** Streams waiting for refreshes of timing-only snapshots. */
+  readonly refreshListeners: number;
+  /** Streams waiting for their turn to write. */
+  readonly queued: number;
+  /** Journal event frames kept for sharing. */
+  readonly cachedFrames: number;
 }
 
 const actionRoute = /^\/actions\/([^/]+)(\/preview)?$/;
@@ -145,7 +157,10 @@ export async function serveAgent(agent: ServedAgent, opts: ServeOptions = {}): P
           drainTimeoutMs,
         });
         streams.add(stream);
-        res.once('close', () => streams.delete(stream));
+        res.once('close', () => {
+          streams.delete(stream);
+          if (streams.size === 0) shared.frames.clear();
+        });
         return;
       }
       case paths.logs: {
@@ -210,7 +225,13 @@ export async function serveAgent(agent: ServedAgent, opts: ServeOptions = {}): P
   };
   if (opts.signal?.aborted === true) await close();
   else opts.signal?.addEventListener('abort', () => void close(), { once: true });
-  return { url: `http://${host}:${port}`, port, instance, close };
+  const streamLoad = (): StreamLoad => ({
+    open: streams.size,
+    refreshListeners: shared.feed.listening,
+    queued: shared.queue.size,
+    cachedFrames: shared.frames.size,
+  });
+  return { url: `http://${host}:${port}`, port, instance, streamLoad, close };
 }
 
 function tooManyStreams(max: number): WireError {

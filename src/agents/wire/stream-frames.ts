@@ -11,21 +11,35 @@ export function sseFrame(event: string, json: string, id?: number): string {
 }
 
 /**
- * The text of every journal event, made once however many streams send it. Events are immutable
- * and live in the ring, so the cache is keyed by the event object and forgets what the ring drops.
+ * The text of the newest journal events, made once however many streams send them: live events and
+ * a new stream's tail are shared. At most `capacity` frames are kept (a resuming stream owed the whole
+ * ring makes the older ones again), and `clear()` frees them all once no stream is open.
  */
 export class JournalFrames {
-  private readonly cache = new WeakMap<JournalEvent, string>();
+  private readonly cache = new Map<JournalEvent, string>();
 
-  constructor(private readonly serialize: Serialize) {}
+  constructor(
+    private readonly serialize: Serialize,
+    private readonly capacity = 512,
+  ) {}
 
   frame(event: JournalEvent): string {
     let text = this.cache.get(event);
     if (text === undefined) {
       text = sseFrame(sseEvent.journal, this.serialize(event), event.seq);
       this.cache.set(event, text);
+      if (this.cache.size > this.capacity) this.cache.delete(this.cache.keys().next().value as JournalEvent);
     }
     return text;
+  }
+
+  /** Frames held now. */
+  get size(): number {
+    return this.cache.size;
+  }
+
+  clear(): void {
+    this.cache.clear();
   }
 }
 
@@ -94,6 +108,11 @@ export class SnapshotFeed {
   onRefresh(listener: () => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** Streams waiting for refreshes. */
+  get listening(): number {
+    return this.listeners.size;
   }
 
   close(): void {

@@ -140,6 +140,25 @@ describe('GET /events under load', () => {
     const hellos = calls.filter((v) => typeof (v as { resumeFrom?: unknown }).resumeFrom === 'number');
     expect(hellos).toHaveLength(12);
   });
+  it('keeps a bounded frame cache, and holds nothing for streams once they have all gone', async () => {
+    served = await serveCounter({}, { token: TOKEN }, { journalCapacity: 3000 });
+    const s = served;
+    record(s.agent.store, 2000);
+    const last = s.agent.store.journal.lastSeq;
+    const streams = await Promise.all([
+      ...Array.from({ length: 10 }, () => open(s.server.url, { headers: { 'last-event-id': '1' } })),
+      ...Array.from({ length: 10 }, () => open(s.server.url)),
+    ]);
+    for (const c of streams) await c.until(() => c.journalSeqs().at(-1) === last, 'every event', 10_000);
+    const load = s.server.streamLoad();
+    expect(load.open).toBe(20);
+    expect(load.refreshListeners).toBe(20);
+    expect(load.cachedFrames).toBeGreaterThan(0);
+    expect(load.cachedFrames).toBeLessThanOrEqual(512);
+    for (const c of clients.splice(0)) c.close();
+    await waitFor(() => s.server.streamLoad().open === 0, 'the streams closed', 5000);
+    expect(s.server.streamLoad()).toEqual({ open: 0, refreshListeners: 0, queued: 0, cachedFrames: 0 });
+  });
 });
 
 describe('readers that stop reading', () => {
