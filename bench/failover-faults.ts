@@ -119,6 +119,8 @@ function listFlag(args: readonly string[], name: string): string[] | null {
         .filter(Boolean);
 }
 
+const firstLine = (error: unknown): string => (error as Error).message.split('\n')[0]!;
+
 async function measure(
   system: FaultSystem,
   faults: readonly FaultName[],
@@ -137,20 +139,26 @@ async function measure(
   const proxied = startWriteProbe('127.0.0.1', String(proxy.writePort), 20, { firstSeq: HAPROXY_FIRST_SEQ });
   const episodes = new Map<FaultName, Episode[]>();
   try {
-    let primary = await system.healthy();
+    let primary: string | null = await system.healthy();
     for (const fault of faults) {
       const why = unsupported(system, fault);
       if (why !== null) {
         notes.push(`${system.name}: ${fault} not run: ${why}`);
         continue;
       }
-      for (let i = 0; i < reps; i++) {
+      for (let i = 0; i < reps && primary !== null; i++) {
         await sleep(1500 + Math.random() * 1000);
         const episode = await runEpisode(system, probe, fault, primary).catch((error: unknown) => {
-          notes.push(`${system.name}: ${fault} ${i + 1}/${reps} failed: ${(error as Error).message.split('\n')[0]}`);
+          notes.push(`${system.name}: ${fault} ${i + 1}/${reps} failed: ${firstLine(error)}`);
           return null;
         });
-        primary = await system.healthy();
+        // a system that does not come back keeps what was measured up to here: the rest is not run
+        primary = await system.healthy().catch((error: unknown) => {
+          notes.push(
+            `${system.name}: stopped after ${fault} ${i + 1}/${reps}, never healthy again: ${firstLine(error)}`,
+          );
+          return null;
+        });
         if (episode === null) continue;
         episodes.set(fault, [...(episodes.get(fault) ?? []), episode]);
         progress(
