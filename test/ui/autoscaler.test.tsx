@@ -51,13 +51,17 @@ const state: AutoscalerState = {
 };
 
 /** The autoscaler's published face, and a control that previews and records what the console sends. */
-function scaler(): { store: AgentStore; control: AgentControl; calls: { name: string; args: unknown }[] } {
+function scaler(over: Partial<AutoscalerState> = {}): {
+  store: AgentStore;
+  control: AgentControl;
+  calls: { name: string; args: unknown }[];
+} {
   const store = new AgentStore('autoscaler', {
     now: () => NOW,
     identity: { kind: 'autoscaler', entity: 'otto:scale:events/autoscaler', instance: 'scaler-0', label: 'scaler-0' },
   });
   store.update({
-    state,
+    state: { ...state, ...over },
     summary: 'lag 3, 2 pending',
     actions: ['scale', 'send-test-event', 'retry-dead-letter', 'drop-dead-letter'].map((name) => ({
       name,
@@ -106,6 +110,24 @@ describe('the autoscaler console module', () => {
     );
     expect(lines.find((l) => l.startsWith('in flight '))).toBe('in flight 5/200 · dead letters 1 · replicas scaler-0');
     expect(lines.length).toBeLessThan(24);
+  });
+
+  it('shows what only Redis knows as unknown while Redis is unreachable, not as zero', async () => {
+    const s = scaler({
+      redis: { reachable: false, error: 'connect ECONNREFUSED 127.0.0.1:6390' },
+      length: 0,
+      lag: null,
+      pending: 0,
+      deadLetters: 0,
+    });
+    const c = await showConsole([{ reader: s.store, control: s.control }], { size: { columns: 160, rows: 40 } });
+    await c.press(':as\r');
+    await waitFor(() => c.frame().includes('WORKERS BY TASK'), 'the autoscaler view', 3000);
+    const frame = c.frame();
+    expect(frame).toContain(
+      'length ?, lag ?, pending ? · stream otto:scale:events group autoscaler · redis unreachable: connect ECONNREFUSED 127.0.0.1:6390',
+    );
+    expect(frame).toContain('in flight 5/200 · dead letters ? · replicas scaler-0');
   });
 
   it('+ on a target previews and invokes scale by one; t sends a test event after its preview', async () => {

@@ -53,15 +53,17 @@ export function banner(e: ScalerEntity): BannerLine[] {
   if (s === undefined) return [{ key: `${e.group.key}:b`, text: `${e.model.entity}: no state yet`, tone: 'stale' }];
   const redis = s.redis.reachable ? '' : ` · redis unreachable: ${s.redis.error ?? '?'}`;
   const tone = !e.model.live ? 'stale' : !s.redis.reachable ? 'bad' : s.deadLetters > 0 ? 'warn' : 'ok';
+  // what only Redis can tell is unknown while it is unreachable, not zero
+  const fromRedis = (n: number | null): string => (s.redis.reachable && n !== null ? String(n) : '?');
   return [
     {
       key: `${e.group.key}:b`,
-      text: `length ${s.length}, lag ${s.lag ?? '?'}, pending ${s.pending} · stream ${s.stream} group ${s.group}${redis}`,
+      text: `length ${fromRedis(s.length)}, lag ${fromRedis(s.lag)}, pending ${fromRedis(s.pending)} · stream ${s.stream} group ${s.group}${redis}`,
       tone,
     },
     {
       key: `${e.group.key}:b2`,
-      text: `in flight ${s.inFlight}/${s.maxPodsInFlight} · dead letters ${s.deadLetters} · replicas ${e.model.replicas.join(', ')}`,
+      text: `in flight ${s.inFlight}/${s.maxPodsInFlight} · dead letters ${fromRedis(s.deadLetters)} · replicas ${e.model.replicas.join(', ')}`,
       tone,
     },
   ];
