@@ -58,7 +58,8 @@ export function createBridge(count: number): NetnsBridge {
   const namespaces = Array.from({ length: count }, (_, i) => `pgdeck-${tag}-${i}`);
   const dir = createServiceDir('netns');
   chmodSync(dir.path, 0o755);
-  writeFileSync(join(dir.path, NETWORK_FILE), JSON.stringify({ namespaces, links: [bridge] }));
+  const outsides = namespaces.map((_, i) => `vh${tag}${i}`);
+  writeFileSync(join(dir.path, NETWORK_FILE), JSON.stringify({ namespaces, links: [bridge, ...outsides] }));
   const remove = (): void => {
     releaseNetwork(dir.path);
     dir.remove();
@@ -80,7 +81,7 @@ export function createBridge(count: number): NetnsBridge {
     ip('addr', 'add', `${subnet}.1/24`, 'dev', bridge);
     ip('link', 'set', bridge, 'up');
     const nodes = namespaces.map((namespace, i): NetnsNode => {
-      const [outside, inside] = [`vh${tag}${i}`, `vn${tag}${i}`];
+      const [outside, inside] = [outsides[i]!, `vn${tag}${i}`];
       const address = `${subnet}.${i + 2}`;
       ip('netns', 'add', namespace);
       ip('link', 'add', outside, 'type', 'veth', 'peer', 'name', inside);

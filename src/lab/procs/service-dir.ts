@@ -152,6 +152,8 @@ export function releaseNetwork(path: string): void {
     return;
   }
   const names = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
-  for (const ns of names(network.namespaces)) spawnSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
+  // links first (the bridge and the host-side veths): deleting a veth takes its peer at once, while a
+  // namespace's links go in the kernel's cleanup after `netns del` returns, a moment later
   for (const link of names(network.links)) spawnSync('ip', ['link', 'del', link], { stdio: 'ignore' });
+  for (const ns of names(network.namespaces)) spawnSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
 }
