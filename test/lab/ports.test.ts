@@ -1,8 +1,11 @@
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer, type Server } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PgdeckError } from '../../src/agents/kernel/errors.js';
-import { freePort, portTaken, retryOnPortTaken } from '../../src/lab/procs/ports.js';
+import { ephemeralLow, freePort, portTaken, retryOnPortTaken } from '../../src/lab/procs/ports.js';
 
 const held: Server[] = [];
 afterAll(() => held.forEach((s) => s.close()));
@@ -50,5 +53,33 @@ describe('a port taken between the pick and the bind', () => {
     };
     await expect(retryOnPortTaken(broken)).rejects.toThrow('bad setting');
     expect(other).toBe(1);
+  });
+});
+
+describe('the pick', () => {
+  it('lies below the ephemeral range, where outgoing connections cannot take it, and is never handed out twice', async () => {
+    const low = ephemeralLow();
+    const ports = await Promise.all(Array.from({ length: 200 }, () => freePort()));
+    expect(new Set(ports).size).toBe(ports.length);
+    for (const port of ports) {
+      expect(port).toBeGreaterThanOrEqual(10_000);
+      expect(port).toBeLessThan(low);
+    }
+    const server = createServer();
+    held.push(server);
+    await new Promise<void>((resolve) => server.listen(ports[0], '127.0.0.1', resolve));
+  });
+
+  it("reads the range's low end from the kernel's file, and falls back to Linux's default", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ports-'));
+    try {
+      writeFileSync(join(dir, 'range'), '40000\t60999\n');
+      expect(ephemeralLow(join(dir, 'range'))).toBe(40_000);
+      writeFileSync(join(dir, 'garbage'), 'none\n');
+      expect(ephemeralLow(join(dir, 'garbage'))).toBe(32_768);
+      expect(ephemeralLow(join(dir, 'missing'))).toBe(32_768);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
