@@ -186,17 +186,12 @@ export class EtcdSession {
 
   /** Writes `puts` only while this daemon still holds the leadership key (a lease-bound CAS). */
   async putAsLeader(puts: Readonly<Record<string, string>>, deletes: readonly string[] = []): Promise<boolean> {
-    const key = this.campaignKey;
-    if (key === undefined || !this.elected) return false;
-    const ops = [
-      ...Object.entries(puts).map(([k, v]) => this.ns.put(k).value(v)),
-      ...deletes.map((k) => this.ns.delete().key(k)),
-    ];
-    const relative = key.startsWith(this.options.prefix) ? key.slice(this.options.prefix.length) : key;
+    const relative = this.leadershipKey();
+    if (relative === undefined || !this.elected) return false;
     const res = await this.guard(
       this.ns
         .if(relative, 'Create', '>', 0)
-        .then(...ops)
+        .then(...this.writeOps(puts, deletes))
         .commit(),
     );
     if (!res.succeeded) {
@@ -219,26 +214,30 @@ export class EtcdSession {
     deletes: readonly string[],
     asLeader: boolean,
   ): Promise<boolean> {
-    const campaignKey = this.campaignKey;
-    if (asLeader && (campaignKey === undefined || !this.elected)) return false;
-    const ops = [
-      ...Object.entries(puts).map(([k, v]) => this.ns.put(k).value(v)),
-      ...deletes.map((k) => this.ns.delete().key(k)),
-    ];
+    const relative = this.leadershipKey();
+    if (asLeader && (relative === undefined || !this.elected)) return false;
     const txn = this.ns.if(key, 'Mod', '==', revision);
-    const relative =
-      campaignKey === undefined
-        ? undefined
-        : campaignKey.startsWith(this.options.prefix)
-          ? campaignKey.slice(this.options.prefix.length)
-          : campaignKey;
     if (asLeader && relative !== undefined) txn.and(relative, 'Create', '>', 0);
-    const res = await this.guard(txn.then(...ops).commit());
+    const res = await this.guard(txn.then(...this.writeOps(puts, deletes)).commit());
     if (!res.succeeded && asLeader && relative !== undefined && !(await this.guard(this.ns.get(relative).exists()))) {
       this.elected = false;
       this.options.onChange();
     }
     return res.succeeded;
+  }
+
+  /** This campaign's election key relative to the namespace the transactions run in; undefined before campaigning. */
+  private leadershipKey(): string | undefined {
+    const key = this.campaignKey;
+    if (key === undefined) return undefined;
+    return key.startsWith(this.options.prefix) ? key.slice(this.options.prefix.length) : key;
+  }
+
+  private writeOps(puts: Readonly<Record<string, string>>, deletes: readonly string[]) {
+    return [
+      ...Object.entries(puts).map(([k, v]) => this.ns.put(k).value(v)),
+      ...deletes.map((k) => this.ns.delete().key(k)),
+    ];
   }
 
   /** Joins the election (etcd3's Election); `leader` turns true when this campaign is the oldest. */

@@ -53,7 +53,7 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
   return port;
 }
 
-/** The server exited because its port was taken between `freePort()` and its bind (a parallel test, an outgoing socket). */
+/** The server exited because its port was taken between `freePort()` and its bind (by a parallel test's server). */
 export function portTaken(error: unknown): boolean {
   return error instanceof PgdeckError && /address already in use/i.test(error.message);
 }

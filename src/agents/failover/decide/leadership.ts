@@ -140,9 +140,9 @@ function crashDuringSwitchover(
 }
 
 /**
- * Leadership: a daemon that does not lead campaigns (and deposes a leader whose daemon is gone). The leader keeps the flight recorder, hands
- * the leadership on when it is the primary's own daemon (a dead primary node then costs no
- * election), drives switchovers, and replaces a failed primary.
+ * Leadership: a daemon that does not lead campaigns (and deposes a leader whose daemon is gone).
+ * The leader keeps the flight recorder, hands the leadership on when it is the primary's own daemon
+ * (a dead primary node then costs no election), drives switchovers, and replaces a failed primary.
  */
 export function lead(
   o: FailoverObserved,
