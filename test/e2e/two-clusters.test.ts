@@ -197,8 +197,9 @@ describe('pgdeck console attached to two clusters with the same member names (bu
     const promoted = await until('a to report a new primary', () => a.primary(), 30_000, 100);
     expect(promoted).not.toBe(dead);
     const after = frames.filter((f) => f.at >= killedAt);
+    // captured every 100 ms; a loaded machine's tmux may take a few times that per capture
     expect(after.length, 'frames captured after the kill').toBeGreaterThanOrEqual(
-      Math.floor((shownAt - killedAt) / 200),
+      Math.max(2, Math.floor((shownAt - killedAt) / 500)),
     );
     const unreachable = after.find(
       (f) => membersOf(f.screen, 'a').find((m) => m.member === dead)?.state === 'unreachable',
