@@ -91,11 +91,13 @@ describe("the console's operator keys against real Patroni (built CLI in tmux, r
     };
   const history = async (): Promise<unknown[]> =>
     (await (await fetch(`http://127.0.0.1:${apiPort(MEMBERS[0]!)}/history`)).json()) as unknown[];
-  const invoked = (): string[] =>
+  /** The operator daemon's log lines of one journal kind. */
+  const logLines = (kind: string): string[] =>
     readFileSync(operator!.daemon.logFile, 'utf8')
       .split('\n')
-      .filter((l) => l.includes('"action-invoked"'))
-      .map((l) => (JSON.parse(l) as { action?: string }).action ?? l);
+      .filter((l) => l.includes(`"${kind}"`));
+  const invoked = (): string[] =>
+    logLines('action-invoked').map((l) => (JSON.parse(l) as { action?: string }).action ?? l);
 
   it('w, o, x and z each show their preview; n changes nothing; y switches over, fails over, restarts, pauses and resumes', async () => {
     const t = term!;
@@ -132,10 +134,7 @@ describe("the console's operator keys against real Patroni (built CLI in tmux, r
       t.keys(reply);
       await t.waitFor('the confirmation to close', (s) => !s.includes(CONFIRM), 15_000);
     };
-    const refusals = (): number =>
-      readFileSync(operator!.daemon.logFile, 'utf8')
-        .split('\n')
-        .filter((l) => l.includes('"action-failed"') && REFUSED.test(l)).length;
+    const refusals = (): number => logLines('action-failed').filter((l) => REFUSED.test(l)).length;
     /**
      * y on a switchover or failover preview, until `member` leads. Patroni itself may answer 503 a moment
      * after a promotion (its own candidate check has not caught up); the console then shows the refusal

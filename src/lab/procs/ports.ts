@@ -7,6 +7,7 @@ const EPHEMERAL_FILE = '/proc/sys/net/ipv4/ip_local_port_range';
 const FLOOR = 10_000;
 const LINUX_DEFAULT_LOW = 32_768;
 const handedOut = new Set<number>();
+let ephemeralFloor: number | undefined;
 
 /** The lowest port of the kernel's range for outgoing sockets and bind(0); Linux's default where it cannot be read. */
 export function ephemeralLow(file = EPHEMERAL_FILE): number {
@@ -40,7 +41,8 @@ function bindable(port: number, host: string): Promise<number | null> {
  * connections), and never twice by one process. bind(0) is the fallback when that range is too small.
  */
 export async function freePort(host = '127.0.0.1'): Promise<number> {
-  const span = ephemeralLow() - FLOOR;
+  ephemeralFloor ??= ephemeralLow();
+  const span = ephemeralFloor - FLOOR;
   for (let tries = 0; span >= 1000 && tries < 50; tries++) {
     const port = FLOOR + randomInt(span);
     if (handedOut.has(port)) continue;
