@@ -8,8 +8,18 @@ import { performance } from 'node:perf_hooks';
 export class FlushQueue {
   private readonly pending = new Set<() => void>();
   private scheduled = false;
+  private accepting = false;
 
   constructor(private readonly budgetMs = 4) {}
+
+  /**
+   * The server accepted a connection in this turn. libuv accepts one connection per event-loop turn,
+   * so while a burst waits in the kernel's accept queue each turn's budget delays the rest of the
+   * burst, and a health probe queued behind it, by that much: this turn flushes one stream only.
+   */
+  accepted(): void {
+    this.accepting = true;
+  }
 
   add(flush: () => void): void {
     this.pending.add(flush);
@@ -33,7 +43,8 @@ export class FlushQueue {
 
   private readonly run = (): void => {
     this.scheduled = false;
-    const deadline = performance.now() + this.budgetMs;
+    const deadline = performance.now() + (this.accepting ? 0 : this.budgetMs);
+    this.accepting = false;
     for (const flush of this.pending) {
       this.pending.delete(flush);
       flush();

@@ -192,6 +192,7 @@ export async function serveAgent(agent: ServedAgent, opts: ServeOptions = {}): P
         );
     });
   });
+  server.on('connection', () => shared.queue.accepted());
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
 

@@ -1,0 +1,40 @@
+import { performance } from 'node:perf_hooks';
+import { describe, expect, it } from 'vitest';
+import { FlushQueue } from '../../../src/agents/wire/flush-queue.js';
+
+/** One event-loop turn: an immediate queued now runs after the queue's own (queued earlier). */
+const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** A flush that takes `ms` of CPU and counts itself. */
+function busy(ms: number, done: number[]): () => void {
+  return () => {
+    const until = performance.now() + ms;
+    while (performance.now() < until);
+    done.push(1);
+  };
+}
+
+describe('FlushQueue', () => {
+  it('flushes streams in turn within its budget per event-loop turn', async () => {
+    const queue = new FlushQueue(5);
+    const done: number[] = [];
+    for (let i = 0; i < 10; i++) queue.add(busy(2, done));
+    await turn();
+    expect(done.length).toBe(3);
+    expect(queue.size).toBe(7);
+    for (let i = 0; i < 4 && queue.size > 0; i++) await turn();
+    expect(done.length).toBe(10);
+    expect(queue.size).toBe(0);
+  });
+
+  it('flushes one stream only in a turn that accepted a connection, then its whole budget again', async () => {
+    const queue = new FlushQueue(50);
+    const done: number[] = [];
+    for (let i = 0; i < 10; i++) queue.add(busy(1, done));
+    queue.accepted();
+    await turn();
+    expect(done.length).toBe(1);
+    await turn();
+    expect(done.length).toBe(10);
+  });
+});
