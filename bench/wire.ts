@@ -19,6 +19,7 @@ import {
 } from './lib/wire-load.js';
 import { recoveryTime, startWriteProbe, type WriteProbe } from '../src/lab/workload/write-probe.js';
 import { newResult, type BenchOptions, type BenchResult } from './report.js';
+import { INSPECT_ON_SIGNAL, collectGarbage } from './lib/inspector-gc.js';
 
 /**
  * `npm run bench -- wire [--quick]`: the wire under load, on a real 3-node failover cluster (etcd,
@@ -160,11 +161,15 @@ function healthMetrics(rounds: readonly Round[]): Record<string, number> {
   };
 }
 
-/** `count` raw non-readers on the leader: ms from connect to being dropped (NaN if kept past `limitMs`), RSS. */
+/**
+ * `count` raw non-readers on the leader: ms from connect to being dropped (NaN if kept past `limitMs`),
+ * RSS, and the heap as read and after a full collection (`gc_before`, `gc_after`: what is retained).
+ */
 async function nonReaders(
   url: string,
   token: string,
   pid: number,
+  logFile: string,
   count: number,
   headers: Record<string, string>,
   limitMs: number,
@@ -172,10 +177,12 @@ async function nonReaders(
   dropped: number[];
   kept: number;
   rss: { before: number; peak: number; after: number };
-  heap: { before: Heap; peak: Heap; after: Heap; late: Heap };
+  heap: { before: Heap; gc_before: Heap; peak: Heap; after: Heap; late: Heap; gc_after: Heap };
 }> {
   const before = median(await rssSeries(pid, 2000));
   const heapBefore = await heapOf(url);
+  await collectGarbage(pid, logFile);
+  const heapGcBefore = await heapOf(url);
   let heapPeak = heapBefore;
   const readers: RawReader[] = await Promise.all(
     Array.from({ length: count }, () => rawNonReader(url, token, headers)),
@@ -196,11 +203,20 @@ async function nonReaders(
   const heapAfter = await heapOf(url);
   await sleep(20_000);
   const heapLate = await heapOf(url);
+  await collectGarbage(pid, logFile);
+  const heapGcAfter = await heapOf(url);
   return {
     dropped: [...droppedAt.values()],
     kept: readers.length - droppedAt.size,
     rss: { before, peak, after },
-    heap: { before: heapBefore, peak: heapPeak, after: heapAfter, late: heapLate },
+    heap: {
+      before: heapBefore,
+      gc_before: heapGcBefore,
+      peak: heapPeak,
+      after: heapAfter,
+      late: heapLate,
+      gc_after: heapGcAfter,
+    },
   };
 }
 
@@ -218,6 +234,8 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
   const result = newResult('wire');
   const pairs = options.quick ? 2 : 4;
   const etcd = await startEtcd();
+  // The daemons open their inspector on SIGUSR1, so the memory figures can be read after a full collection.
+  process.env.NODE_OPTIONS = [process.env.NODE_OPTIONS, INSPECT_ON_SIGNAL].filter((o) => o !== undefined).join(' ');
   const cluster = await startFailoverCluster({ etcd, cluster: 'bench-wire' });
   let probe: WriteProbe | undefined;
   try {
@@ -258,7 +276,7 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
       ['fresh', {}, 120_000],
       ['resuming', { 'last-event-id': '1' }, 60_000],
     ] as const) {
-      const got = await nonReaders(leader.apiUrl, cluster.token, pid, NON_READERS, headers, limit);
+      const got = await nonReaders(leader.apiUrl, cluster.token, pid, leader.logFile, NON_READERS, headers, limit);
       result.metrics[`nonreaders_${tag}_dropped`] = got.dropped.length;
       result.metrics[`nonreaders_${tag}_drop_p50_s`] = median(got.dropped) / 1000;
       result.metrics[`nonreaders_${tag}_drop_max_s`] = Math.max(...got.dropped) / 1000;
@@ -280,14 +298,16 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
           .map((h) => mb(h.total))
           .join(' -> ')} MB, external ${Object.values(got.heap)
           .map((h) => mb(h.external))
-          .join(' -> ')} MB (before, first drop, 10 s after, 30 s after)`,
+          .join(
+            ' -> ',
+          )} MB (before, before after a full GC, first drop, 10 s after, 30 s after, 30 s after after a full GC)`,
       );
     }
     result.notes.push(
       `non-readers: ${NON_READERS} raw sockets that send GET /events and never read; "fresh" without Last-Event-ID (snapshot + 200-event tail), "resuming" with Last-Event-ID 1 (owed the whole ring); drop = seconds from connect until the daemon reset the connection; RSS after = 10 s after the last one closed; drain timeout ${DRAIN_TIMEOUT_MS / 1000} s, counted once the reader's receive window is full`,
       'the subscribers run in one child process at nice 10 on the same two cores as the cluster (in production they are elsewhere); the unloaded rounds have no such process',
       `machine shared with other jobs (load average ${loadavg()[0]!.toFixed(1)} at the end): timings are pessimistic`,
-      'targets: /health max <= 100 ms under the burst; RTO median within 50 ms of the unloaded one; non-readers dropped and RSS back to its baseline',
+      'targets: /health max <= 100 ms under the burst; RTO median within 50 ms of the unloaded one; non-readers dropped and memory back to its baseline (heap_used_gc_after against heap_used_gc_before: what the daemon retains, read after a full collection through its inspector; the other heap figures include garbage not collected yet)',
     );
   } finally {
     await probe?.stop();
