@@ -8,7 +8,7 @@ import { AGENT_SETTINGS } from './agents/settings.js';
 import { OVERLAYS, parseOverlay, type DeployVerb } from './cli/deploy-objects.js';
 import { UsageError, errorLines, exitCodeFor } from './cli/exit.js';
 import { addAgentOptions, packageVersion, yargsOptions } from './cli/flags.js';
-import type { FailoverMemberConfig } from './cli/failover-haproxy.js';
+import type { FailoverMemberConfig } from './agents/failover/haproxy-command.js';
 import { fetchStatus, outputFormats, parseOutputFormat, renderStatus, statusFailures } from './cli/status.js';
 import { GLOBAL_OPTIONS } from './config-sources.js';
 import { loadConfig, type LoadedConfig } from './config.js';
@@ -248,7 +248,7 @@ async function main(argv: readonly string[]): Promise<number> {
           .option('bind', { type: 'string', default: '127.0.0.1', describe: 'address both ports bind' }),
       async (args) => {
         const config = load(args);
-        const { renderHaproxyConfig } = await import('./cli/failover-haproxy.js');
+        const { renderHaproxyConfig } = await import('./agents/failover/haproxy-command.js');
         const own = config.agents.failover as FailoverMemberConfig | undefined;
         const members = args.member as string[];
         write(

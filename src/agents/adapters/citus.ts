@@ -92,7 +92,7 @@ function citusError(error: unknown, what: string): CitusError {
  * The citus-sync agent's connection to the Citus coordinator, as a superuser: the membership
  * functions and pg_dist_node, parameterized SQL only. A lost connection is reopened on the next call,
  * against the first candidate host that is not in recovery (`target_session_attrs=read-write`), so
- * a coordinator restart or failover is a failed call, then a working one.
+ * a coordinator restart or promotion is a failed call, then a working one.
  */
 export class CitusCoordinator {
   private client: pg.Client | undefined;

@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { haproxyConfig } from '../../../src/agents/failover/haproxy-config.js';
-import { UsageError, exitCodeFor } from '../../../src/cli/exit.js';
-import { renderHaproxyConfig } from '../../../src/cli/failover-haproxy.js';
+import { exitCodeFor } from '../../../src/cli/exit.js';
+import { PgdeckError } from '../../../src/agents/kernel/errors.js';
+import { renderHaproxyConfig } from '../../../src/agents/failover/haproxy-command.js';
 
 function pgdeck(args: string[]): { code: number | null; stdout: string; stderr: string } {
   const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
@@ -127,7 +128,8 @@ describe('renderHaproxyConfig: every mistake is a usage error naming its flag', 
     } catch (caught) {
       error = caught;
     }
-    expect(error).toBeInstanceOf(UsageError);
+    expect(error).toBeInstanceOf(PgdeckError);
+    expect((error as PgdeckError).kind).toBe('invalid-argument');
     expect(exitCodeFor(error)).toBe(2);
     expect((error as Error).message).toBe(message);
   });

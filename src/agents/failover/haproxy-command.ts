@@ -1,5 +1,8 @@
-import { haproxyConfig, type HaproxyBackend } from '../agents/failover/haproxy-config.js';
-import { UsageError } from './exit.js';
+import { PgdeckError } from '../kernel/errors.js';
+import { haproxyConfig, type HaproxyBackend } from './haproxy-config.js';
+
+/** A flag or config value `pgdeck failover haproxy-config` cannot use: the CLI exits 2 with it. */
+const usage = (message: string): PgdeckError => new PgdeckError('invalid-argument', message);
 
 export interface HaproxyConfigArgs {
   /** `NAME=[HOST:]PGPORT:APIPORT`, one per member. */
@@ -25,22 +28,22 @@ export function renderHaproxyConfig(args: HaproxyConfigArgs, configured?: Failov
   const backends = args.members.map(parseMember);
   if (configured !== undefined) backends.push(fromConfig(configured));
   if (backends.length === 0)
-    throw new UsageError('--member: no members; pass --member NAME=[HOST:]PGPORT:APIPORT once per member');
+    throw usage('--member: no members; pass --member NAME=[HOST:]PGPORT:APIPORT once per member');
   const names = backends.map((b) => b.name);
   const twice = names.find((name, i) => names.indexOf(name) !== i);
-  if (twice !== undefined) throw new UsageError(`--member: member "${twice}" is given twice`);
+  if (twice !== undefined) throw usage(`--member: member "${twice}" is given twice`);
   const writePort = port(args.writePort, '--write-port');
   const readPort = port(args.readPort, '--read-port');
-  if (writePort === readPort) throw new UsageError('--read-port: must differ from --write-port');
+  if (writePort === readPort) throw usage('--read-port: must differ from --write-port');
   const bind = String(args.bind);
-  if (!hostSpec.test(bind)) throw new UsageError(`--bind: expected an address, got "${bind}"`);
+  if (!hostSpec.test(bind)) throw usage(`--bind: expected an address, got "${bind}"`);
   return haproxyConfig({ backends, writePort, readPort, bind });
 }
 
 function parseMember(spec: string): HaproxyBackend {
   const match = memberSpec.exec(spec);
   if (match === null)
-    throw new UsageError(`--member: expected NAME=[HOST:]PGPORT:APIPORT (pg0=10.0.0.5:5432:8008), got "${spec}"`);
+    throw usage(`--member: expected NAME=[HOST:]PGPORT:APIPORT (pg0=10.0.0.5:5432:8008), got "${spec}"`);
   const [, name = '', host, pgPort = '', apiPort = ''] = match;
   return {
     name,
@@ -55,16 +58,15 @@ function fromConfig(config: FailoverMemberConfig): HaproxyBackend {
   try {
     apiPort = new URL(config.apiUrl).port;
   } catch {
-    throw new UsageError('agents.failover.apiUrl: set it (http://host:port) so haproxy can check this member');
+    throw usage('agents.failover.apiUrl: set it (http://host:port) so haproxy can check this member');
   }
-  if (apiPort === '') throw new UsageError('agents.failover.apiUrl: name the port (http://host:port)');
+  if (apiPort === '') throw usage('agents.failover.apiUrl: name the port (http://host:port)');
   return { name: config.node, host: config.pgHost, port: config.pgPort, checkPort: Number(apiPort) };
 }
 
 function port(value: unknown, flag: string): number {
   const text = String(value);
   const n = Number(text);
-  if (!/^\d{1,5}$/.test(text) || n < 1 || n > 65535)
-    throw new UsageError(`${flag}: expected a port (1-65535), got "${text}"`);
+  if (!/^\d{1,5}$/.test(text) || n < 1 || n > 65535) throw usage(`${flag}: expected a port (1-65535), got "${text}"`);
   return n;
 }
