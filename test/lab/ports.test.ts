@@ -62,12 +62,19 @@ describe('the pick', () => {
     const ports = await Promise.all(Array.from({ length: 200 }, () => freePort()));
     expect(new Set(ports).size).toBe(ports.length);
     for (const port of ports) {
-      expect(port).toBeGreaterThanOrEqual(10_000);
+      expect(port).toBeGreaterThan(10_080);
       expect(port).toBeLessThan(low);
     }
     const server = createServer();
     held.push(server);
     await new Promise<void>((resolve) => server.listen(ports[0], '127.0.0.1', resolve));
+  });
+
+  it('is above every port fetch refuses: 10080 is the highest of the bad ports', async () => {
+    const refused = await fetch('http://127.0.0.1:10080/').catch((error: unknown) => error);
+    expect(((refused as Error).cause as Error | undefined)?.message).toBe('bad port');
+    const ports = await Promise.all(Array.from({ length: 200 }, () => freePort()));
+    expect(Math.min(...ports)).toBeGreaterThan(10_080);
   });
 
   it("reads the range's low end from the kernel's file, and falls back to Linux's default", () => {

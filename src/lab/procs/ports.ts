@@ -4,7 +4,11 @@ import { createServer } from 'node:net';
 import { PgdeckError } from '../../agents/kernel/errors.js';
 
 const EPHEMERAL_FILE = '/proc/sys/net/ipv4/ip_local_port_range';
-const FLOOR = 10_000;
+/**
+ * Above 10080, the highest of the Fetch standard's "bad ports": Node's fetch refuses it ("bad port"),
+ * so a server there could never be checked (an etcd on 10080 was never ready in CI).
+ */
+const FLOOR = 10_081;
 const LINUX_DEFAULT_LOW = 32_768;
 const handedOut = new Set<number>();
 let ephemeralFloor: number | undefined;

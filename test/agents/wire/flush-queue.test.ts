@@ -20,9 +20,11 @@ describe('FlushQueue', () => {
     const done: number[] = [];
     for (let i = 0; i < 10; i++) queue.add(busy(2, done));
     await turn();
-    expect(done.length).toBe(3);
-    expect(queue.size).toBe(7);
-    for (let i = 0; i < 4 && queue.size > 0; i++) await turn();
+    // Three fit in 5 ms when nothing else runs; fewer when the test shares the machine.
+    expect(done.length).toBeGreaterThanOrEqual(1);
+    expect(done.length).toBeLessThanOrEqual(3);
+    expect(queue.size).toBe(10 - done.length);
+    for (let i = 0; i < 10 && queue.size > 0; i++) await turn();
     expect(done.length).toBe(10);
     expect(queue.size).toBe(0);
   });
@@ -35,6 +37,8 @@ describe('FlushQueue', () => {
     await turn();
     expect(done.length).toBe(1);
     await turn();
+    expect(done.length).toBeGreaterThan(1);
+    for (let i = 0; i < 10 && queue.size > 0; i++) await turn();
     expect(done.length).toBe(10);
   });
 });
