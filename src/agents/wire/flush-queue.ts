@@ -14,8 +14,9 @@ export class FlushQueue {
 
   /**
    * The server accepted a connection in this turn. libuv accepts one connection per event-loop turn,
-   * so while a burst waits in the kernel's accept queue each turn's budget delays the rest of the
-   * burst, and a health probe queued behind it, by that much: this turn flushes one stream only.
+   * so while a burst waits in the kernel's accept queue every turn's flushing delays the rest of the
+   * burst, and a health probe queued behind it: this turn writes nothing, and the streams go on once
+   * the burst is in.
    */
   accepted(): void {
     this.accepting = true;
@@ -43,8 +44,12 @@ export class FlushQueue {
 
   private readonly run = (): void => {
     this.scheduled = false;
-    const deadline = performance.now() + (this.accepting ? 0 : this.budgetMs);
-    this.accepting = false;
+    if (this.accepting) {
+      this.accepting = false;
+      this.schedule();
+      return;
+    }
+    const deadline = performance.now() + this.budgetMs;
     for (const flush of this.pending) {
       this.pending.delete(flush);
       flush();
