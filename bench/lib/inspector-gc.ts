@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import WebSocket from 'ws';
+import { waitUntil } from '../../src/lab/procs/daemon.js';
 
 /** What a node process started with it prints when SIGUSR1 opens its inspector on a free port. */
 export const INSPECT_ON_SIGNAL = '--inspect-port=127.0.0.1:0';
@@ -13,15 +14,17 @@ const LISTENING = /Debugger listening on (ws:\/\/\S+)/g;
  */
 export async function collectGarbage(pid: number, logFile: string, timeoutMs = 10_000): Promise<void> {
   process.kill(pid, 'SIGUSR1');
-  const deadline = Date.now() + timeoutMs;
   let url: string | undefined;
-  while (url === undefined) {
-    url = [...(await readFile(logFile, 'utf8')).matchAll(LISTENING)].at(-1)?.[1];
-    if (url !== undefined) break;
-    if (Date.now() > deadline) throw new Error(`no inspector of pid ${pid} announced in ${logFile}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  const socket = new WebSocket(url);
+  await waitUntil(
+    `the inspector of pid ${pid}`,
+    async () => {
+      url = [...(await readFile(logFile, 'utf8')).matchAll(LISTENING)].at(-1)?.[1];
+      return url !== undefined;
+    },
+    timeoutMs,
+    { logFile },
+  );
+  const socket = new WebSocket(url!);
   try {
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no answer from the inspector at ${url}`)), timeoutMs);
