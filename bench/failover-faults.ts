@@ -1,23 +1,28 @@
 import { startEtcd } from '../src/lab/procs/etcd.js';
 import { startHaproxy } from '../src/lab/procs/haproxy.js';
+import { createBridge, netnsUnavailable, type NetnsBridge } from '../src/lab/procs/netns.js';
 import { patroniDefaults, type PatroniTiming } from '../src/lab/procs/patroni.js';
 import { lostWrites, startWriteProbe, unavailabilityWindow, type Attempt } from '../src/lab/workload/write-probe.js';
 import { surviving } from './failover.js';
 import { FAULTS, runEpisode, unsupported, type Episode, type FaultName } from './lib/fault-episodes.js';
 import { patroniSystem, pgdeckSystem, type FaultSystem } from './lib/fault-systems.js';
-import { doubleWritable, type WritableSample } from './lib/two-writable.js';
+import { doubleWritable, withInsideView, type WritableSample } from './lib/two-writable.js';
 import { startWritableSampler } from './lib/writable-sampler.js';
 import { newResult, type BenchOptions, type BenchResult } from './report.js';
 
 /**
  * `npm run bench -- failover-faults [--quick]`: the fault matrix of issue 15. Each fault (kill -9 of
  * the primary's node, switchover, its postgres killed 50 ms into a switchover, a double fault, the
- * primary's daemon frozen 8 s, the primary's node frozen, etcd frozen 10 s) runs against pgdeck's
+ * primary's daemon frozen 8 s, the primary's node frozen, the primary's node cut off the network,
+ * etcd frozen 10 s) runs against pgdeck's
  * daemons and against Debian's Patroni 3.0.2 twice (defaults; ttl 5, loop_wait 1, retry_timeout 2),
  * all synchronous, three members, one etcd, in one run, under the libpq write probe (INSERT every
  * 20 ms, multi-host, target_session_attrs=read-write), a second one through haproxy's write port
  * (`GET /primary`, inter 1s fall 2 rise 1), and a sampler asking every member every 50 ms whether it
- * would take a write. Each fault once with --quick, three times without.
+ * would take a write. As root with iproute2 every member of every system runs in its own network
+ * namespace on one bridge (etcd on the host's address there), so the partition is a real cut; without
+ * them everything is on loopback and the partition is not run. Each fault once with --quick, three
+ * times without.
  */
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const progress = (message: string): void => void process.stderr.write(`[failover-faults] ${message}\n`);
@@ -45,7 +50,8 @@ type Row = Partial<
     | 'haproxy_acked_writes'
     | 'avoidable_failovers'
     | 'two_writable_samples'
-    | 'two_writable_longest_ms',
+    | 'two_writable_longest_ms'
+    | 'fence_lead_min_ms',
     number
   >
 >;
@@ -76,8 +82,10 @@ function rows(episodes: ReadonlyMap<FaultName, Episode[]>, recorded: Recorded): 
   let start = 0;
   for (const { fault, e } of all) {
     const inWindow = (a: Attempt): boolean => a.start > start && a.start <= e.to;
-    const [mine, mineProxied] = [attempts.filter(inWindow), proxied.filter(inWindow)];
-    const two = doubleWritable(samples, start, e.to);
+    const mine = [...attempts.filter(inWindow), ...(e.inside?.attempts ?? [])];
+    const mineProxied = proxied.filter(inWindow);
+    const seen = e.inside === undefined ? samples : withInsideView(samples, e.inside.member, e.inside.samples);
+    const two = doubleWritable(seen, start, e.to);
     start = e.to;
     const row = out.get(fault) ?? {
       lost_acked_writes: 0,
@@ -104,6 +112,8 @@ function rows(episodes: ReadonlyMap<FaultName, Episode[]>, recorded: Recorded): 
   for (const [fault, list] of episodes) {
     const rtos = list.flatMap((e) => (e.rtoMs === null ? [] : [e.rtoMs]));
     if (rtos.length > 0) out.get(fault)!.rto_median_s = median(rtos) / 1000;
+    const leads = list.flatMap((e) => (e.fenceLeadMs === undefined ? [] : [e.fenceLeadMs]));
+    if (leads.length > 0) out.get(fault)!.fence_lead_min_ms = Math.min(...leads);
   }
   return out;
 }
@@ -127,10 +137,17 @@ async function measure(
   reps: number,
   notes: string[],
 ): Promise<Map<FaultName, Row>> {
-  const sampler = startWritableSampler(system.members.map((m) => ({ name: m, port: system.pgPort(m) })));
+  const sampler = startWritableSampler(
+    system.members.map((m) => ({ name: m, host: system.host(m), port: system.pgPort(m) })),
+  );
   const probe = system.probe();
   const proxy = await startHaproxy(
-    system.members.map((m) => ({ name: m, port: system.pgPort(m), checkPort: system.apiPort(m) })),
+    system.members.map((m) => ({
+      name: m,
+      host: system.host(m),
+      port: system.pgPort(m),
+      checkPort: system.apiPort(m),
+    })),
     { checkIntervalMs: HAPROXY_CHECK_MS },
   ).catch(async (error: unknown) => {
     await Promise.all([probe.stop(), sampler.stop()]);
@@ -162,7 +179,7 @@ async function measure(
         if (episode === null) continue;
         episodes.set(fault, [...(episodes.get(fault) ?? []), episode]);
         progress(
-          `${system.name} ${fault} ${i + 1}/${reps}: rto ${episode.rtoMs?.toFixed(0) ?? '-'} ms, gap ${episode.gapMs.toFixed(0)} ms, through haproxy ${unavailabilityWindow(proxied.attempts, episode.from, episode.to).toFixed(0)} ms, two writable ${doubleWritable(sampler.samples, episode.from, episode.to).samples}, avoidable ${episode.avoidable}`,
+          `${system.name} ${fault} ${i + 1}/${reps}: rto ${episode.rtoMs?.toFixed(0) ?? '-'} ms, gap ${episode.gapMs.toFixed(0)} ms, through haproxy ${unavailabilityWindow(proxied.attempts, episode.from, episode.to).toFixed(0)} ms, two writable ${doubleWritable(sampler.samples, episode.from, episode.to).samples}, avoidable ${episode.avoidable}${episode.fenceLeadMs === undefined ? '' : `, fence lead ${episode.fenceLeadMs.toFixed(0)} ms`}`,
         );
       }
     }
@@ -171,7 +188,7 @@ async function measure(
     await Promise.all([probe.stop(), proxied.stop(), sampler.stop()]);
     await proxy.stop();
   }
-  const kept = await surviving(system.members.map((m) => system.pgPort(m)));
+  const kept = await surviving(system.members.map((m) => ({ host: system.host(m), port: system.pgPort(m) })));
   const whole = doubleWritable(sampler.samples, 0, Number.POSITIVE_INFINITY);
   notes.push(
     `${system.name}: ${sampler.samples.length} sampler rounds over the whole run, ${whole.samples} with two writable servers (longest ${whole.longestMs} ms)`,
@@ -214,12 +231,22 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
   ];
   if (unknown.length > 0) throw new Error(`unknown system or fault: ${unknown.join(', ')}`);
   const faults = FAULTS.filter((f) => wanted === null || wanted.includes(f));
-  const etcd = await startEtcd();
+  const placement = netnsUnavailable();
+  const network: NetnsBridge | undefined = placement === null ? createBridge(3) : undefined;
+  const etcd = await startEtcd({ clientHost: network?.hostAddress }).catch((error: unknown) => {
+    network?.remove();
+    throw error;
+  });
+  result.notes.push(
+    network === undefined
+      ? `every member on loopback (${placement}): the partition is not run`
+      : `every member (daemon and postgres) in its own network namespace on bridge ${network.name} (${network.cidr}), etcd on the host's address there; the probes, the sampler and haproxy run on the host`,
+  );
   const results: Record<string, Map<FaultName, Row>> = {};
   const starts: [keyof typeof PEERS, () => Promise<FaultSystem>][] = [
-    ['pgdeck', () => pgdeckSystem(etcd)],
-    ['defaults', () => patroniSystem(etcd, PEERS.defaults, patroniDefaults)],
-    ['aggressive', () => patroniSystem(etcd, PEERS.aggressive, AGGRESSIVE)],
+    ['pgdeck', () => pgdeckSystem(etcd, network)],
+    ['defaults', () => patroniSystem(etcd, PEERS.defaults, patroniDefaults, network)],
+    ['aggressive', () => patroniSystem(etcd, PEERS.aggressive, AGGRESSIVE, network)],
   ];
   try {
     for (const [key, start] of starts) {
@@ -236,6 +263,7 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
     }
   } finally {
     await etcd.stop();
+    network?.remove();
   }
   for (const [name, faults] of Object.entries(results)) {
     const target = name === PEERS.pgdeck ? result.metrics : (result.peers[name] = {});
@@ -244,11 +272,12 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
   }
   process.stdout.write(`\n### fault matrix (${CELL})\n\n${matrix(results, faults)}\n`);
   result.notes.push(
-    `each fault ${reps}× per system, synchronous mode everywhere; RTO: fault to the first write acknowledged by another server (crash during switchover: by any server; switchover: the write gap; cut-off: by a second probe, started before the freeze, that connects only to the other members)`,
+    `each fault ${reps}× per system, synchronous mode everywhere; RTO: fault to the first write acknowledged by another server (crash during switchover: by any server; switchover: the write gap; cut-off and partition: by a second probe, started before the fault, that connects only to the other members)`,
+    "partition fence_lead_min_ms: the least time, over its episodes, from the old primary's first round not writable (seen from inside its namespace) to the start of the new primary's first acknowledged write (negative: the old one was still writable then)",
+    "partition: the primary's veth to the bridge taken down until it no longer takes writes seen from inside its namespace (at most 60 s), then up again; inside it a probe writes to it alone (its acknowledged writes are counted in lost/acked) and a sampler asks it every 50 ms whether it is out of recovery (its answers count in the two-writable rounds)",
     'avoidable failovers: the primary changed after a frozen daemon (8 s) or an etcd outage (etcd SIGSTOPped 10 s)',
     `through haproxy: the longest gap between acknowledged writes of a probe through haproxy 2.6's write port (option httpchk GET /primary on each daemon's API, inter ${HAPROXY_CHECK_MS} ms fall 2 rise 1, on-marked-down shutdown-sessions), from the fault until the cluster was healthy again; lost writes through it are haproxy_lost_acked_writes`,
     "two-writable rounds: every 50 ms each member is asked over its own session whether it is out of recovery with default_transaction_read_only off (pgdeck's remote fence sets it; its own fence stops postgres; Patroni restarts a demoted primary as a standby); a member that does not answer the round (frozen, down) counts as not writable; longest: from the first such round to the next round without",
-    'not in this matrix yet: the partition in network namespaces (test/agents/failover/partition.test.ts)',
   );
   return result;
 }

@@ -44,11 +44,22 @@ function put(target: Record<string, number>, name: string, values: readonly numb
   target[`${name}_max_s`] = s.max / 1000;
 }
 
-/** The probe rows on whichever of `ports` is the writable primary now (the source of truth). */
-export async function surviving(ports: readonly number[]): Promise<Set<number>> {
-  for (const port of ports) {
+/** Where a member's PostgreSQL listens. */
+export interface PgServer {
+  readonly host: string;
+  readonly port: number;
+}
+
+export const pgServer = (member: { host: string; pgPort: number }): PgServer => ({
+  host: member.host,
+  port: member.pgPort,
+});
+
+/** The probe rows on whichever of `servers` is the writable primary now (the source of truth). */
+export async function surviving(servers: readonly PgServer[]): Promise<Set<number>> {
+  for (const { host, port } of servers) {
     const client = new Client({
-      host: '127.0.0.1',
+      host,
       port,
       user: 'postgres',
       database: 'postgres',
@@ -67,10 +78,10 @@ export async function surviving(ports: readonly number[]): Promise<Set<number>> 
   throw new Error('no writable primary to count surviving writes on');
 }
 
-/** How many standbys stream from the server on `port` (the same readiness pgdeck's runs wait for). */
-export async function streamingReplicas(port: number): Promise<number> {
+/** How many standbys stream from `server` (the same readiness pgdeck's runs wait for). */
+export async function streamingReplicas({ host, port }: PgServer): Promise<number> {
   const client = new Client({
-    host: '127.0.0.1',
+    host,
     port,
     user: 'postgres',
     database: 'postgres',
@@ -227,10 +238,7 @@ async function pgdeckRun(
     }
     await sleep(1000);
     await probe.stop();
-    out[`${tag}lost_acked_writes`] = lostWrites(
-      probe.attempts,
-      await surviving(cluster.members.map((m) => m.pgPort)),
-    ).length;
+    out[`${tag}lost_acked_writes`] = lostWrites(probe.attempts, await surviving(cluster.members.map(pgServer))).length;
     out[`${tag}acked_writes`] = probe.attempts.filter((a) => a.ok).length;
   } finally {
     await cluster.stop();
@@ -259,7 +267,8 @@ async function patroniRun(
       const leader = await cluster.leader().catch(() => null);
       if (
         leader !== null &&
-        (await streamingReplicas(cluster.members.find((m) => m.name === leader)!.pgPort)) === cluster.members.length - 1
+        (await streamingReplicas(pgServer(cluster.members.find((m) => m.name === leader)!))) ===
+          cluster.members.length - 1
       )
         return leader;
       if (Date.now() > deadline) throw new Error('Patroni has no leader with every replica streaming');
@@ -296,7 +305,7 @@ async function patroniRun(
     notes.push(`Patroni switchover windows (ms): ${windows.map((r) => r.toFixed(0)).join(', ')}`);
     await sleep(1000);
     await probe.stop();
-    out.lost_acked_writes = lostWrites(probe.attempts, await surviving(cluster.members.map((m) => m.pgPort))).length;
+    out.lost_acked_writes = lostWrites(probe.attempts, await surviving(cluster.members.map(pgServer))).length;
     out.acked_writes = probe.attempts.filter((a) => a.ok).length;
   } finally {
     await cluster.destroy();

@@ -1,5 +1,13 @@
-import { recoveryTime, unavailabilityWindow, type WriteProbe } from '../../src/lab/workload/write-probe.js';
+import {
+  recoveryTime,
+  startWriteProbe,
+  unavailabilityWindow,
+  type Attempt,
+  type WriteProbe,
+} from '../../src/lab/workload/write-probe.js';
+import { startWritableSampler } from '../../test/helpers/writable-sampler.js';
 import type { FaultSystem } from './fault-systems.js';
+import type { InsideSample } from './two-writable.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -13,10 +21,28 @@ export interface Episode {
   /** Probe attempts between the fault and the end of the episode (lost writes are counted over these). */
   readonly from: number;
   readonly to: number;
+  /**
+   * A partition: how long before the new primary's first acknowledged write began the old one stopped
+   * taking writes, seen from inside its namespace (negative: it was still writable then), in ms.
+   */
+  readonly fenceLeadMs?: number;
+  /** A partition's view from inside the cut-off member's namespace: its own probe's writes and samples. */
+  readonly inside?: {
+    readonly member: string;
+    readonly attempts: readonly Attempt[];
+    readonly samples: readonly InsideSample[];
+  };
 }
 
 export type FaultName =
-  'kill' | 'switchover' | 'crash-during-switchover' | 'double-fault' | 'frozen-daemon' | 'cut-off' | 'etcd-outage';
+  | 'kill'
+  | 'switchover'
+  | 'crash-during-switchover'
+  | 'double-fault'
+  | 'frozen-daemon'
+  | 'cut-off'
+  | 'partition'
+  | 'etcd-outage';
 
 export const FAULTS: readonly FaultName[] = [
   'kill',
@@ -25,6 +51,7 @@ export const FAULTS: readonly FaultName[] = [
   'double-fault',
   'frozen-daemon',
   'cut-off',
+  'partition',
   'etcd-outage',
 ];
 
@@ -33,12 +60,18 @@ const FREEZE_MS = 8000;
 const ETCD_OUTAGE_MS = 10_000;
 /** The cut-off's own probe numbers its writes from the episode's start in ms times this, apart from every other probe's. */
 const CUT_OFF_SEQ_PER_MS = 1000;
+/** A partition's probe inside the cut-off namespace numbers its writes this far above the others' probe. */
+const INSIDE_SEQ_OFFSET = 500_000;
+/** How long a partition may wait for the cut-off primary to stop taking writes before it is healed. */
+const FENCE_WAIT_MS = 60_000;
 
 /** Why a system cannot run a fault, or null when it can. */
 export function unsupported(system: FaultSystem, fault: FaultName): string | null {
   switch (fault) {
     case 'double-fault':
       return system.leader === undefined ? 'no leader apart from the primary' : null;
+    case 'partition':
+      return system.netns === undefined ? 'its members do not run in network namespaces' : null;
     case 'kill':
     case 'switchover':
     case 'cut-off':
@@ -71,6 +104,56 @@ async function firstAck(
   }
 }
 
+/**
+ * Cuts `primary`'s link to the bridge: RTO by a probe from the host over the others only; inside its
+ * namespace a probe on it alone and a sampler of whether it is writable, both until the cluster is
+ * healthy again. Heals once it no longer takes writes (fenced, seen from inside) or after FENCE_WAIT_MS.
+ */
+async function partition(
+  system: FaultSystem,
+  primary: string,
+): Promise<{ from: number; rtoMs: number; fenceLeadMs: number; inside: NonNullable<Episode['inside']> }> {
+  const node = system.netns!(primary);
+  const [host, port] = [system.host(primary), system.pgPort(primary)];
+  const firstSeq = Date.now() * CUT_OFF_SEQ_PER_MS;
+  const others = system.probe(
+    system.members.filter((m) => m !== primary),
+    firstSeq,
+  );
+  const probe = startWriteProbe(host, String(port), 20, { firstSeq: firstSeq + INSIDE_SEQ_OFFSET, wrap: node.wrap });
+  const sampler = startWritableSampler(host, port, node.wrap);
+  try {
+    const ready = Date.now() + 10_000;
+    while (!probe.attempts.some((a) => a.ok) || sampler.samples.length === 0) {
+      if (Date.now() > ready) throw new Error(`no write acknowledged by ${primary} from inside its namespace`);
+      await sleep(20);
+    }
+    node.cut();
+    const from = Date.now();
+    const fenced = (): number | undefined => sampler.samples.find((s) => s.t > from && s.writable !== true)?.t;
+    let rtoMs: number;
+    let fencedAt: number | undefined;
+    try {
+      rtoMs = await firstAck(others, from, port, 120_000);
+      const fenceBy = from + FENCE_WAIT_MS;
+      while ((fencedAt = fenced()) === undefined && Date.now() < fenceBy) await sleep(50);
+    } finally {
+      node.heal();
+      await others.stop();
+    }
+    const taken = others.attempts.find((a) => a.ok && a.start >= from)!.start;
+    await system.healthy();
+    return {
+      from,
+      rtoMs,
+      fenceLeadMs: taken - (fencedAt ?? Date.now()),
+      inside: { member: primary, attempts: probe.attempts, samples: sampler.samples },
+    };
+  } finally {
+    await Promise.all([probe.stop(), sampler.stop()]);
+  }
+}
+
 /** Runs `fault` once against a healthy `primary`; resolves once the cluster is healthy again. */
 export async function runEpisode(
   system: FaultSystem,
@@ -81,6 +164,8 @@ export async function runEpisode(
   const port = system.pgPort(primary);
   let rtoMs: number | null = null;
   let from = Date.now();
+  let inside: Episode['inside'];
+  let fenceLeadMs: number | undefined;
   switch (fault) {
     case 'kill':
       system.killNode(primary);
@@ -145,6 +230,9 @@ export async function runEpisode(
       }
       break;
     }
+    case 'partition':
+      ({ from, rtoMs, fenceLeadMs, inside } = await partition(system, primary));
+      break;
     case 'etcd-outage':
       system.etcd.kill('SIGSTOP');
       await sleep(ETCD_OUTAGE_MS);
@@ -156,6 +244,7 @@ export async function runEpisode(
     }
   }
   const after = await system.healthy();
+  if (fault === 'switchover' && after === primary) throw new Error(`the switchover left ${primary} the primary`);
   const expected = fault === 'frozen-daemon' || fault === 'etcd-outage' ? primary : null;
   await sleep(1000);
   const to = Date.now();
@@ -165,5 +254,7 @@ export async function runEpisode(
     avoidable: expected !== null && after !== expected ? 1 : 0,
     from,
     to,
+    ...(inside === undefined ? {} : { inside }),
+    ...(fenceLeadMs === undefined ? {} : { fenceLeadMs }),
   };
 }

@@ -34,3 +34,33 @@ export function doubleWritable(samples: readonly WritableSample[], from: number,
   if (runStart !== null) longestMs = Math.max(longestMs, runLast - runStart);
   return { samples: count, longestMs };
 }
+
+/** What a sampler inside one member's namespace saw: whether it was writable at `t` (null: no answer). */
+export interface InsideSample {
+  readonly t: number;
+  readonly writable: boolean | null;
+}
+
+/** How old an inside sample may be and still stand for the member at a round (two of its 50 ms periods). */
+const INSIDE_STALE_MS = 100;
+
+/**
+ * The rounds with `member` counted writable wherever its own namespace's sampler last saw it writable
+ * (within 100 ms before the round): a member cut off from the host still takes writes from inside. Pure.
+ */
+export function withInsideView(
+  samples: readonly WritableSample[],
+  member: string,
+  inside: readonly InsideSample[],
+): WritableSample[] {
+  const seen = [...inside].sort((a, b) => a.t - b.t);
+  let next = 0;
+  let last: InsideSample | undefined;
+  return [...samples]
+    .sort((a, b) => a.at - b.at)
+    .map((s) => {
+      while (next < seen.length && seen[next]!.t <= s.at) last = seen[next++];
+      const writableInside = last !== undefined && s.at - last.t <= INSIDE_STALE_MS && last.writable === true;
+      return writableInside && !s.writable.includes(member) ? { at: s.at, writable: [...s.writable, member] } : s;
+    });
+}

@@ -3,6 +3,7 @@ import type { WritableSample } from './two-writable.js';
 
 export interface SampledMember {
   readonly name: string;
+  readonly host: string;
   readonly port: number;
 }
 
@@ -41,7 +42,7 @@ async function writable(state: MemberState): Promise<boolean> {
   try {
     if (state.client === null) {
       const client = new Client({
-        host: '127.0.0.1',
+        host: state.member.host,
         port: state.member.port,
         user: 'postgres',
         database: 'postgres',

@@ -13,6 +13,8 @@ export interface PeerProbe {
   apiUrl: string;
   view: PeerView;
   probedAt: number;
+  /** A probe running outside the pass (the peer did not answer the last one), or null. */
+  inFlight: Promise<void> | null;
 }
 
 export interface FailoverDeps {
@@ -117,6 +119,7 @@ export function peerFor(deps: FailoverDeps, endpoint: Endpoint, apiUrl: string, 
       replayedLsn: null,
     },
     probedAt: 0,
+    inFlight: null,
   };
   deps.peers.set(endpoint.name, probe);
   return probe;
@@ -141,6 +144,23 @@ export async function probePeer(peer: PeerProbe, timeoutMs: number): Promise<voi
     replayedLsn: positions.ok ? positions.replayedLsn : null,
   };
   peer.probedAt = Date.now();
+}
+
+/** Whether the peer's last probe went unanswered (a cut-off or frozen host): its next one may take the whole timeout. */
+export const silent = (peer: PeerProbe): boolean => peer.view.pg === 'timeout' || peer.view.api === 'timeout';
+
+/**
+ * Probes a silent peer outside the pass: a peer that does not answer would hold every pass for the
+ * probe timeout (a cut-off primary's daemon would fence itself late, the leader and the winner would
+ * promote late). The pass goes on with its last view; `wake` runs when the view changes.
+ */
+export function probeInBackground(peer: PeerProbe, timeoutMs: number, wake: () => void): void {
+  if (peer.inFlight !== null) return;
+  const before = JSON.stringify(peer.view);
+  peer.inFlight = probePeer(peer, timeoutMs).finally(() => {
+    peer.inFlight = null;
+    if (JSON.stringify(peer.view) !== before) wake();
+  });
 }
 
 function memberApi(apiUrl: string, timeoutMs: number): Promise<{ status: LinkStatus; etcdReachable: boolean | null }> {

@@ -1,6 +1,14 @@
 import type { EtcdEntry } from '../adapters/etcd.js';
 import type { ObserveContext } from '../kernel/context.js';
-import { daemonMemory, peerFor, probePeer, type FailoverDeps, type FailoverMemory } from './deps.js';
+import {
+  daemonMemory,
+  peerFor,
+  probeInBackground,
+  probePeer,
+  silent,
+  type FailoverDeps,
+  type FailoverMemory,
+} from './deps.js';
 import { primaryFailure } from './failover-policy.js';
 import type {
   ClusterView,
@@ -129,15 +137,15 @@ export async function observeFailover(
   const state = session.snapshot();
   const urgent = state.leader && cluster !== null && needsFreshPositions(cluster, deps);
   const now = Date.now();
+  const due = [...deps.peers.values()].filter(
+    (p) =>
+      p.endpoint.name !== config.node &&
+      (urgent || cluster === null || now - p.probedAt >= peerProbeEveryMs || p.link.state !== 'ok'),
+  );
+  for (const p of due.filter(silent)) probeInBackground(p, config.probeTimeoutMs, ctx.wake);
   const [local] = await Promise.all([
     localView(deps, memory.notStreamingSince, primaryTimeline(cluster, config.node)),
-    ...[...deps.peers.values()]
-      .filter(
-        (p) =>
-          p.endpoint.name !== config.node &&
-          (urgent || cluster === null || now - p.probedAt >= peerProbeEveryMs || p.link.state !== 'ok'),
-      )
-      .map((p) => probePeer(p, config.probeTimeoutMs)),
+    ...due.filter((p) => !silent(p)).map((p) => probePeer(p, config.probeTimeoutMs)),
   ]);
   return {
     now: Date.now(),

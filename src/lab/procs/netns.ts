@@ -20,6 +20,8 @@ export interface NetnsBridge {
   readonly name: string;
   /** The host's own address on the bridge (where etcd listens). */
   readonly hostAddress: string;
+  /** The bridge's network, `10.213.X.0/24`. */
+  readonly cidr: string;
   readonly nodes: readonly NetnsNode[];
   /** A pg_hba.conf (trust: a lab or a test only) for the bridge's network and loopback, readable by postgres. */
   readonly hbaFile: string;
@@ -98,7 +100,7 @@ export function createBridge(count: number): NetnsBridge {
         heal: () => ip('link', 'set', outside, 'up'),
       };
     });
-    return { name: bridge, hostAddress: `${subnet}.1`, nodes, hbaFile, remove };
+    return { name: bridge, hostAddress: `${subnet}.1`, cidr: `${subnet}.0/24`, nodes, hbaFile, remove };
   } catch (error) {
     remove();
     throw error;

@@ -4,6 +4,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { stringify } from 'yaml';
 import { killTree, startDaemon, waitUntil, type Daemon } from './daemon.js';
 import { pgBinDir, pgRunAs } from '../../agents/failover/pg-tools.js';
+import type { MemberPlacement } from './failover-cluster.js';
 import { freePort } from './ports.js';
 import { createServiceDir, isAlive, subdir } from './service-dir.js';
 
@@ -18,6 +19,8 @@ export const patroniDefaults: PatroniTiming = { ttl: 30, loopWait: 10, retryTime
 
 export interface PatroniMember {
   readonly name: string;
+  /** Where its PostgreSQL and REST API listen (127.0.0.1, or its namespace's address with a placement). */
+  readonly host: string;
   readonly pgPort: number;
   readonly apiPort: number;
   readonly dataDir: string;
@@ -37,7 +40,7 @@ export interface PatroniMember {
 export interface PatroniCluster {
   readonly scope: string;
   readonly members: readonly PatroniMember[];
-  /** libpq multi-host list: `127.0.0.1,127.0.0.1,...` and the matching ports. */
+  /** libpq multi-host list: the members' hosts (`127.0.0.1,127.0.0.1,...`) and the matching ports. */
   readonly hosts: string;
   readonly ports: string;
   /** The member Patroni reports as leader, from its REST API. */
@@ -47,7 +50,10 @@ export interface PatroniCluster {
   destroy(): Promise<void>;
 }
 
-/** Debian's Patroni, N members, one etcd (v3 API), everything on loopback free ports. */
+/**
+ * Debian's Patroni, N members, one etcd (v3 API), on free ports: on loopback, or with a placement each
+ * member (Patroni and its PostgreSQL) inside its own network namespace at its address there.
+ */
 export async function startPatroniCluster(options: {
   etcdEndpoint: string;
   members?: number;
@@ -57,15 +63,28 @@ export async function startPatroniCluster(options: {
   synchronous?: boolean;
   /** initdb's `--wal-segsize` (MB) for the bootstrap (PostgreSQL's 16 when unset). */
   walSegmentSizeMb?: number;
+  /** Where member `index` runs: its address and the command Patroni runs under (`ip netns exec NS`). */
+  placement?: (index: number) => MemberPlacement;
+  /** A network (CIDR) the members trust besides loopback: the placement's bridge. */
+  trustNetwork?: string;
 }): Promise<PatroniCluster> {
   const runAs = await pgRunAs();
   const dir = createServiceDir('patroni', runAs);
   const scope = `pgdeck-peer-${process.pid}-${Date.now()}`;
   const timing = options.timing ?? patroniDefaults;
   const count = options.members ?? 3;
-  const configs: { name: string; pgPort: number; apiPort: number; dataDir: string; file: string }[] = [];
+  const configs: {
+    name: string;
+    host: string;
+    wrap: readonly string[];
+    pgPort: number;
+    apiPort: number;
+    dataDir: string;
+    file: string;
+  }[] = [];
   for (let i = 0; i < count; i++) {
     const name = options.names?.[i] ?? `patroni${i}`;
+    const { host, wrap } = options.placement?.(i) ?? { host: '127.0.0.1', wrap: [] };
     const [pgPort, apiPort] = [await freePort(), await freePort()];
     const home = subdir(dir, name, runAs);
     const dataDir = join(home, 'data');
@@ -76,6 +95,8 @@ export async function startPatroniCluster(options: {
         memberConfig({
           scope,
           name,
+          host,
+          trustNetwork: options.trustNetwork,
           pgPort,
           apiPort,
           dataDir,
@@ -88,25 +109,33 @@ export async function startPatroniCluster(options: {
       ),
     );
     if (runAs !== undefined) chownSync(file, runAs.uid, runAs.gid);
-    configs.push({ name, pgPort, apiPort, dataDir, file });
+    configs.push({ name, host, wrap, pgPort, apiPort, dataDir, file });
   }
   const daemons = new Map<string, Daemon>();
   const launch = (c: (typeof configs)[number]): void => {
+    // Inside a namespace: `ip netns exec` needs root, so Patroni drops to the postgres user after it
+    // (setpriv execs, as `ip netns exec` does: the daemon's PID is Patroni's).
+    const dropTo =
+      c.wrap.length === 0 || runAs === undefined
+        ? []
+        : ['setpriv', `--reuid=${runAs.uid}`, `--regid=${runAs.gid}`, '--init-groups'];
+    const argv = [...c.wrap, ...dropTo, 'patroni', c.file];
     daemons.set(
       c.name,
       startDaemon({
         name: c.name,
-        command: 'patroni',
-        args: [c.file],
+        command: argv[0]!,
+        args: argv.slice(1),
         dir,
         cwd: join(dir.path, c.name),
         env: { ...process.env, HOME: join(dir.path, c.name) },
-        ...(runAs === undefined ? {} : { runAs }),
+        ...(runAs === undefined || c.wrap.length > 0 ? {} : { runAs }),
       }),
     );
   };
   const members: PatroniMember[] = configs.map((c) => ({
     name: c.name,
+    host: c.host,
     pgPort: c.pgPort,
     apiPort: c.apiPort,
     dataDir: c.dataDir,
@@ -122,7 +151,7 @@ export async function startPatroniCluster(options: {
     },
     start: async () => {
       launch(c);
-      await waitUntil(`Patroni ${c.name}`, () => apiRunning(c.apiPort), 60_000);
+      await waitUntil(`Patroni ${c.name}`, () => apiRunning(c.host, c.apiPort), 60_000);
     },
     stop: async () => {
       await daemons.get(c.name)?.stop(15_000);
@@ -130,24 +159,29 @@ export async function startPatroniCluster(options: {
   }));
   const first = configs[0]!;
   launch(first);
-  await waitUntil('Patroni leader bootstrap', async () => (await role(first.apiPort)) === 'primary', 60_000, {
-    logFile: join(dir.path, `${first.name}.log`),
-  });
+  await waitUntil(
+    'Patroni leader bootstrap',
+    async () => (await role(first.host, first.apiPort)) === 'primary',
+    60_000,
+    {
+      logFile: join(dir.path, `${first.name}.log`),
+    },
+  );
   for (const c of configs.slice(1)) launch(c);
   for (const c of configs.slice(1))
-    await waitUntil(`Patroni replica ${c.name}`, async () => (await role(c.apiPort)) === 'replica', 90_000, {
+    await waitUntil(`Patroni replica ${c.name}`, async () => (await role(c.host, c.apiPort)) === 'replica', 90_000, {
       logFile: join(dir.path, `${c.name}.log`),
     });
   if (options.synchronous === true)
-    await waitUntil('Patroni synchronous standby', () => hasSyncStandby(first.apiPort), 60_000);
+    await waitUntil('Patroni synchronous standby', () => hasSyncStandby(first.host, first.apiPort), 60_000);
   const leader = async (): Promise<string | null> => {
-    for (const c of configs) if ((await role(c.apiPort).catch(() => null)) === 'primary') return c.name;
+    for (const c of configs) if ((await role(c.host, c.apiPort).catch(() => null)) === 'primary') return c.name;
     return null;
   };
   return {
     scope,
     members,
-    hosts: configs.map(() => '127.0.0.1').join(','),
+    hosts: configs.map((c) => c.host).join(','),
     ports: configs.map((c) => String(c.pgPort)).join(','),
     leader,
     switchover: async () => {
@@ -171,6 +205,8 @@ export async function startPatroniCluster(options: {
 function memberConfig(m: {
   scope: string;
   name: string;
+  host: string;
+  trustNetwork?: string | undefined;
   pgPort: number;
   apiPort: number;
   dataDir: string;
@@ -184,7 +220,7 @@ function memberConfig(m: {
     scope: m.scope,
     name: m.name,
     log: { level: 'WARNING' },
-    restapi: { listen: `127.0.0.1:${m.apiPort}`, connect_address: `127.0.0.1:${m.apiPort}` },
+    restapi: { listen: `${m.host}:${m.apiPort}`, connect_address: `${m.host}:${m.apiPort}` },
     etcd3: { hosts: [m.etcd.replace(/^https?:\/\//, '')] },
     bootstrap: {
       dcs: {
@@ -213,34 +249,41 @@ function memberConfig(m: {
       ],
     },
     postgresql: {
-      listen: `127.0.0.1:${m.pgPort}`,
-      connect_address: `127.0.0.1:${m.pgPort}`,
+      listen: `${m.host}:${m.pgPort}`,
+      connect_address: `${m.host}:${m.pgPort}`,
       data_dir: m.dataDir,
       bin_dir: pgBinDir(),
       pgpass: join(m.socketDir, 'pgpass'),
       authentication: { superuser: { username: 'postgres' }, replication: { username: 'postgres' } },
       parameters: { unix_socket_directories: m.socketDir },
-      pg_hba: ['local all all trust', 'host all all 127.0.0.1/32 trust', 'host replication all 127.0.0.1/32 trust'],
+      pg_hba: [
+        'local all all trust',
+        'host all all 127.0.0.1/32 trust',
+        'host replication all 127.0.0.1/32 trust',
+        ...(m.trustNetwork === undefined
+          ? []
+          : [`host all all ${m.trustNetwork} trust`, `host replication all ${m.trustNetwork} trust`]),
+      ],
       remove_data_directory_on_rewind_failure: true,
     },
     tags: { nofailover: false, noloadbalance: false, clonefrom: false, nosync: false },
   };
 }
 
-async function role(apiPort: number): Promise<string | null> {
-  const response = await fetch(`http://127.0.0.1:${apiPort}/patroni`, { signal: AbortSignal.timeout(1000) });
+async function role(host: string, apiPort: number): Promise<string | null> {
+  const response = await fetch(`http://${host}:${apiPort}/patroni`, { signal: AbortSignal.timeout(1000) });
   const body = (await response.json()) as { role?: string; state?: string };
   return body.state === 'running' ? (body.role === 'master' ? 'primary' : (body.role ?? null)) : null;
 }
 
-async function hasSyncStandby(apiPort: number): Promise<boolean> {
-  const response = await fetch(`http://127.0.0.1:${apiPort}/cluster`, { signal: AbortSignal.timeout(1000) });
+async function hasSyncStandby(host: string, apiPort: number): Promise<boolean> {
+  const response = await fetch(`http://${host}:${apiPort}/cluster`, { signal: AbortSignal.timeout(1000) });
   const body = (await response.json()) as { members?: { role?: string }[] };
   return (body.members ?? []).some((m) => m.role === 'sync_standby');
 }
 
-async function apiRunning(apiPort: number): Promise<boolean> {
-  return (await role(apiPort)) !== null;
+async function apiRunning(host: string, apiPort: number): Promise<boolean> {
+  return (await role(host, apiPort)) !== null;
 }
 
 /** Signals the postmaster recorded in `postmaster.pid` with all its backends (none running: no-op). */

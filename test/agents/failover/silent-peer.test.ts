@@ -1,0 +1,81 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { peerFor, probeInBackground, probePeer, silent, type FailoverDeps } from '../../../src/agents/failover/deps.js';
+import type { FailoverConfig } from '../../../src/agents/failover/types.js';
+
+const TIMEOUT_MS = 200;
+
+/** A host that accepts connections and never answers: what a frozen or cut-off peer looks like. */
+async function mute(): Promise<{ port: number; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((s) => {
+    sockets.add(s);
+    s.on('error', () => undefined);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  return {
+    port,
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => r());
+      }),
+  };
+}
+
+const closers: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  await Promise.all(closers.splice(0).map((c) => c()));
+});
+
+function deps(): FailoverDeps {
+  return {
+    config: { pgUser: 'postgres', probeTimeoutMs: TIMEOUT_MS } as FailoverConfig,
+    peers: new Map(),
+  } as unknown as FailoverDeps;
+}
+
+describe('a peer that does not answer', () => {
+  it('is probed outside the pass: the call returns at once, one probe at a time, and wakes the loop when its view changes', async () => {
+    const host = await mute();
+    closers.push(host.close);
+    let wakes = 0;
+    const d = deps();
+    const peer = peerFor(
+      d,
+      { name: 'pg9', host: '127.0.0.1', port: host.port },
+      `http://127.0.0.1:${host.port}`,
+      () => undefined,
+    );
+    closers.push(() => peer.link.close());
+
+    const began = performance.now();
+    await probePeer(peer, TIMEOUT_MS);
+    expect(performance.now() - began).toBeGreaterThanOrEqual(TIMEOUT_MS - 20);
+    expect(peer.view.api).toBe('timeout');
+    expect(silent(peer)).toBe(true);
+
+    const wake = (): void => void (wakes += 1);
+    const started = performance.now();
+    probeInBackground(peer, TIMEOUT_MS, wake);
+    expect(performance.now() - started).toBeLessThan(TIMEOUT_MS / 4);
+    const first = peer.inFlight;
+    expect(first).not.toBeNull();
+    probeInBackground(peer, TIMEOUT_MS, wake);
+    expect(peer.inFlight).toBe(first);
+
+    // Unchanged view (still silent): no wake.
+    await first;
+    expect(peer.inFlight).toBeNull();
+    expect(wakes).toBe(0);
+
+    // The host goes away: the next background probe sees refusals, a changed view, and wakes once.
+    await host.close();
+    probeInBackground(peer, TIMEOUT_MS, wake);
+    await peer.inFlight;
+    expect(peer.view.api).toBe('refused');
+    expect(silent(peer)).toBe(false);
+    expect(wakes).toBe(1);
+  });
+});
