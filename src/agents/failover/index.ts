@@ -7,6 +7,7 @@ import { decideFailover } from './decide/compose.js';
 import { connectFailover, initialFailoverMemory, type FailoverDeps, type FailoverMemory } from './deps.js';
 import { failoverRoutes } from './endpoints.js';
 import { guardAgainstFreeze } from './freeze-guard.js';
+import { guardLease } from './lease-guard.js';
 import { memorizeFailover, observeFailover } from './observe.js';
 import { stopServerOnClose } from './shutdown.js';
 import type { FailoverAction, FailoverConfig, FailoverObserved, FailoverState } from './types.js';
@@ -54,6 +55,7 @@ export const failoverAgent: AgentDefinition<
   wakeOn: (deps, ctx) => {
     watchEtcd(deps, ctx);
     guardAgainstFreeze(deps, ctx);
+    guardLease(deps, ctx);
   },
   routes: failoverRoutes,
   logSources: (deps) => ({ postgres: { kind: 'file', path: deps.pg.logFile } }),
