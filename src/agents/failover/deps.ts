@@ -163,6 +163,17 @@ export function probeInBackground(peer: PeerProbe, timeoutMs: number, wake: () =
   });
 }
 
+/**
+ * Asks every peer daemon now, within `timeoutMs`, whether it can reach etcd: true only when each of
+ * them answers that it cannot (then nobody can be promoted). A peer that does not answer is no proof.
+ */
+export async function peersConfirmEtcdDown(deps: FailoverDeps, timeoutMs: number): Promise<boolean> {
+  const peers = [...deps.peers.values()].filter((p) => p.endpoint.name !== deps.config.node);
+  if (peers.length === 0) return false;
+  const answers = await Promise.all(peers.map((p) => memberApi(p.apiUrl, timeoutMs)));
+  return answers.every((a) => a.etcdReachable === false);
+}
+
 function memberApi(apiUrl: string, timeoutMs: number): Promise<{ status: LinkStatus; etcdReachable: boolean | null }> {
   if (apiUrl === '') return Promise.resolve({ status: 'unknown', etcdReachable: null });
   return new Promise((resolve) => {

@@ -1,3 +1,4 @@
+import { createServer } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import type { WatchContext } from '../../../src/agents/kernel/context.js';
 import type { FailoverDeps, FailoverMemory } from '../../../src/agents/failover/deps.js';
@@ -11,6 +12,8 @@ interface World {
   /** Added to the next sleep only: a freeze of the process. */
   jump: number;
   etcdReachable: (boolean | null)[];
+  /** Where the peers' daemons answer `/member` now ('' : nowhere). */
+  apiUrl: string;
 }
 
 /**
@@ -23,7 +26,7 @@ async function run(world: World, until: number, at: (w: World) => void = () => u
   const peers = new Map(
     world.etcdReachable.map((r, i) => [
       `pg${i + 1}`,
-      { endpoint: { name: `pg${i + 1}` }, view: { apiEtcdReachable: r } },
+      { endpoint: { name: `pg${i + 1}` }, apiUrl: world.apiUrl, view: { apiEtcdReachable: r } },
     ]),
   );
   const deps = {
@@ -67,15 +70,16 @@ const world = (over: Partial<World> = {}): World => ({
   stoppedAt: null,
   jump: 0,
   etcdReachable: [null, null],
+  apiUrl: '',
   ...over,
 });
 
 describe('the lease guard', () => {
-  it('stops a writable primary whose 2 s lease went unrenewed for 1.75 s, before it can lapse', async () => {
+  it('stops a writable primary whose 2 s lease went unrenewed for 1.85 s, before it can lapse', async () => {
     const w = world();
     await run(w, 5000);
     expect(w.stoppedAt).not.toBeNull();
-    expect(w.stoppedAt!).toBeGreaterThanOrEqual(1750);
+    expect(w.stoppedAt!).toBeGreaterThanOrEqual(1850);
     expect(w.stoppedAt!).toBeLessThan(2000);
   });
 
@@ -98,6 +102,25 @@ describe('the lease guard', () => {
     await run(w, 12_000, (x) => {
       if (x.t === 10_050) x.renewedAt = x.t;
     });
-    expect(w.stoppedAt).toBe(10_050 + 1750);
+    expect(w.stoppedAt).toBe(10_050 + 1850);
+  });
+
+  it('asks the peers at its deadline: peers that say now that etcd is down too keep the primary serving', async () => {
+    let reachable = false;
+    const server = createServer((_req, res) => res.end(JSON.stringify({ etcdReachable: reachable })));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const apiUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    try {
+      // Their last answers (from before they noticed the outage) are no proof either way.
+      const down = world({ apiUrl, etcdReachable: [true, null] });
+      await run(down, 3000);
+      expect(down.stoppedAt).toBeNull();
+      reachable = true;
+      const up = world({ apiUrl, etcdReachable: [true, null] });
+      await run(up, 3000);
+      expect(up.stoppedAt).not.toBeNull();
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
   });
 });
