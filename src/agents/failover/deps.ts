@@ -22,6 +22,7 @@ export interface FailoverDeps {
   readonly session: EtcdSession;
   readonly pg: PostgresControl;
   readonly local: PgLink;
+  /** The other members' probes, by name (never this node's own: observe opens one only for another member). */
   readonly peers: Map<string, PeerProbe>;
   /** For what the daemon does outside a pass (its stop). */
   readonly log: Logger;
@@ -168,7 +169,7 @@ export function probeInBackground(peer: PeerProbe, timeoutMs: number, wake: () =
  * them answers that it cannot (then nobody can be promoted). A peer that does not answer is no proof.
  */
 export async function peersConfirmEtcdDown(deps: FailoverDeps, timeoutMs: number): Promise<boolean> {
-  const peers = [...deps.peers.values()].filter((p) => p.endpoint.name !== deps.config.node);
+  const peers = [...deps.peers.values()];
   if (peers.length === 0) return false;
   const answers = await Promise.all(peers.map((p) => memberApi(p.apiUrl, timeoutMs)));
   return answers.every((a) => a.etcdReachable === false);

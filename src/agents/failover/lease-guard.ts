@@ -36,7 +36,7 @@ export function guardLease(deps: FailoverDeps, ctx: WatchContext<FailoverMemory>
       if (renewedAt === null || renewedAt <= frozenAt) continue;
       const silentMs = now - renewedAt;
       if (silentMs < deps.session.ttl * 1000 - leaseGuardMarginMs) continue;
-      const peers = [...deps.peers.values()].filter((p) => p.endpoint.name !== deps.config.node);
+      const peers = [...deps.peers.values()];
       if (peers.length > 0 && peers.every((p) => p.view.apiEtcdReachable === false)) continue;
       if (deps.pg.local().pid === null || (await peersConfirmEtcdDown(deps, peerAskMs))) continue;
       ctx.log.warn(
