@@ -61,17 +61,33 @@ export async function until<T>(
   }
 }
 
-/** A new primary other than `old`, once one answers `/primary`. */
-export function newPrimary(cluster: FailoverCluster, old: string, timeoutMs: number): Promise<string> {
-  return until(
-    `a primary other than ${old}`,
-    async () => {
-      const p = await cluster.primary();
-      return p !== null && p !== old ? p : null;
-    },
-    timeoutMs,
-    10,
-  );
+/**
+ * A new primary other than `old`, once one answers `/primary`. Its timeout names what each daemon last
+ * decided and the newest history entries: the end of a CI log, where the error is printed, then says why.
+ */
+export async function newPrimary(cluster: FailoverCluster, old: string, timeoutMs: number): Promise<string> {
+  try {
+    return await until(
+      `a primary other than ${old}`,
+      async () => {
+        const p = await cluster.primary();
+        return p !== null && p !== old ? p : null;
+      },
+      timeoutMs,
+      10,
+    );
+  } catch (error) {
+    const decided = await Promise.all(
+      cluster.members.map(async (m) => `${m.name}: ${await state(cluster, m.name).then((s) => s['summary'], String)}`),
+    );
+    const recent = (await history(cluster).catch(() => []))
+      .slice(-3)
+      .map((h) => `${h.kind} ${h.outcome}: ${h.message}`);
+    throw new Error(
+      `${(error as Error).message}; last decisions: ${decided.join(' | ')}; history: ${recent.join(' | ')}`,
+      { cause: error },
+    );
+  }
 }
 
 export async function history(cluster: FailoverCluster): Promise<HistoryEntry[]> {

@@ -151,6 +151,16 @@ export async function probePeer(peer: PeerProbe, timeoutMs: number): Promise<voi
 export const silent = (peer: PeerProbe): boolean => peer.view.pg === 'timeout' || peer.view.api === 'timeout';
 
 /**
+ * Whether a pass waits for this peer's probe. A silent peer is probed outside the pass, except a
+ * candidate while a failover or switchover is decided (`urgent`): its positions choose the winner,
+ * and a view left at a timeout (a stalled event loop times out a probe too) rejects it, so a crashed
+ * primary would be restarted in place instead of replaced. The record's primary, whose silence is
+ * itself the signal, is never waited for.
+ */
+export const probedInPass = (peer: PeerProbe, urgent: boolean, primary: string | null): boolean =>
+  !silent(peer) || (urgent && peer.endpoint.name !== primary);
+
+/**
  * Probes a silent peer outside the pass: a peer that does not answer would hold every pass for the
  * probe timeout (a cut-off primary's daemon would fence itself late, the leader and the winner would
  * promote late). The pass goes on with its last view; `wake` runs when the view changes.

@@ -3,11 +3,12 @@ import type { ObserveContext } from '../kernel/context.js';
 import {
   daemonMemory,
   peerFor,
+  probedInPass,
   probeInBackground,
   probePeer,
-  silent,
   type FailoverDeps,
   type FailoverMemory,
+  type PeerProbe,
 } from './deps.js';
 import { primaryFailure } from './failover-policy.js';
 import type {
@@ -142,10 +143,12 @@ export async function observeFailover(
       p.endpoint.name !== config.node &&
       (urgent || cluster === null || now - p.probedAt >= peerProbeEveryMs || p.link.state !== 'ok'),
   );
-  for (const p of due.filter(silent)) probeInBackground(p, config.probeTimeoutMs, ctx.wake);
+  const primary = cluster?.primary?.name ?? null;
+  const inPass = (p: PeerProbe): boolean => probedInPass(p, urgent, primary);
+  for (const p of due.filter((p) => !inPass(p))) probeInBackground(p, config.probeTimeoutMs, ctx.wake);
   const [local] = await Promise.all([
     localView(deps, memory.notStreamingSince, primaryTimeline(cluster, config.node)),
-    ...due.filter((p) => !silent(p)).map((p) => probePeer(p, config.probeTimeoutMs)),
+    ...due.filter(inPass).map((p) => p.inFlight ?? probePeer(p, config.probeTimeoutMs)),
   ]);
   return {
     now: Date.now(),

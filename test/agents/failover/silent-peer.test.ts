@@ -1,6 +1,15 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { peerFor, probeInBackground, probePeer, silent, type FailoverDeps } from '../../../src/agents/failover/deps.js';
+import {
+  peerFor,
+  probedInPass,
+  probeInBackground,
+  probePeer,
+  silent,
+  type FailoverDeps,
+  type PeerProbe,
+} from '../../../src/agents/failover/deps.js';
+import type { LinkStatus } from '../../../src/agents/failover/types.js';
 import type { FailoverConfig } from '../../../src/agents/failover/types.js';
 
 const TIMEOUT_MS = 200;
@@ -77,5 +86,18 @@ describe('a peer that does not answer', () => {
     expect(peer.view.api).toBe('refused');
     expect(silent(peer)).toBe(false);
     expect(wakes).toBe(1);
+  });
+
+  it('is still waited for while a failover or switchover is decided, unless it is the primary being replaced', () => {
+    const peer = (name: string, pg: LinkStatus): PeerProbe =>
+      ({ endpoint: { name }, view: { name, pg, api: 'ok' } }) as unknown as PeerProbe;
+    const cases = [
+      { p: peer('pg1', 'timeout'), urgent: true, want: true },
+      { p: peer('pg0', 'timeout'), urgent: true, want: false },
+      { p: peer('pg1', 'timeout'), urgent: false, want: false },
+      { p: peer('pg1', 'ok'), urgent: false, want: true },
+      { p: peer('pg0', 'refused'), urgent: true, want: true },
+    ];
+    expect(cases.map((c) => probedInPass(c.p, c.urgent, 'pg0'))).toEqual(cases.map((c) => c.want));
   });
 });
