@@ -10,6 +10,8 @@ import type { Endpoint, FailoverAction } from './types.js';
 
 /** A demoting primary's fast shutdown turns immediate after this long. */
 const demoteStopTimeoutMs = 10_000;
+/** How long a stopped postmaster's exit status may take to reach this process. */
+const exitSeenWithinMs = 200;
 
 /**
  * A fence that holds: postgres is stopped (fast shutdown: every session ends and no transaction
@@ -148,6 +150,12 @@ export async function actFailover(deps: FailoverDeps, action: FailoverAction, ct
       ctx.remember({ demoted });
       await republish(deps, ctx, { state: 'stopped', demoted });
       await pg.stop('fast', demoteStopTimeoutMs);
+      if ((await pg.killed(exitSeenWithinMs)) === true) {
+        // Killed after its checkpoint: its WAL senders may not have sent it, and the candidate would wait in vain.
+        ctx.log.warn(`postgres was killed after its shutdown checkpoint (generation ${action.generation})`);
+        ctx.remember({ demoted: null, crashedGeneration: action.generation });
+        await republish(deps, ctx, { state: 'crashed', demoted: null, crashedGeneration: action.generation });
+      }
       return;
     }
     case 'rejoin':

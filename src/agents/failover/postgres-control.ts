@@ -20,6 +20,12 @@ export interface PostgresControlOptions {
   readonly onExit: () => void;
 }
 
+/** How a postmaster started by this daemon exited (`child_process`'s exit event). */
+interface PostmasterExit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
 /** What the data directory holds, read from its files. */
 export type DataDirKind = 'empty' | 'primary' | 'replica';
 
@@ -57,6 +63,8 @@ const quote = (value: string): string => `'${value.replace(/'/g, "''")}'`;
 export class PostgresControl {
   private runAs: RunAs | undefined;
   private exitedAt: number | null = null;
+  /** How the postmaster this daemon started ends (null for one it adopted: its exit is not seen). */
+  private exit: Promise<PostmasterExit> | null = null;
   private pid: number | null = null;
   private following: string | null = null;
   private ssn = '';
@@ -172,13 +180,16 @@ export class PostgresControl {
     if (pid === undefined) throw new PgdeckError('unavailable', 'could not start postgres');
     this.pid = pid;
     this.exitedAt = null;
-    child.once('exit', () => {
-      if (this.pid === pid) {
-        this.pid = null;
-        this.exitedAt = Date.now();
-      }
-      this.o.onExit();
-    });
+    this.exit = new Promise((resolve) =>
+      child.once('exit', (code, signal) => {
+        if (this.pid === pid) {
+          this.pid = null;
+          this.exitedAt = Date.now();
+        }
+        resolve({ code, signal });
+        this.o.onExit();
+      }),
+    );
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       if (this.pid !== pid)
@@ -204,6 +215,17 @@ export class PostgresControl {
     }
     this.pid = null;
     this.exitedAt = Date.now();
+  }
+
+  /**
+   * Whether the postmaster this daemon started and that has stopped ended by a signal or an error
+   * (a kill -9, say) instead of its own clean exit; null when unknown (adopted, or not seen ending
+   * within `waitMs`).
+   */
+  async killed(waitMs: number): Promise<boolean | null> {
+    if (this.exit === null || this.local().running) return null;
+    const ended = await Promise.race([this.exit, delay(waitMs).then(() => null)]);
+    return ended === null ? null : ended.signal !== null || ended.code !== 0;
   }
 
   /** Ends recovery: the `promote` file plus SIGUSR1, as `pg_ctl promote` does, without the subprocess. */
