@@ -153,9 +153,9 @@ export const silent = (peer: PeerProbe): boolean => peer.view.pg === 'timeout' |
 /**
  * Whether a pass waits for this peer's probe. A silent peer is probed outside the pass, except a
  * candidate while a failover or switchover is decided (`urgent`): its positions choose the winner,
- * and a view left at a timeout (a stalled event loop times out a probe too) rejects it, so a crashed
- * primary would be restarted in place instead of replaced. The record's primary, whose silence is
- * itself the signal, is never waited for.
+ * and a view left at a timeout (a stalled event loop times out a probe too) rejects it, so a lower
+ * candidate would be chosen, or, with none other eligible, a crashed primary restarted in place. The
+ * record's primary, whose silence is itself the signal, is never waited for.
  */
 export const probedInPass = (peer: PeerProbe, urgent: boolean, primary: string | null): boolean =>
   !silent(peer) || (urgent && peer.endpoint.name !== primary);
