@@ -93,7 +93,10 @@ export class PostgresControl {
     }
     if (this.pid === null) {
       const adopted = this.readPostmasterPid();
-      if (adopted !== null) this.pid = adopted;
+      if (adopted !== null) {
+        this.pid = adopted;
+        this.exit = null;
+      }
     }
     return {
       running: this.pid !== null,
