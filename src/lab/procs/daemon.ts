@@ -132,8 +132,8 @@ export function logTail(file: string, lines: number, from = 0): string {
   }
 }
 
-/** Signals `pid` and then every descendant (found through /proc), so a postmaster dies before its backends. */
-export function killTree(pid: number, sig: NodeJS.Signals): void {
+/** Every process's direct children, read from /proc. */
+function childrenByParent(): Map<number, number[]> {
   const children = new Map<number, number[]>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
@@ -145,6 +145,15 @@ export function killTree(pid: number, sig: NodeJS.Signals): void {
       continue;
     }
   }
+  return children;
+}
+
+/** The direct children of `pid` (a postmaster's backends and auxiliary processes, say). */
+export const childPids = (pid: number): number[] => childrenByParent().get(pid) ?? [];
+
+/** Signals `pid` and then every descendant (found through /proc), so a postmaster dies before its backends. */
+export function killTree(pid: number, sig: NodeJS.Signals): void {
+  const children = childrenByParent();
   const order: number[] = [];
   const visit = (p: number): void => {
     order.push(p);

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Etcd3 } from 'etcd3';
 import { Client } from 'pg';
@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { lostWrites } from '../../../src/lab/workload/write-probe.js';
 import { parseControlFile } from '../../../src/agents/failover/pg-control-file.js';
 import type { HistoryEntry } from '../../../src/agents/failover/types.js';
+import { childPids } from '../../../src/lab/procs/daemon.js';
 import type { FailoverCluster } from '../../../src/lab/procs/failover-cluster.js';
 import { delay } from '../../helpers/wait-for.js';
 import {
@@ -55,21 +56,9 @@ async function sql(cluster: FailoverCluster, name: string, text: string): Promis
 
 const logOf = (cluster: FailoverCluster, name: string): string => readFileSync(cluster.member(name).logFile, 'utf8');
 
-/** The processes whose parent is `pid` and whose command line names `what` (a walreceiver, say). */
-function childrenNamed(pid: number | null, what: string): number[] {
-  const found: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === pid && readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(what)) found.push(Number(entry));
-    } catch {
-      continue;
-    }
-  }
-  return found;
-}
+/** The children of `pid` whose command line names `what` (a walreceiver, say). */
+const childrenNamed = (pid: number, what: string): number[] =>
+  childPids(pid).filter((c) => readOr(() => readFileSync(`/proc/${c}/cmdline`, 'utf8'), '').includes(what));
 
 /** Polls `check` without yielding to timers (only to I/O), so the fault lands within microseconds of the state. */
 async function soon(what: string, check: () => boolean, timeoutMs: number): Promise<void> {
@@ -265,7 +254,7 @@ describe('failover agent under faults (real PostgreSQL and etcd, 3 nodes on loop
       const candidate = cluster.members.find((m) => m.name !== primary)!.name;
       const receivers = cluster.members
         .filter((m) => m.name !== primary)
-        .flatMap((m) => childrenNamed(m.postgresPid(), 'walreceiver'));
+        .flatMap((m) => childrenNamed(m.postgresPid()!, 'walreceiver'));
       expect(receivers).toHaveLength(2);
       const postmaster = old.postgresPid()!;
       const probe = probeOf(cluster);
