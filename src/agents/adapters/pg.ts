@@ -163,6 +163,28 @@ export class PgLink {
   }
 
   /**
+   * What a promotion waits for: receive and replay positions, and whether the startup process waits
+   * for a stream that is not established (a walreceiver reconnecting after its stream ended). A
+   * promotion noticed there sleeps out the rest of wal_retrieve_retry_interval before it ends recovery;
+   * one noticed while the stream is up, or while that retry sleep runs, ends it at once.
+   */
+  async promotionPositions(): Promise<{
+    receivedLsn: number | null;
+    replayedLsn: number | null;
+    streamPending: boolean;
+  }> {
+    const res = await this.query<{ received: string | null; replayed: string | null; pending: boolean }>(
+      `SELECT (pg_last_wal_receive_lsn() - '0/0'::pg_lsn)::text AS received, (pg_last_wal_replay_lsn() - '0/0'::pg_lsn)::text AS replayed, EXISTS (SELECT 1 FROM pg_stat_activity WHERE backend_type = 'startup' AND wait_event = 'RecoveryWalStream') AND NOT EXISTS (SELECT 1 FROM pg_stat_wal_receiver WHERE status = 'streaming') AS pending`,
+    );
+    const row = res.rows[0]!;
+    return {
+      receivedLsn: held(lsn(row.received), lsn(row.replayed)),
+      replayedLsn: lsn(row.replayed),
+      streamPending: row.pending,
+    };
+  }
+
+  /**
    * A standby's own view of its stream (pg_stat_wal_receiver): whether it streams, and how far its
    * replay is behind the sender's end of WAL as the sender last reported it (null when unknown).
    */

@@ -67,31 +67,46 @@ async function syncStandbysFirst(deps: FailoverDeps, ctx: Ctx, names: readonly s
   ctx.remember({ ssnLsn: null });
 }
 
+/** How long a promotion waits for a reconnecting walreceiver to give up (see `promotionPositions`). */
+const streamPendingMaxMs = 30;
+
+type Positions = Awaited<ReturnType<FailoverDeps['local']['promotionPositions']>>;
+
+/**
+ * Promotes this standby once it has replayed what it received (or replay stalls, or the catch-up
+ * timeout passes) and its startup process is not waiting on a walreceiver that is reconnecting (for
+ * at most streamPendingMaxMs). `began`: when the decision reached this node; `first`: positions
+ * already read for it (read while the record was written, so the promotion does not wait for both).
+ */
 export async function promote(
   deps: FailoverDeps,
   ctx: Ctx,
   generation: number,
   options: PromoteOptions,
+  began = Date.now(),
+  first: Positions | null = null,
 ): Promise<void> {
   const { catchUpTimeoutMs, syncStandbys } = options;
-  const began = Date.now();
+  const catchUpFrom = Date.now();
   if (syncStandbys !== undefined) await syncStandbysFirst(deps, ctx, syncStandbys);
+  let next = syncStandbys === undefined ? first : null;
   let replayed: number | null = -1;
-  for (;;) {
-    const p = await retrying(() => deps.local.positions());
+  const caughtUp = (p: Positions): boolean => {
     const stalled = p.replayedLsn === replayed;
     replayed = p.replayedLsn;
-    if (
-      p.receivedLsn === null ||
-      p.replayedLsn === null ||
-      p.replayedLsn >= p.receivedLsn ||
-      stalled ||
-      Date.now() - began >= catchUpTimeoutMs
-    )
-      break;
-    await delay(10);
+    return p.receivedLsn === null || p.replayedLsn === null || p.replayedLsn >= p.receivedLsn || stalled;
+  };
+  let pendingSince: number | null = null;
+  for (;;) {
+    const p = next ?? (await retrying(() => deps.local.promotionPositions()));
+    next = null;
+    const now = Date.now();
+    pendingSince = p.streamPending ? (pendingSince ?? now) : null;
+    if (now - catchUpFrom >= catchUpTimeoutMs) break;
+    if (caughtUp(p) && (pendingSince === null || now - pendingSince >= streamPendingMaxMs)) break;
+    await delay(p.streamPending ? 2 : 10);
   }
-  const catchUpWaitMs = Date.now() - began;
+  const catchUpWaitMs = Date.now() - catchUpFrom;
   deps.pg.promote();
   const deadline = Date.now() + 60_000;
   while ((await retrying(() => deps.local.positions())).inRecovery) {
@@ -100,4 +115,20 @@ export async function promote(
     await delay(5);
   }
   await firstWrite(deps, ctx, generation, began, Date.now(), catchUpWaitMs);
+}
+
+/**
+ * The promotion that follows a primary record written for this node: the standby's positions are
+ * read while the record is written, and nothing is promoted unless the write landed.
+ */
+export async function promoteOnceWritten(
+  deps: FailoverDeps,
+  ctx: Ctx,
+  written: Promise<boolean>,
+  generation: number,
+  options: PromoteOptions,
+): Promise<void> {
+  const began = Date.now();
+  const [landed, first] = await Promise.all([written, deps.local.promotionPositions().catch(() => null)]);
+  if (landed) await promote(deps, ctx, generation, options, began, first);
 }

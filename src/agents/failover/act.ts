@@ -2,11 +2,11 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { PgLink } from '../adapters/pg.js';
 import { errorMessage } from '../kernel/errors.js';
 import type { Logger } from '../kernel/logger.js';
-import { firstWrite, promote } from './act-promote.js';
+import { firstWrite, promote, promoteOnceWritten } from './act-promote.js';
 import { publish, republish, type FailoverActContext as Ctx } from './act-report.js';
 import { busy, follow, rejoin, start } from './act-rejoin.js';
 import type { FailoverDeps } from './deps.js';
-import type { Endpoint, FailoverAction } from './types.js';
+import type { Endpoint, FailoverAction, PrimaryRecord } from './types.js';
 
 /** A demoting primary's fast shutdown turns immediate after this long. */
 const demoteStopTimeoutMs = 10_000;
@@ -71,6 +71,25 @@ async function unchangedSince(
   const written = await deps.session.putIfRevision('primary', revision, puts, deletes, leader);
   if (!written) log.info('the primary record changed (or leadership was lost) before the write: nothing written');
   return written;
+}
+
+/**
+ * A switchover candidate's take-over write lost the race to the leader's write of the same step: when
+ * the record now names this node at that generation, it promotes now rather than a pass later.
+ */
+async function promotedByLeader(deps: FailoverDeps, log: Logger, mine: PrimaryRecord): Promise<boolean> {
+  const record = parseRecord(await deps.session.get('primary'));
+  const promoted = record?.name === mine.name && record.generation === mine.generation && record.demoting === null;
+  if (promoted) log.info(`the leader wrote the promotion of ${mine.name} first; promoting it in this pass`);
+  return promoted;
+}
+
+function parseRecord(value: string | null): PrimaryRecord | null {
+  try {
+    return value === null ? null : (JSON.parse(value) as PrimaryRecord);
+  } catch {
+    return null;
+  }
 }
 
 /** Writes back each key of the seed that the new etcd cluster lacks (a create-if-absent each), then adopts its id. */
@@ -195,9 +214,16 @@ export async function actFailover(deps: FailoverDeps, action: FailoverAction, ct
       const deletes = action.clearSwitchover ? ['switchover'] : [];
       const written =
         action.expectRevision === undefined
-          ? await asLeader(deps, ctx.log, puts, deletes)
-          : await unchangedSince(deps, ctx.log, action.expectRevision, puts, deletes, action.byCandidate !== true);
-      if (written && action.promote !== undefined) await promote(deps, ctx, action.record.generation, action.promote);
+          ? asLeader(deps, ctx.log, puts, deletes)
+          : unchangedSince(deps, ctx.log, action.expectRevision, puts, deletes, action.byCandidate !== true);
+      if (action.promote === undefined) await written;
+      else {
+        const landed =
+          action.byCandidate === true
+            ? written.then((ok) => ok || promotedByLeader(deps, ctx.log, action.record))
+            : written;
+        await promoteOnceWritten(deps, ctx, landed, action.record.generation, action.promote);
+      }
       return;
     }
     case 'record-history':

@@ -155,10 +155,21 @@ export const silent = (peer: PeerProbe): boolean => peer.view.pg === 'timeout' |
  * candidate while a failover or switchover is decided (`urgent`): its positions choose the winner,
  * and a view left at a timeout (a stalled event loop times out a probe too) rejects it, so a lower
  * candidate would be chosen, or, with none other eligible, a crashed primary restarted in place. The
- * record's primary, whose silence is itself the signal, is never waited for.
+ * record's primary, whose silence is itself the signal, is never waited for. While a primary demotes
+ * normally (`demotionCandidate`) only the candidate's position matters (has it received the shutdown
+ * checkpoint?): the pass waits for no other peer (the demoting primary's daemon answers slowly while
+ * its postgres shuts down), and for none when this daemon's node is the candidate.
  */
-export const probedInPass = (peer: PeerProbe, urgent: boolean, primary: string | null): boolean =>
-  !silent(peer) || (urgent && peer.endpoint.name !== primary);
+export function probedInPass(
+  peer: PeerProbe,
+  urgent: boolean,
+  primary: string | null,
+  demotionCandidate: string | null,
+): boolean {
+  const name = peer.endpoint.name;
+  if (demotionCandidate !== null) return name === demotionCandidate && (urgent || !silent(peer));
+  return !silent(peer) || (urgent && name !== primary);
+}
 
 /**
  * Probes a silent peer outside the pass: a peer that does not answer would hold every pass for the

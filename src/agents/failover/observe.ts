@@ -144,7 +144,8 @@ export async function observeFailover(
       (urgent || cluster === null || now - p.probedAt >= peerProbeEveryMs || p.link.state !== 'ok'),
   );
   const primary = cluster?.primary?.name ?? null;
-  const inPass = (p: PeerProbe): boolean => probedInPass(p, urgent, primary);
+  const candidate = cluster === null ? null : demotionCandidate(cluster, deps);
+  const inPass = (p: PeerProbe): boolean => probedInPass(p, urgent, primary, candidate);
   for (const p of due.filter((p) => !inPass(p))) probeInBackground(p, config.probeTimeoutMs, ctx.wake);
   const [local] = await Promise.all([
     localView(deps, memory.notStreamingSince, primaryTimeline(cluster, config.node)),
@@ -200,6 +201,20 @@ function nextSeed(o: FailoverObserved): EtcdSeed | null {
     primary: cluster.primary ?? kept?.primary ?? null,
     sync: cluster.sync ?? kept?.sync ?? null,
   };
+}
+
+/**
+ * The candidate of a demotion that goes as planned: the demoting primary reported its clean shutdown,
+ * or shows no failure yet (one that crashed turns the switchover into a failover, which needs every
+ * candidate's position).
+ */
+function demotionCandidate(cluster: ClusterView, deps: FailoverDeps): string | null {
+  const record = cluster.primary;
+  if (record?.demoting == null) return null;
+  const report = cluster.members.find((m) => m.name === record.name);
+  if (report?.demoted?.generation === record.generation) return record.demoting.to;
+  const failed = primaryFailure(record.name, record.generation, report, deps.peers.get(record.name)?.view);
+  return failed === null ? record.demoting.to : null;
 }
 
 /** A failover or switchover is being decided: candidates' positions must be asked now, not remembered. */

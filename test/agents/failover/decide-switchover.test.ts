@@ -106,11 +106,12 @@ describe('decideFailover: switchover', () => {
       expect(actionsOf(d, 'remote-fence')).toEqual([]);
     });
 
-    it('waits while pg2 has not reached the shutdown checkpoint', () => {
+    it('waits while pg2 has not reached the shutdown checkpoint (the candidate looks at its own server; the leader waits for a wake)', () => {
       const d = decide(during(999));
 
       expect(actionsOf(d, 'set-primary')).toEqual([]);
       expect(d.summary).toMatch(/waiting for pg2 to receive LSN 1000/);
+      expect(d.requeueAfterMs).toBe(dynamicConfig().loopIntervalMs);
     });
 
     it('waits when pg2 stands exactly at the checkpoint location (the record itself is not yet received)', () => {
@@ -153,11 +154,12 @@ describe('decideFailover: switchover', () => {
         expect(actionsOf(d, 'promote')).toEqual([]);
       });
 
-      it('waits while its own server has not received the shutdown checkpoint', () => {
+      it('waits while its own server has not received the shutdown checkpoint, looking at it again within 5 ms', () => {
         const d = decide(leading(1000));
 
         expect(actionsOf(d, 'set-primary')).toEqual([]);
         expect(d.summary).toMatch(/waiting for pg1 to receive LSN 1000/);
+        expect(d.requeueAfterMs).toBe(5);
       });
     });
 

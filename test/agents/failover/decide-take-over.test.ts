@@ -90,14 +90,21 @@ describe('decideFailover: the switchover candidate takes over without the leader
     expect(set.promote).toEqual({ catchUpTimeoutMs: dynamicConfig().failoverTimeoutMs });
   });
 
-  it('waits while its server has not received past the shutdown checkpoint', () => {
-    for (const localLsn of [999, 1000]) expect(actionsOf(decide(asPg2({ localLsn }), pg2), 'set-primary')).toEqual([]);
+  it('waits while its server has not received past the shutdown checkpoint, looking again within 5 ms', () => {
+    for (const localLsn of [999, 1000]) {
+      const d = decide(asPg2({ localLsn }), pg2);
+      expect(actionsOf(d, 'set-primary')).toEqual([]);
+      expect(d.requeueAfterMs).toBe(5);
+    }
   });
 
-  it('waits while the former primary has not reported a clean shutdown of this generation', () => {
+  it('waits while the former primary has not reported a clean shutdown of this generation, for the next wake', () => {
     const stale = { ...demotedPg0, demoted: { generation: GENERATION, lsn: 1000, timeline: 1 } };
-    for (const pg0 of [{ ...demotedPg0, state: 'running', demoted: null } as const, stale])
-      expect(actionsOf(decide(asPg2({ pg0 }), pg2), 'set-primary')).toEqual([]);
+    for (const pg0 of [{ ...demotedPg0, state: 'running', demoted: null } as const, stale]) {
+      const d = decide(asPg2({ pg0 }), pg2);
+      expect(actionsOf(d, 'set-primary')).toEqual([]);
+      expect(d.requeueAfterMs).toBe(dynamicConfig().loopIntervalMs);
+    }
   });
 
   it('leaves the step to the leader when the record revision is unknown', () => {

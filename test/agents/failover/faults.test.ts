@@ -383,7 +383,15 @@ describe('failover agent under faults (real PostgreSQL and etcd, 3 nodes on loop
         );
         expect(config.lagBudgetBytes).toBe(4_242_424);
         expect(record).toMatchObject({ name: primary, generation: before.generation });
-        const kept = await etcd.getAll().prefix('/pgdeck/lab/history/').keys();
+        // The history goes back after the record and the config, one key at a time.
+        const kept = await until(
+          'the history back in the new etcd',
+          async () => {
+            const keys = await etcd.getAll().prefix('/pgdeck/lab/history/').keys();
+            return keys.length >= done.length ? keys : null;
+          },
+          10_000,
+        );
         expect(kept.sort()).toEqual(done.map((h) => `/pgdeck/lab/history/${h.id}`).sort());
       } finally {
         etcd.close();

@@ -88,9 +88,11 @@ describe('a peer that does not answer', () => {
     expect(wakes).toBe(1);
   });
 
+  /** A peer whose last probe ended with `pg` (its daemon answered). */
+  const peer = (name: string, pg: LinkStatus): PeerProbe =>
+    ({ endpoint: { name }, view: { name, pg, api: 'ok' } }) as unknown as PeerProbe;
+
   it('is still waited for while a failover or switchover is decided, unless it is the primary being replaced', () => {
-    const peer = (name: string, pg: LinkStatus): PeerProbe =>
-      ({ endpoint: { name }, view: { name, pg, api: 'ok' } }) as unknown as PeerProbe;
     const cases = [
       { p: peer('pg1', 'timeout'), urgent: true, want: true },
       { p: peer('pg0', 'timeout'), urgent: true, want: false },
@@ -98,6 +100,19 @@ describe('a peer that does not answer', () => {
       { p: peer('pg1', 'ok'), urgent: false, want: true },
       { p: peer('pg0', 'refused'), urgent: true, want: true },
     ];
-    expect(cases.map((c) => probedInPass(c.p, c.urgent, 'pg0'))).toEqual(cases.map((c) => c.want));
+    expect(cases.map((c) => probedInPass(c.p, c.urgent, 'pg0', null))).toEqual(cases.map((c) => c.want));
+  });
+
+  it('while a primary demotes as planned, waits only for the candidate, even a silent one, and never for the demoting primary', () => {
+    const cases = [
+      { p: peer('pg1', 'ok'), urgent: true, want: true },
+      { p: peer('pg1', 'timeout'), urgent: true, want: true },
+      { p: peer('pg1', 'timeout'), urgent: false, want: false },
+      { p: peer('pg1', 'ok'), urgent: false, want: true },
+      { p: peer('pg0', 'ok'), urgent: true, want: false },
+      { p: peer('pg2', 'ok'), urgent: true, want: false },
+      { p: peer('pg2', 'ok'), urgent: false, want: false },
+    ];
+    expect(cases.map((c) => probedInPass(c.p, c.urgent, 'pg0', 'pg1'))).toEqual(cases.map((c) => c.want));
   });
 });

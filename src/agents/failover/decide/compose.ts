@@ -135,7 +135,7 @@ export function decideFailover(o: FailoverObserved, now: number, config: Failove
     actions: urgentFirst(steps.flatMap((s) => s.actions)),
     summary: ranked(steps, 'summary') ?? idleSummary(o, config),
     publish: publishState(o, config, dyn, report, ranked(steps, 'problem'), pass.serving),
-    requeueAfterMs: dyn.loopIntervalMs,
+    requeueAfterMs: Math.min(dyn.loopIntervalMs, ...steps.map((s) => s.requeueAfterMs ?? dyn.loopIntervalMs)),
   };
   return events.length > 0 ? { ...base, events } : base;
 }

@@ -25,11 +25,13 @@ export interface Step {
   readonly events: readonly DecisionEvent[];
   readonly summary?: string;
   readonly problem?: string;
+  /** The next pass is due this soon (the pass takes the shortest of its steps' and the loop interval). */
+  readonly requeueAfterMs?: number;
 }
 
 export function step(
   concern: Concern,
-  parts: Partial<Pick<Step, 'actions' | 'events' | 'summary' | 'problem'>> = {},
+  parts: Partial<Pick<Step, 'actions' | 'events' | 'summary' | 'problem' | 'requeueAfterMs'>> = {},
 ): Step {
   return { actions: [], events: [], ...parts, concern };
 }

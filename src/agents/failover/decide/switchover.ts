@@ -13,6 +13,12 @@ import { promoteOptions } from './sync-standbys.js';
 
 /** A primary that has not shut down yet gets this long beyond failoverTimeoutMs before the switchover is aborted. */
 const demoteGraceMs = 5000;
+/**
+ * How soon a candidate looks at its own server again once the former primary has reported its
+ * shutdown checkpoint: nothing wakes a daemon when its standby receives WAL, and the checkpoint
+ * arrives within milliseconds (the WAL senders send it before the postmaster exits).
+ */
+const ownReceiptPollMs = 5;
 
 const done = (parts: Parameters<typeof step>[1]): readonly Step[] => [step('switchover', parts)];
 
@@ -175,6 +181,7 @@ function finish(
       demoted === null
         ? `switchover: waiting for ${record.name} to shut down cleanly`
         : `switchover: waiting for ${to} to receive LSN ${demoted.lsn}`,
+    ...(demoted !== null && own !== null ? { requeueAfterMs: ownReceiptPollMs } : {}),
   });
 }
 
@@ -218,7 +225,9 @@ export function takeOver(
   if (o.etcd.leader || record?.demoting?.to !== me || revision === undefined || local?.inRecovery !== true) return [];
   const old = cluster.members.find((m) => m.name === record.name);
   const demoted = old?.demoted?.generation === record.generation ? old.demoted : null;
-  if (demoted === null || local.receivedLsn === null || local.receivedLsn <= demoted.lsn) return [];
+  if (demoted === null) return [];
+  if (local.receivedLsn === null || local.receivedLsn <= demoted.lsn)
+    return [step('switchover', { requeueAfterMs: ownReceiptPollMs })];
   return done({
     actions: [
       {
