@@ -156,7 +156,9 @@ export async function actFailover(deps: FailoverDeps, action: FailoverAction, ct
     case 'unfence':
       return deps.local.unfence();
     case 'demote': {
-      await deps.local.checkpoint();
+      // Only shortens the shutdown checkpoint: when it fails (postgres died under it), the shutdown
+      // below tells a crash from a clean stop in this pass, not after a failed pass's backoff.
+      await deps.local.checkpoint().catch(() => undefined);
       const cp = await pg.shutDownToCheckpoint(demoteStopTimeoutMs);
       if (!cp.cleanShutdown) {
         // It crashed before its shutdown checkpoint: its last checkpoint is not where its WAL ends.

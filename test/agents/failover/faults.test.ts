@@ -245,6 +245,55 @@ describe('failover agent under faults (real PostgreSQL and etcd, 3 nodes on loop
   );
 
   it(
+    "a primary killed during the switchover's CHECKPOINT reports its crash in that pass, not after a failed pass's backoff",
+    async () => {
+      const cluster = await start({ synchronous: true });
+      const primary = await cluster.waitHealthy();
+      await syncStandby(cluster, primary, 2);
+      const candidate = cluster.members.find((m) => m.name !== primary)!.name;
+      // Dirty buffers enough that the explicit CHECKPOINT before the shutdown runs long enough to be seen.
+      await sql(
+        cluster,
+        primary,
+        "CREATE TABLE bulk AS SELECT g, repeat('x', 500) AS pad FROM generate_series(1, 60000) g",
+      );
+      const watcher = new Client({ connectionString: cluster.member(primary).pgUrl() });
+      watcher.on('error', () => undefined);
+      await watcher.connect();
+      const probe = probeOf(cluster);
+      await delay(500);
+      const failedBefore = logOf(cluster, primary).split('pass failed').length;
+      const requested = invoke(cluster, primary, 'switchover', { candidate }).catch(() => null);
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        const res = await watcher.query(
+          "SELECT count(*)::int AS n FROM pg_stat_activity WHERE query = 'CHECKPOINT' AND state = 'active'",
+        );
+        if ((res.rows[0] as { n: number }).n > 0) break;
+        if (Date.now() > deadline) throw new Error(`no CHECKPOINT seen on ${primary} within 10 s of the request`);
+      }
+      const killAt = Date.now();
+      cluster.member(primary).killPostgres();
+      await watcher.end().catch(() => undefined);
+      const next = await newPrimary(cluster, primary, 10_000);
+      const ack = await until(
+        `a write acknowledged by ${next}`,
+        async () => firstAck(probe.attempts, cluster.member(next).pgPort, killAt),
+        10_000,
+      );
+      await requested;
+      expect(ack.end - killAt).toBeLessThan(1500);
+      const log = logOf(cluster, primary);
+      expect(log).toContain('postgres crashed while demoting for a switchover');
+      expect(log.split('pass failed').length).toBe(failedBefore);
+      await cluster.waitHealthy();
+      await probe.stop();
+      expect(lostWrites(probe.attempts, await survivingSeqs(cluster, next))).toEqual([]);
+    },
+    T,
+  );
+
+  it(
     'a primary killed after its shutdown checkpoint, which its standbys never received, is treated as a crash',
     async () => {
       const cluster = await start({ synchronous: true });
