@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Etcd3 } from 'etcd3';
 import { Client } from 'pg';
 import { describe, expect, it } from 'vitest';
-import { lostWrites } from '../../../src/lab/workload/write-probe.js';
+import { lostWrites, type WriteProbe } from '../../../src/lab/workload/write-probe.js';
 import { parseControlFile } from '../../../src/agents/failover/pg-control-file.js';
 import type { HistoryEntry } from '../../../src/agents/failover/types.js';
 import { childPids } from '../../../src/lab/procs/daemon.js';
@@ -55,6 +55,33 @@ async function sql(cluster: FailoverCluster, name: string, text: string): Promis
 }
 
 const logOf = (cluster: FailoverCluster, name: string): string => readFileSync(cluster.member(name).logFile, 'utf8');
+
+/**
+ * After a kill during a switchover: another member takes writes within 1.5 s of `killAt` (the issue's
+ * bound is 1 s; beside another test file on 2 cores it took up to 1.01 s), and no acknowledged write
+ * is lost. Returns the new primary and the first write's delay after the kill.
+ */
+async function takenOver(
+  cluster: FailoverCluster,
+  probe: WriteProbe,
+  primary: string,
+  killAt: number,
+  requested: Promise<unknown>,
+  newPrimaryWithinMs = 10_000,
+): Promise<{ next: string; ms: number }> {
+  const next = await newPrimary(cluster, primary, newPrimaryWithinMs);
+  const ack = await until(
+    `a write acknowledged by ${next}`,
+    async () => firstAck(probe.attempts, cluster.member(next).pgPort, killAt),
+    10_000,
+  );
+  await requested;
+  expect(ack.end - killAt).toBeLessThan(1500);
+  await cluster.waitHealthy();
+  await probe.stop();
+  expect(lostWrites(probe.attempts, await survivingSeqs(cluster, next))).toEqual([]);
+  return { next, ms: ack.end - killAt };
+}
 
 /** The children of `pid` whose command line names `what` (a walreceiver, say). */
 const childrenNamed = (pid: number, what: string): number[] =>
@@ -227,19 +254,8 @@ describe('failover agent under faults (real PostgreSQL and etcd, 3 nodes on loop
       await delay(50);
       const killAt = Date.now();
       cluster.member(primary).killPostgres();
-      const next = await newPrimary(cluster, primary, 10_000);
-      const ack = await until(
-        `a write acknowledged by ${next}`,
-        async () => firstAck(probe.attempts, cluster.member(next).pgPort, killAt),
-        10_000,
-      );
-      await requested;
-      // The issue's bound is 1 s (the outage was 10.3-10.7 s before the fix); the fault matrix measures it
-      // on a quiet machine. Beside another test file on 2 cores it took up to 1.01 s, so this test allows 1.5 s.
-      expect(ack.end - killAt).toBeLessThan(1500);
-      await cluster.waitHealthy();
-      await probe.stop();
-      expect(lostWrites(probe.attempts, await survivingSeqs(cluster, next))).toEqual([]);
+      // The outage was 10.3-10.7 s before the fix; the fault matrix measures it on a quiet machine.
+      await takenOver(cluster, probe, primary, killAt, requested);
     },
     T,
   );
@@ -275,20 +291,10 @@ describe('failover agent under faults (real PostgreSQL and etcd, 3 nodes on loop
       const killAt = Date.now();
       cluster.member(primary).killPostgres();
       await watcher.end().catch(() => undefined);
-      const next = await newPrimary(cluster, primary, 10_000);
-      const ack = await until(
-        `a write acknowledged by ${next}`,
-        async () => firstAck(probe.attempts, cluster.member(next).pgPort, killAt),
-        10_000,
-      );
-      await requested;
-      expect(ack.end - killAt).toBeLessThan(1500);
+      await takenOver(cluster, probe, primary, killAt, requested);
       const log = logOf(cluster, primary);
       expect(log).toContain('postgres crashed while demoting for a switchover');
       expect(log.split('pass failed').length).toBe(failedBefore);
-      await cluster.waitHealthy();
-      await probe.stop();
-      expect(lostWrites(probe.attempts, await survivingSeqs(cluster, next))).toEqual([]);
     },
     T,
   );
@@ -329,21 +335,10 @@ describe('failover agent under faults (real PostgreSQL and etcd, 3 nodes on loop
       const killAt = Date.now();
       for (const pid of receivers) process.kill(pid, 'SIGKILL');
       // The switchover would give up only after failoverTimeoutMs (5 s) and restart the old primary.
-      const next = await newPrimary(cluster, primary, 3000);
-      const ack = await until(
-        `a write acknowledged by ${next}`,
-        async () => firstAck(probe.attempts, cluster.member(next).pgPort, killAt),
-        10_000,
-      );
-      await requested;
+      const { next, ms } = await takenOver(cluster, probe, primary, killAt, requested, 3000);
       process.stdout.write(
-        `killed after its shutdown checkpoint: first write on ${next} ${Math.round(ack.end - killAt)} ms after the kill\n`,
+        `killed after its shutdown checkpoint: first write on ${next} ${Math.round(ms)} ms after the kill\n`,
       );
-      // The same bound as a crash during the switchover, beside another test file on 2 cores.
-      expect(ack.end - killAt).toBeLessThan(1500);
-      await cluster.waitHealthy();
-      await probe.stop();
-      expect(lostWrites(probe.attempts, await survivingSeqs(cluster, next))).toEqual([]);
     },
     T,
   );
