@@ -157,11 +157,6 @@ export class EtcdSession {
     await this.guard(lease.put(key).value(value).exec());
   }
 
-  /** One key's value (null when absent). */
-  async get(key: string): Promise<string | null> {
-    return this.guard(this.ns.get(key).string());
-  }
-
   async put(key: string, value: string): Promise<void> {
     await this.guard(this.ns.put(key).value(value).exec());
   }

@@ -5,8 +5,8 @@ import type { Logger } from '../kernel/logger.js';
 import { firstWrite, promote, promoteOnceWritten } from './act-promote.js';
 import { publish, republish, type FailoverActContext as Ctx } from './act-report.js';
 import { busy, follow, rejoin, start } from './act-rejoin.js';
-import type { FailoverDeps } from './deps.js';
-import type { Endpoint, FailoverAction, PrimaryRecord } from './types.js';
+import { recordNamesThisNode, type FailoverDeps } from './deps.js';
+import type { Endpoint, FailoverAction } from './types.js';
 
 /** A demoting primary's fast shutdown turns immediate after this long. */
 const demoteStopTimeoutMs = 10_000;
@@ -77,19 +77,10 @@ async function unchangedSince(
  * A switchover candidate's take-over write lost the race to the leader's write of the same step: when
  * the record now names this node at that generation, it promotes now rather than a pass later.
  */
-async function promotedByLeader(deps: FailoverDeps, log: Logger, mine: PrimaryRecord): Promise<boolean> {
-  const record = parseRecord(await deps.session.get('primary'));
-  const promoted = record?.name === mine.name && record.generation === mine.generation && record.demoting === null;
-  if (promoted) log.info(`the leader wrote the promotion of ${mine.name} first; promoting it in this pass`);
+async function promotedByLeader(deps: FailoverDeps, log: Logger, generation: number): Promise<boolean> {
+  const promoted = await recordNamesThisNode(deps, generation).catch(() => false);
+  if (promoted) log.info(`the leader wrote the promotion of ${deps.config.node} first; promoting it in this pass`);
   return promoted;
-}
-
-function parseRecord(value: string | null): PrimaryRecord | null {
-  try {
-    return value === null ? null : (JSON.parse(value) as PrimaryRecord);
-  } catch {
-    return null;
-  }
 }
 
 /** Writes back each key of the seed that the new etcd cluster lacks (a create-if-absent each), then adopts its id. */
@@ -222,7 +213,7 @@ export async function actFailover(deps: FailoverDeps, action: FailoverAction, ct
       else {
         const landed =
           action.byCandidate === true
-            ? written.then((ok) => ok || promotedByLeader(deps, ctx.log, action.record))
+            ? written.then((ok) => ok || promotedByLeader(deps, ctx.log, action.record.generation))
             : written;
         await promoteOnceWritten(deps, ctx, landed, action.record.generation, action.promote);
       }

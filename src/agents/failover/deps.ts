@@ -4,7 +4,7 @@ import { PgLink } from '../adapters/pg.js';
 import type { AgentContext } from '../kernel/context.js';
 import type { Logger } from '../kernel/logger.js';
 import { PostgresControl } from './postgres-control.js';
-import type { DaemonMemory, Endpoint, FailoverConfig, LinkStatus, PeerView } from './types.js';
+import type { DaemonMemory, Endpoint, FailoverConfig, LinkStatus, PeerView, PrimaryRecord } from './types.js';
 
 /** One peer as probed directly: a kept-open postgres connection and its daemon's `/member`. */
 export interface PeerProbe {
@@ -183,6 +183,14 @@ export function probeInBackground(peer: PeerProbe, timeoutMs: number, wake: () =
     peer.inFlight = null;
     if (JSON.stringify(peer.view) !== before) wake();
   });
+}
+
+/** Whether etcd's primary record names this node at `generation`, not demoting (false when etcd cannot say). */
+export async function recordNamesThisNode(deps: FailoverDeps, generation: number): Promise<boolean> {
+  const raw = (await deps.session.readAll())?.get('primary')?.value;
+  if (raw === undefined) return false;
+  const record = JSON.parse(raw) as Partial<PrimaryRecord>;
+  return record.name === deps.config.node && record.generation === generation && record.demoting === null;
 }
 
 /**

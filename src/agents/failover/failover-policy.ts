@@ -1,4 +1,12 @@
-import type { CandidateRecord, ClusterView, DynamicConfig, MemberReport, OnStop, PeerView } from './types.js';
+import type {
+  CandidateRecord,
+  ClusterView,
+  DynamicConfig,
+  MemberReport,
+  OnStop,
+  PeerView,
+  PrimaryRecord,
+} from './types.js';
 
 /** Why the leader thinks the primary is gone, and whether its postgres might still take writes. */
 export interface Failure {
@@ -60,6 +68,19 @@ export function primaryFailure(
   }
   if (report.role === 'uninitialized') return { signal: `${name} has no data directory`, mayBeAlive: false };
   return null;
+}
+
+/**
+ * A demoting primary that failed before reporting its clean shutdown of `record`'s generation (the
+ * switchover becomes a failover); null while it demotes as planned.
+ */
+export function demotionFailure(
+  record: PrimaryRecord,
+  report: MemberReport | undefined,
+  peer: PeerView | undefined,
+): Failure | null {
+  if (report?.demoted?.generation === record.generation) return null;
+  return primaryFailure(record.name, record.generation, report, peer);
 }
 
 interface ChooseInput {

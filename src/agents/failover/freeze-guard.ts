@@ -1,20 +1,11 @@
 import type { WatchContext } from '../kernel/context.js';
 import { errorMessage } from '../kernel/errors.js';
-import type { FailoverDeps, FailoverMemory } from './deps.js';
-import type { PrimaryRecord } from './types.js';
+import { recordNamesThisNode, type FailoverDeps, type FailoverMemory } from './deps.js';
 
 /** How often the freeze guard's timer ticks. */
 const freezeCheckEveryMs = 50;
 /** A gap between two ticks longer than this share of the lease TTL means the process was frozen. */
 const frozenLeaseShare = 0.6;
-
-/** Whether etcd's primary record still names this node at `generation` (false when etcd cannot say). */
-async function stillPrimary(deps: FailoverDeps, generation: number): Promise<boolean> {
-  const raw = (await deps.session.readAll())?.get('primary')?.value;
-  if (raw === undefined) return false;
-  const record = JSON.parse(raw) as Partial<PrimaryRecord>;
-  return record.name === deps.config.node && record.generation === generation && record.demoting === null;
-}
 
 /**
  * A software watchdog: a timer that notices this process was frozen (SIGSTOP, a stalled VM) for longer
@@ -38,7 +29,7 @@ export function guardAgainstFreeze(deps: FailoverDeps, ctx: WatchContext<Failove
       const frozen = gap >= ttl * 1000 * frozenLeaseShare;
       if (signal.aborted || !frozen || report === null || report.role !== 'primary' || report.state !== 'running')
         continue;
-      if (await stillPrimary(deps, report.generation).catch(() => false)) {
+      if (await recordNamesThisNode(deps, report.generation).catch(() => false)) {
         ctx.log.warn(
           `this daemon was frozen for ${gap} ms; etcd still names it primary of generation ${report.generation}: postgres keeps running`,
         );

@@ -10,7 +10,7 @@ import {
   type FailoverMemory,
   type PeerProbe,
 } from './deps.js';
-import { primaryFailure } from './failover-policy.js';
+import { demotionFailure, primaryFailure } from './failover-policy.js';
 import type {
   ClusterView,
   Endpoint,
@@ -212,9 +212,7 @@ function demotionCandidate(cluster: ClusterView, deps: FailoverDeps): string | n
   const record = cluster.primary;
   if (record?.demoting == null) return null;
   const report = cluster.members.find((m) => m.name === record.name);
-  if (report?.demoted?.generation === record.generation) return record.demoting.to;
-  const failed = primaryFailure(record.name, record.generation, report, deps.peers.get(record.name)?.view);
-  return failed === null ? record.demoting.to : null;
+  return demotionFailure(record, report, deps.peers.get(record.name)?.view) === null ? record.demoting.to : null;
 }
 
 /** A failover or switchover is being decided: candidates' positions must be asked now, not remembered. */

@@ -1,4 +1,4 @@
-import { chooseCandidate, primaryFailure } from '../failover-policy.js';
+import { chooseCandidate, demotionFailure, primaryFailure } from '../failover-policy.js';
 import type {
   ClusterView,
   DynamicConfig,
@@ -125,9 +125,8 @@ function crashDuringSwitchover(
   me: string,
 ): Step | null {
   const report = cluster.members.find((m) => m.name === record.name);
-  if (report?.demoted?.generation === record.generation) return null;
   const peer = o.peers.find((p) => p.name === record.name);
-  if (primaryFailure(record.name, record.generation, report, peer) === null) return null;
+  if (demotionFailure(record, report, peer) === null) return null;
   const replaced = failover(o, cluster, record, dyn, now, me);
   if (!replaced.actions.some((a) => a.kind === 'set-primary')) return null;
   return {
